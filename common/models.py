@@ -1,0 +1,124 @@
+"""Small configurable networks used across the experiments, and parameter counting."""
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+# Hidden widths of the three function-fitting models (1 input, 1 output, ReLU).
+FUNCTION_MODELS = {"M1": (16, 32, 32, 16), "M2": (18, 30, 30, 18), "M3": (14, 34, 34, 14)}
+# (conv1 channels, fc1 width) of the three MNIST CNNs.
+CNN_MODELS = {"CNN1": (10, 50), "CNN2": (16, 70), "CNN3": (12, 60)}
+
+
+def count_params(model):
+    """Number of trainable scalars in a module."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class MLP(nn.Module):
+    """Fully connected ReLU network with layer sizes `sizes` (input, hidden..., output)."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes = tuple(sizes)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        """x: (B, sizes[0]) or (B, 1, 28, 28) -> (B, sizes[-1])."""
+        x = x.flatten(1)
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return self.layers[-1](x)
+
+
+def function_mlp(hidden):
+    """1 -> hidden... -> 1 ReLU regressor."""
+    return MLP((1, *hidden, 1))
+
+
+class CNN(nn.Module):
+    """conv(1->c1,4)-ReLU-pool-conv(c1->20,4)-ReLU-pool-fc(320->f1)-ReLU-dropout-fc(f1->100)-ReLU-fc(100->10)."""
+
+    def __init__(self, conv1_channels, fc1_width, dropout=0.25):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, conv1_channels, 4)
+        self.conv2 = nn.Conv2d(conv1_channels, 20, 4)
+        self.fc1 = nn.Linear(320, fc1_width)
+        self.dropout = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(fc1_width, 100)
+        self.fc3 = nn.Linear(100, 10)
+
+    def forward(self, x):
+        """x: (B, 1, 28, 28) -> logits (B, 10)."""
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = self.dropout(F.relu(self.fc1(x.flatten(1))))
+        return self.fc3(F.relu(self.fc2(x)))
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 for 28x28 input: 2 conv layers (padding 2 on the first) and 3 dense layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        """x: (B, 1, 28, 28) -> logits (B, 10)."""
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc1(x.flatten(1)))
+        return self.fc3(F.relu(self.fc2(x)))
+
+
+class StackedMLP(nn.Module):
+    """M independent ReLU MLPs of equal depth run as batched matmuls.
+
+    Narrower models are zero-padded to the widest width of each layer. A padded unit has zero
+    incoming and outgoing weights, so its activation and every gradient through it are exactly
+    zero, and Adam (with weight decay) keeps the padding at zero: each model trains as if alone.
+    """
+
+    def __init__(self, models):
+        super().__init__()
+        depth = {len(m.layers) for m in models}
+        if len(depth) != 1:
+            raise ValueError("all stacked models need the same number of layers")
+        self.sizes = [tuple(m.sizes) for m in models]
+        widths = [max(s[i] for s in self.sizes) for i in range(len(self.sizes[0]))]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
+            w = torch.zeros(len(models), w_out, w_in)
+            b = torch.zeros(len(models), w_out)
+            for k, m in enumerate(models):
+                layer = m.layers[i]
+                w[k, :layer.out_features, :layer.in_features] = layer.weight.detach()
+                b[k, :layer.out_features] = layer.bias.detach()
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(b))
+
+    def forward(self, x):
+        """x: (B, in) shared by all models, or (M, B, in) one batch per model -> (M, B, out)."""
+        if x.dim() == 2:
+            x = x.flatten(1).unsqueeze(0).expand(len(self.sizes), -1, -1)
+        h = x.flatten(2)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+            if i < last:
+                h = F.relu(h)
+        return h
+
+    def unstack(self, k):
+        """Model k as a plain MLP (a copy)."""
+        sizes = self.sizes[k]
+        model = MLP(sizes).to(self.weights[0].device)
+        with torch.no_grad():
+            for i, layer in enumerate(model.layers):
+                layer.weight.copy_(self.weights[i][k, :sizes[i + 1], :sizes[i]])
+                layer.bias.copy_(self.biases[i][k, :sizes[i + 1]])
+        return model

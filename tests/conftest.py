@@ -1,0 +1,70 @@
+"""Shared fixtures: tiny synthetic IDX data sets that a CNN can learn in a few steps."""
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from common.data import IDX_FILES  # noqa: E402
+
+
+def idx_bytes(array):
+    """Serialise a uint8 array in IDX format (magic 0x08, ndim, big-endian dims)."""
+    header = bytes([0, 0, 0x08, array.ndim])
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def synthetic_split(n, rng):
+    """Images whose class sets which of ten 7x7 blocks is bright, plus noise; labels 0..9."""
+    labels = np.arange(n) % 10
+    rng.shuffle(labels)
+    images = rng.integers(0, 60, size=(n, 28, 28))
+    for i, label in enumerate(labels):
+        row, col = divmod(int(label), 4)
+        images[i, 7 * row:7 * row + 7, 7 * col:7 * col + 7] += 180
+    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+def write_idx_set(folder, n_train=600, n_test=200, gz=False, seed=0):
+    """Write the four IDX files of a synthetic set into `folder`; returns the folder."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    train, test = synthetic_split(n_train, rng), synthetic_split(n_test, rng)
+    arrays = {"train_images": train[0], "train_labels": train[1],
+              "test_images": test[0], "test_labels": test[1]}
+    for key, stem in IDX_FILES.items():
+        data = idx_bytes(arrays[key])
+        if gz:
+            (folder / f"{stem}.gz").write_bytes(gzip.compress(data))
+        else:
+            (folder / stem).write_bytes(data)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def idx_dir(tmp_path_factory):
+    """A data dir in torchvision's layout (<dir>/MNIST/raw) holding plain IDX files."""
+    root = tmp_path_factory.mktemp("data")
+    write_idx_set(root / "MNIST" / "raw")
+    return root
+
+
+@pytest.fixture(scope="session")
+def idx_dir_gz(tmp_path_factory):
+    """A data dir holding the four .gz IDX files directly."""
+    root = tmp_path_factory.mktemp("data_gz")
+    write_idx_set(root, gz=True)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def no_download(monkeypatch):
+    """Tests never touch the network: a download attempt fails like an offline machine."""
+    def offline(name, data_dir):
+        raise RuntimeError("network unreachable (test)")
+    monkeypatch.setattr("common.data.download", offline)

@@ -1,0 +1,46 @@
+import torch
+
+from common.models import (CNN, CNN_MODELS, FUNCTION_MODELS, MLP, LeNet5, StackedMLP,
+                           count_params, function_mlp)
+
+
+def closed_form_mlp_params(sizes):
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def test_function_model_parameter_counts():
+    counts = {name: count_params(function_mlp(h)) for name, h in FUNCTION_MODELS.items()}
+    assert counts == {"M1": 2177, "M2": 2113, "M3": 2233}
+    for hidden in FUNCTION_MODELS.values():
+        assert count_params(function_mlp(hidden)) == closed_form_mlp_params((1, *hidden, 1))
+
+
+def test_cnn_parameter_counts():
+    counts = {name: count_params(CNN(c, f)) for name, (c, f) in CNN_MODELS.items()}
+    assert counts == {"CNN1": 25550, "CNN2": 35992, "CNN3": 30434}
+    # conv1: 16*c+c, conv2: 16*20*c+20, fc1: 320*f+f, fc2: 100*f+100, fc3: 1010
+    for c, f in CNN_MODELS.values():
+        assert count_params(CNN(c, f)) == 17 * c + 320 * c + 20 + 321 * f + 100 * f + 100 + 1010
+
+
+def test_other_model_parameter_counts():
+    assert count_params(LeNet5()) == 61706
+    assert count_params(MLP((784, 500, 50, 10))) == 418060
+    assert count_params(MLP((1, 500, 1))) == 1501
+
+
+def test_cnn_shapes():
+    x = torch.randn(3, 1, 28, 28)
+    assert CNN(10, 50)(x).shape == (3, 10)
+    assert LeNet5()(x).shape == (3, 10)
+
+
+def test_stacked_mlp_matches_each_model_and_unstacks():
+    torch.manual_seed(0)
+    models = [function_mlp(h) for h in FUNCTION_MODELS.values()]
+    stacked = StackedMLP(models)
+    x = torch.linspace(-1, 1, 17).unsqueeze(1)
+    out = stacked(x)
+    for k, model in enumerate(models):
+        torch.testing.assert_close(out[k], model(x), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(stacked.unstack(k)(x), model(x))

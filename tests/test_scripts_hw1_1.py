@@ -1,0 +1,119 @@
+"""Smoke runs of the HW1-1 scripts and the shared script contract (flags, errors, replot)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import hw1_1_mnist_cnn
+import hw1_1_simulate_function
+
+
+def run_ok(main, args, tmp_path):
+    results = main([*args, "--quick", "--device", "cpu", "--out-dir", str(tmp_path)])
+    return results
+
+
+def assert_one_line_error(capsys, main, args, code=2):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == code
+    err = capsys.readouterr().err.strip()
+    assert err and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_simulate_function_quick(tmp_path):
+    results = run_ok(hw1_1_simulate_function.main, [], tmp_path)
+    stem = "hw1_1_simulate_function"
+    for name in (f"{stem}.json", f"{stem}_loss.png", f"{stem}_predictions.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    on_disk = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert on_disk["meta"]["config"]["epochs"] == 300 and on_disk["meta"]["device"] == "cpu"
+    for fits in results["functions"].values():
+        for fit in fits.values():
+            loss = np.asarray(fit["loss"])
+            assert np.all(np.isfinite(loss)) and loss[-10:].mean() < loss[:10].mean()
+    assert [f["n_params"] for f in results["functions"]["sin(5πx)"].values()] == [2177, 2113, 2233]
+
+
+def test_mnist_cnn_quick_and_replot(tmp_path, idx_dir):
+    args = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "50"]
+    results = run_ok(hw1_1_mnist_cnn.main, args, tmp_path)
+    for run in results["models"].values():
+        h = run["history"]
+        assert np.all(np.isfinite(h["test_loss"])) and h["test_loss"][-1] < h["test_loss"][0]
+        assert h["train_loss_running"][-1] < h["train_loss_running"][0]
+    assert results["meta"]["dataset"] == "mnist" and results["train_eval_samples"] == 600
+    png = tmp_path / "hw1_1_mnist_cnn_accuracy.png"
+    png.unlink()
+    before = (tmp_path / "hw1_1_mnist_cnn.json").read_text()
+    replotted = hw1_1_mnist_cnn.main(["--replot", "--out-dir", str(tmp_path)])
+    assert png.stat().st_size > 0 and (tmp_path / "hw1_1_mnist_cnn.json").read_text() == before
+    assert replotted["models"]["CNN1"]["final"] == results["models"]["CNN1"]["final"]
+
+
+def test_help_lists_every_flag_with_default(capsys):
+    with pytest.raises(SystemExit) as info:
+        hw1_1_mnist_cnn.main(["--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for flag in ("--quick", "--device", "--seed", "--out-dir", "--replot", "--dataset",
+                 "--data-dir", "--epochs", "--lr", "--batch-size"):
+        assert flag in text
+    assert "(default: 15)" in text and "(default: 0.001)" in text
+
+
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--dataset", "cifar"], ["--lr", "-1"],
+                                  ["--batch-size", "x"], ["--no-such-flag"]])
+def test_bad_flags_exit_2_with_one_line(capsys, args):
+    err = assert_one_line_error(capsys, hw1_1_mnist_cnn.main, args)
+    assert err.startswith("hw1_1_mnist_cnn.py: error:") or "error" in err
+
+
+def test_missing_data_exits_2(capsys, tmp_path):
+    err = assert_one_line_error(capsys, hw1_1_mnist_cnn.main, [
+        "--quick", "--device", "cpu", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"),
+        "--out-dir", str(tmp_path / "out")])
+    assert "MNIST not found" in err
+
+
+def test_replot_without_json_exits_2(capsys, tmp_path):
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main,
+                                ["--replot", "--out-dir", str(tmp_path)])
+    assert "run without --replot" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_out_dir_exits_2(capsys, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert_one_line_error(capsys, hw1_1_simulate_function.main,
+                          ["--quick", "--out-dir", str(locked / "sub")])
+
+
+def test_out_dir_that_is_a_file_exits_2(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main,
+                                ["--quick", "--out-dir", str(blocker)])
+    assert "cannot write to output folder" in err
+
+
+def test_cuda_without_gpu_exits_2(capsys, tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main,
+                                ["--quick", "--device", "cuda", "--out-dir", str(tmp_path)])
+    assert "no CUDA device" in err
+
+
+def test_divergence_exits_2_and_keeps_previous_files(capsys, tmp_path):
+    run_ok(hw1_1_simulate_function.main, [], tmp_path)
+    before = (tmp_path / "hw1_1_simulate_function.json").read_bytes()
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
+        "--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--lr", "1e38"])
+    assert "diverged" in err
+    assert (tmp_path / "hw1_1_simulate_function.json").read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
