@@ -1,5 +1,6 @@
 """Metrics computed from training histories and trained models."""
 import numpy as np
+import torch
 
 
 def convergence_epoch(losses, loss_tol=1e-3, change_tol=1e-5):
@@ -12,3 +13,97 @@ def convergence_epoch(losses, loss_tol=1e-3, change_tol=1e-5):
     ok = (losses[2:] < loss_tol) & (change[1:] < change_tol) & (change[:-1] < change_tol)
     hits = np.flatnonzero(ok)
     return int(hits[0]) + 3 if hits.size else None
+
+
+# --- gradient norm ---------------------------------------------------------------------------
+
+def gradient_norm(parameters):
+    """Total 2-norm of the .grad of all parameters: sqrt(sum_p sum(grad_p^2)) (a 0-d tensor)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
+# --- Hessian spectrum and minimal ratio ------------------------------------------------------
+
+def hessian(loss_of_flat, theta, chunk_size=256):
+    """Exact Hessian (P, P) of a scalar function of a flat parameter vector theta (P,).
+
+    Reverse-over-reverse with torch.func (rows in chunks to bound memory); symmetrised.
+    """
+    h = torch.func.jacrev(torch.func.grad(loss_of_flat), chunk_size=chunk_size)(theta)
+    return (h + h.T) / 2
+
+
+def eigenvalue_summary(eigenvalues, rel_tol=1e-6):
+    """Counts of positive / negative / near-zero eigenvalues and the minimal ratio.
+
+    An eigenvalue is 'near zero' when |lambda| <= rel_tol * max|lambda|. minimal_ratio is the
+    share of ALL eigenvalues that are positive beyond that tolerance (1 = strict local minimum
+    in every direction); ratio_nonzero is the same share among the non-zero ones only.
+    """
+    eig = torch.as_tensor(eigenvalues, dtype=torch.float64)
+    tol = rel_tol * eig.abs().max().item() if eig.numel() else 0.0
+    n_pos = int((eig > tol).sum())
+    n_neg = int((eig < -tol).sum())
+    n_zero = eig.numel() - n_pos - n_neg
+    nonzero = n_pos + n_neg
+    return {"minimal_ratio": n_pos / eig.numel(), "ratio_nonzero": n_pos / nonzero if nonzero else 0.0,
+            "n_positive": n_pos, "n_negative": n_neg, "n_zero": n_zero, "abs_tol": tol,
+            "rel_tol": rel_tol, "min_eigenvalue": eig.min().item(), "max_eigenvalue": eig.max().item()}
+
+
+# --- PCA of parameter snapshots --------------------------------------------------------------
+
+def pca_2d(snapshots):
+    """Project rows of `snapshots` (n, P) on their top-2 principal components.
+
+    Gram-matrix trick: centre in float32 chunks, eigendecompose the (n, n) Gram matrix in float64;
+    coordinates = U * sqrt(lambda). Signs fixed so that each component's largest |coordinate| is
+    positive. Returns (coords (n, 2) float64, explained-variance ratio (2,) float64).
+    """
+    mean = snapshots.mean(0, keepdim=True, dtype=torch.float64)
+    gram = torch.zeros(len(snapshots), len(snapshots), dtype=torch.float64)
+    for start in range(0, snapshots.shape[1], 1 << 16):
+        block = snapshots[:, start:start + (1 << 16)].double() - mean[:, start:start + (1 << 16)]
+        gram += (block @ block.T).cpu()
+    eigvals, eigvecs = torch.linalg.eigh(gram)
+    eigvals, eigvecs = eigvals.flip(0).clamp_min(0), eigvecs.flip(1)
+    coords = eigvecs[:, :2] * eigvals[:2].sqrt()
+    signs = torch.sign(coords.gather(0, coords.abs().argmax(0, keepdim=True)))
+    return coords * signs, eigvals[:2] / eigvals.sum()
+
+
+# --- flat parameter vectors ------------------------------------------------------------------
+
+def flatten_params(model):
+    """All parameters of `model` as one flat vector (P,), in named_parameters() order."""
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def unflatten_params(model, theta):
+    """Dict name -> tensor view of flat `theta` shaped like `model`'s parameters."""
+    params, offset = {}, 0
+    for name, p in model.named_parameters():
+        params[name] = theta[offset:offset + p.numel()].view_as(p)
+        offset += p.numel()
+    if offset != theta.numel():
+        raise ValueError(f"theta has {theta.numel()} entries, the model {offset}")
+    return params
+
+
+def load_flat_params(model, theta):
+    """Copy flat `theta` into `model`'s parameters in place."""
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), unflatten_params(model, theta).values()):
+            p.copy_(value)
+    return model
+
+
+def flat_loss(model, loss_fn, x, y):
+    """theta -> loss_fn(model with parameters theta (x), y), for torch.func transforms."""
+    def loss_of_flat(theta):
+        out = torch.func.functional_call(model, unflatten_params(model, theta), (x,))
+        return loss_fn(out, y)
+    return loss_of_flat

@@ -86,3 +86,79 @@ def plot_classifier_curves(results, path_loss, path_acc):
         ax.legend(ncol=2)
         fig.tight_layout()
         save_figure(fig, path)
+
+
+def draw_pca_paths(ax, coords, accuracy, every):
+    """Draw each run's path (coords: runs x records x 2) and label every `every`-th record, and
+    the last one, with that same record's test accuracy (accuracy: runs x records, in [0, 1])."""
+    coords, accuracy = np.asarray(coords), np.asarray(accuracy)
+    for run, (path, acc) in enumerate(zip(coords, accuracy)):
+        color = COLORS[run % len(COLORS)]
+        ax.plot(path[:, 0], path[:, 1], "-o", color=color, ms=2.5, lw=0.8, label=f"training {run + 1}")
+        ax.plot(*path[0], marker="s", color=color, ms=5)
+        labelled = sorted(set(range(0, len(path), every)) | {len(path) - 1})
+        for rec in labelled:
+            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=(3, 3),
+                        textcoords="offset points", fontsize=6, color=color)
+
+
+def plot_pca_paths(results, part, every, path):
+    """PCA of parameter snapshots of all trainings, one colour per training."""
+    pca = results["pca"][part]
+    ratio = pca["explained_variance_ratio"]
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    draw_pca_paths(ax, pca["coords"], results["test_acc"], every)
+    ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
+    ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
+    what = ("fc1 (weights + bias)" if part == "fc1" else "whole model") + f", {pca['n_params']:,} parameters"
+    ax.set_title(f"{dataset_title(results)}, MLP 784-500-50-10: PCA of {what}\n"
+                 f"square = initialisation; numbers = test accuracy (%) every "
+                 f"{every} epochs and at the end")
+    ax.legend(ncol=2, loc="best")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_grad_norm(results, part, path):
+    """Gradient norm (top) and loss (bottom) vs iteration, shared x axis, log y."""
+    run = results[part]
+    it = np.arange(1, len(run["loss"]) + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 5.5))
+    top.plot(it, run["grad_norm"], color=COLORS[0], lw=0.8, label="gradient norm")
+    bottom.plot(it, run["loss"], color=COLORS[1], lw=0.8,
+                label="training MSE" if part == "function" else "minibatch cross-entropy")
+    top.set_ylabel("‖∇L‖₂ (all parameters)")
+    bottom.set_ylabel("loss")
+    bottom.set_xlabel("iteration")
+    for ax in (top, bottom):
+        ax.set_yscale("log")
+        ax.legend(loc="upper right")
+    if part == "function":
+        title = "1-500-1 ReLU net (1,501 params) fitting sin(5πx)/(5πx), full-batch Adam"
+    else:
+        title = (f"{dataset_title(results)}, MLP 784-500-50-10 (418,060 params), batch 1000 "
+                 f"({run['iterations_per_epoch']} iterations per epoch)")
+    top.set_title(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_minimal_ratio(results, path):
+    """Final loss (log y) against the minimal ratio, marked by whether ‖∇L‖ reached the threshold."""
+    mr = results["minimal_ratio"]
+    rows = mr["trainings"]
+    fig, ax = plt.subplots(figsize=(6.8, 4.6))
+    for reached, marker, color in ((True, "o", COLORS[0]), (False, "x", COLORS[3])):
+        sel = [r for r in rows if r["reached"] == reached]
+        if sel:
+            ax.scatter([r["minimal_ratio"] for r in sel], [r["loss"] for r in sel], marker=marker,
+                       color=color, s=22, label=f"‖∇L‖ {'<' if reached else '≥'} "
+                       f"{mr['threshold']:g} ({len(sel)} of {len(rows)})")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"minimal ratio = share of Hessian eigenvalues > {mr['eig_rel_tol']:g}·max|λ|")
+    ax.set_ylabel("training MSE at the end point")
+    ax.set_title("1-500-1 ReLU net on sin(5πx)/(5πx): loss vs minimal ratio\n"
+                 "(exact float64 Hessian over all 1,501 parameters)")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    save_figure(fig, path)

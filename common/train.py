@@ -81,3 +81,66 @@ def train_regressor(model, x, target, epochs, lr, weight_decay):
         optimizer.step()
         history[epoch] = loss.detach()
     return history
+
+
+def train_stacked_classifiers_epoch(stacked, optimizer, x, y, batch_size, generators):
+    """One epoch of M stacked classifiers, model k shuffling with generators[k]; (M,) mean losses.
+
+    Minibatch k of step s is exactly what a lone model with the same generator would see, and the
+    objective is the sum of the per-model mean cross-entropies.
+    """
+    n, m = len(x), len(generators)
+    perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
+    total = torch.zeros(m, device=x.device)
+    for start in range(0, n, batch_size):
+        idx = perms[:, start:start + batch_size]
+        logits = stacked(x[idx].flatten(2))
+        per_model = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
+                                    reduction="none").view(m, -1).mean(1)
+        optimizer.zero_grad(set_to_none=True)
+        per_model.sum().backward()
+        optimizer.step()
+        total += per_model.detach() * idx.shape[1]
+    losses = total / n
+    check_finite(losses.sum().item(), "training loss")
+    return losses
+
+
+@torch.no_grad()
+def evaluate_stacked_classifiers(stacked, x, y, batch_size=2000):
+    """(M,) mean cross-entropies and (M,) accuracies of stacked classifiers on shared data."""
+    m = len(stacked.sizes)
+    loss = torch.zeros(m, device=x.device, dtype=torch.float64)
+    correct = torch.zeros(m, device=x.device)
+    for start in range(0, len(x), batch_size):
+        logits = stacked(x[start:start + batch_size].flatten(1))
+        target = y[start:start + batch_size].expand(m, -1)
+        loss += F.cross_entropy(logits.flatten(0, 1), target.flatten(),
+                                reduction="none").view(m, -1).sum(1).double()
+        correct += (logits.argmax(2) == target).sum(1)
+    return (loss / len(x)).cpu(), (correct / len(x)).cpu()
+
+
+class RowAdam:
+    """torch.optim.Adam's update (L2 weight decay, bias correction) on plain tensors whose first
+    dimension indexes independent models, so each step can update a chosen subset of models."""
+
+    def __init__(self, params, lr, weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, self.weight_decay, self.betas, self.eps = params, lr, weight_decay, betas, eps
+        self.exp_avg = [torch.zeros_like(p) for p in params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in params]
+        self.steps = torch.zeros(len(params[0]), dtype=params[0].dtype, device=params[0].device)
+
+    def step(self, grads, rows):
+        """Apply one update to models `rows` (LongTensor) given their gradients (R, ...)."""
+        beta1, beta2 = self.betas
+        self.steps[rows] += 1
+        t = self.steps[rows]
+        for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq):
+            shape = (-1,) + (1,) * (p.dim() - 1)
+            g = g + self.weight_decay * p[rows] if self.weight_decay else g
+            m_rows = m[rows].mul_(beta1).add_(g, alpha=1 - beta1)
+            v_rows = v[rows].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            m[rows], v[rows] = m_rows, v_rows
+            denom = (v_rows.sqrt() / (1 - beta2 ** t).sqrt().view(shape)).add_(self.eps)
+            p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom

@@ -44,3 +44,16 @@ def test_stacked_mlp_matches_each_model_and_unstacks():
     for k, model in enumerate(models):
         torch.testing.assert_close(out[k], model(x), rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(stacked.unstack(k)(x), model(x))
+
+
+def test_pool_then_relu_equals_relu_then_pool_with_gradients():
+    import torch.nn.functional as F
+    from common.models import pool_relu
+    x = torch.randn(4, 3, 12, 12, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 3, 6, 6, dtype=torch.float64)
+    ours = pool_relu(x)
+    reference = F.max_pool2d(F.relu(x), 2)
+    torch.testing.assert_close(ours, reference)
+    g_ours, = torch.autograd.grad((ours * w).sum(), x)
+    g_ref, = torch.autograd.grad((reference * w).sum(), x)
+    torch.testing.assert_close(g_ours, g_ref)

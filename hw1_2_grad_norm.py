@@ -1,0 +1,214 @@
+"""HW1-2 (optimisation): how does the gradient norm behave during training, and what do points
+where the gradient is almost zero look like (minimum or saddle)?
+
+Part 1: gradient norm (total 2-norm over all parameters) and loss at every iteration of
+  (a) the 1-500-1 ReLU network (1,501 parameters) fitting sin(5πx)/(5πx) on 300 points, full-batch
+      Adam, and (b) the 784-500-50-10 MLP on an MNIST-format data set, batch 1000.
+Part 2: 100 trainings of the 1-500-1 network from different seeds. Phase 1 minimises the MSE with
+  Adam for a number of epochs that varies across trainings; phase 2 minimises the squared norm of
+  the MSE gradient (double backward) until that norm is below a threshold or a step cap. At the end
+  point: the exact float64 Hessian of the MSE over all 1,501 parameters, its eigenvalues, and the
+  minimal ratio = share of eigenvalues > tol (tol relative to the largest |eigenvalue|). The
+  Hessian is built in closed form (common/shallow.py; equal to torch.func.hessian in the tests,
+  about 100x faster here). Both phases train the 100 networks at once as batched matmuls.
+
+    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 2-3 min on 2 CPU cores)
+    python hw1_2_grad_norm.py --quick
+
+Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png and _minimal_ratio.png.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import cli
+from common.data import function_samples, load_image_data, minibatches
+from common.metrics import eigenvalue_summary, gradient_norm
+from common.models import MLP
+from common.shallow import ShallowNets, block_norms
+from common.plotting import plot_grad_norm, plot_minimal_ratio
+from common.train import RowAdam, check_finite, progress
+
+STEM = "hw1_2_grad_norm"
+TARGET = "sin(5πx)/(5πx)"
+POINTS = 300
+HIDDEN = 500
+EPOCHS = 2500             # part 1 (a): full-batch epochs
+LR = 1e-3                 # Adam learning rate (part 1 and phase 1)
+WEIGHT_DECAY = 1e-4
+MNIST_EPOCHS = 3          # part 1 (b), batch 1000 -> 60 iterations per epoch
+MNIST_LR = 4e-4          # as in hw1_2_optimization
+MNIST_BATCH = 1000
+TRAININGS = 100           # part 2
+PHASE1_EPOCHS = (100, 1000)  # phase-1 epochs spread evenly over the trainings
+PHASE2_STEPS = 300        # cap on gradient-norm minimisation steps (the norm plateaus well before)
+PHASE2_LR = 1e-4          # Adam learning rate on ||grad||^2
+GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm is below this
+EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
+QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
+         "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
+
+
+def build_parser():
+    parser = cli.make_parser(__doc__)
+    add = parser.add_argument
+    add("--epochs", type=cli.positive_int, default=EPOCHS, help="part 1 function-fit epochs")
+    add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate (part 1, phase 1)")
+    add("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY, help="Adam weight decay")
+    add("--mnist-epochs", type=cli.positive_int, default=MNIST_EPOCHS, help="part 1 MLP epochs")
+    add("--train-samples", type=int, default=0, help="MLP trains on the first N images (0 = all)")
+    add("--trainings", type=cli.positive_int, default=TRAININGS, help="part 2 trainings")
+    add("--phase1-min", type=cli.positive_int, default=PHASE1_EPOCHS[0], help="fewest phase-1 epochs")
+    add("--phase1-max", type=cli.positive_int, default=PHASE1_EPOCHS[1], help="most phase-1 epochs")
+    add("--phase2-steps", type=cli.positive_int, default=PHASE2_STEPS, help="phase-2 step cap")
+    add("--phase2-lr", type=cli.positive_float, default=PHASE2_LR, help="phase-2 Adam learning rate")
+    add("--grad-threshold", type=cli.positive_float, default=GRAD_THRESHOLD,
+        help="phase-2 target for the gradient norm of the MSE")
+    add("--eig-rel-tol", type=cli.positive_float, default=EIG_REL_TOL,
+        help="eigenvalues with |lambda| <= tol * max|lambda| count as zero")
+    return parser
+
+
+# --- part 1 ----------------------------------------------------------------------------------
+
+def record_training(model, optimizer, batches, loss_fn, desc, total=None):
+    """Run optimiser steps over `batches` (x, y); per-iteration loss and gradient norm (lists)."""
+    losses, norms = [], []
+    for x, y in progress(batches, desc, total=total):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norms.append(gradient_norm(model.parameters()))
+        losses.append(loss.detach())
+        optimizer.step()
+    losses, norms = torch.stack(losses).tolist(), torch.stack(norms).tolist()
+    check_finite(losses[-1], "training loss")
+    return {"loss": losses, "grad_norm": norms}
+
+
+def part1_function(args, device):
+    x, y = function_samples(TARGET, POINTS, device)
+    model = MLP((1, HIDDEN, 1)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    return record_training(model, optimizer, [(x, y)] * args.epochs, F.mse_loss, "function fit")
+
+
+def part1_mnist(args, device):
+    data = load_image_data(args.dataset, args.data_dir, device)
+    n = min(args.train_samples, len(data.train_x)) if args.train_samples > 0 else len(data.train_x)
+    model = MLP((784, 500, 50, 10)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=MNIST_LR, weight_decay=args.weight_decay)
+    g = torch.Generator().manual_seed(args.seed)
+    per_epoch = -(-n // MNIST_BATCH)
+
+    def batches():
+        for _ in range(args.mnist_epochs):
+            for idx in minibatches(n, MNIST_BATCH, g, device):
+                yield data.train_x[idx].flatten(1), data.train_y[idx]
+
+    result = record_training(model, optimizer, batches(), F.cross_entropy, "MLP",
+                             total=per_epoch * args.mnist_epochs)
+    result["iterations_per_epoch"] = per_epoch
+    return result
+
+
+# --- part 2 ----------------------------------------------------------------------------------
+
+def init_nets(args, device):
+    """Stacked parameters of the trainings, training k initialised like MLP((1, 500, 1)) under
+    seed + k (float32)."""
+    models = []
+    for k in range(args.trainings):
+        torch.manual_seed(args.seed + k)
+        models.append(MLP((1, HIDDEN, 1)))
+    return ShallowNets.from_mlps(models).to(device)
+
+
+def phase1(args, x, y, device):
+    """Adam on the MSE; training k stops after epochs[k] epochs (epochs ascending in k, so the
+    models still training at any epoch are a suffix and finished ones cost nothing)."""
+    epochs = np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
+    nets = init_nets(args, device)
+    adam = RowAdam(nets.parts(), lr=args.lr, weight_decay=args.weight_decay)
+    for epoch in progress(range(1, epochs.max() + 1), "phase 1 (MSE)"):
+        first = int(np.searchsorted(epochs, epoch))
+        rows = torch.arange(first, args.trainings, device=device)
+        _, grads = nets[first:].grad(x, y)
+        adam.step(grads, rows)
+    check_finite(nets.loss(x, y).sum().item(), "phase-1 loss")
+    return nets, epochs
+
+
+def phase2(args, nets, x, y):
+    """Adam on ||grad MSE_k||^2 (its gradient is 2 H g, a closed-form Hessian-vector product);
+    a training stops once its gradient norm is below the threshold. Returns steps per training."""
+    adam = RowAdam(nets.parts(), lr=args.phase2_lr)
+    steps = torch.full((len(nets.w),), args.phase2_steps)
+    active = torch.arange(len(nets.w), device=x.device)
+    for step in progress(range(args.phase2_steps), "phase 2 (grad norm)"):
+        _, grads, hvp = nets[active].grad_and_hvp(x, y)
+        norm = block_norms(grads)
+        reached = norm < args.grad_threshold
+        if reached.any():
+            steps[active[reached].cpu()] = step
+            active, hvp = active[~reached], [h[~reached] for h in hvp]
+            if len(active) == 0:
+                break
+        adam.step([2 * h for h in hvp], active)
+    return steps.tolist()
+
+
+def spectrum_at_end_points(args, nets, x, y, chunk=10):
+    """Float64 loss, gradient norm and Hessian eigenvalue summary for every training."""
+    x64, y64 = x.double(), y.double()
+    rows = []
+    for start in progress(range(0, len(nets.w), chunk), "Hessians"):
+        part = ShallowNets(*(p[start:start + chunk].double() for p in nets.parts()))
+        loss, grads = part.grad(x64, y64)
+        norms = block_norms(grads)
+        eigs = torch.linalg.eigvalsh(part.hessian(x64, y64))
+        for k in range(len(eigs)):
+            rows.append({"loss": loss[k].item(), "grad_norm": norms[k].item(),
+                         **eigenvalue_summary(eigs[k], args.eig_rel_tol)})
+    return rows
+
+
+def part2(args, device):
+    x, y = (t[:, 0] for t in function_samples(TARGET, POINTS, device))
+    nets, epochs = phase1(args, x, y, device)
+    steps = phase2(args, nets, x, y)
+    rows = spectrum_at_end_points(args, nets, x, y)
+    for row, k in zip(rows, range(len(rows))):
+        row.update(phase1_epochs=int(epochs[k]), phase2_steps=steps[k], seed=args.seed + k,
+                   reached=row["grad_norm"] < args.grad_threshold)
+    return rows
+
+
+def experiment(args, device):
+    if args.phase1_min > args.phase1_max:
+        raise cli.ScriptError("--phase1-min must not exceed --phase1-max")
+    results = {"function": part1_function(args, device), "mnist": part1_mnist(args, device)}
+    results["minimal_ratio"] = {"threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
+                                "trainings": part2(args, device)}
+    return results
+
+
+def plot(results, out, stem):
+    paths = [out / f"{stem}_function.png", out / f"{stem}_mnist.png",
+             out / f"{stem}_minimal_ratio.png"]
+    plot_grad_norm(results, "function", paths[0])
+    plot_grad_norm(results, "mnist", paths[1])
+    plot_minimal_ratio(results, paths[2])
+    return paths
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    return cli.run_script(args, STEM, experiment, plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""HW1-2: vectorised trainings equal looped ones, phase 2 lowers the gradient norm, smoke runs."""
+import argparse
+import json
+
+import numpy as np
+import torch
+
+import hw1_2_grad_norm
+import hw1_2_optimization
+from common.data import function_samples
+from common.metrics import flatten_params, load_flat_params
+from common.models import MLP, StackedMLP
+from common.train import train_classifier_epoch, train_stacked_classifiers_epoch
+
+
+def test_stacked_classifiers_equal_looped_trainings():
+    torch.manual_seed(0)
+    x, y = torch.randn(90, 1, 4, 4), torch.randint(0, 3, (90,))
+    models = []
+    for k in range(3):
+        torch.manual_seed(10 + k)
+        models.append(MLP((16, 12, 3)))
+    stacked = StackedMLP(models)
+    opt = torch.optim.Adam(stacked.parameters(), lr=1e-2, weight_decay=1e-4)
+    gens = [torch.Generator().manual_seed(k) for k in range(3)]
+    stacked_losses = [train_stacked_classifiers_epoch(stacked, opt, x, y, 20, gens) for _ in range(3)]
+    for k, model in enumerate(models):
+        opt_k = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-4)
+        g = torch.Generator().manual_seed(k)
+        for epoch in range(3):
+            loss = train_classifier_epoch(model, opt_k, x, y, 20, g)
+            assert abs(loss - stacked_losses[epoch][k].item()) < 1e-5
+        for p_stacked, p_loop in zip(stacked.unstack(k).parameters(), model.parameters()):
+            torch.testing.assert_close(p_stacked, p_loop, rtol=1e-4, atol=1e-5)
+
+
+def test_phase2_lowers_the_gradient_norm():
+    args = argparse.Namespace(seed=0, trainings=4, phase1_min=30, phase1_max=60, lr=1e-3,
+                              weight_decay=1e-4, phase2_steps=300, phase2_lr=1e-4,
+                              grad_threshold=1e-9)
+    x, y = (t[:, 0] for t in function_samples(hw1_2_grad_norm.TARGET, 50))
+    nets, epochs = hw1_2_grad_norm.phase1(args, x, y, "cpu")
+    assert list(epochs) == [30, 40, 50, 60]
+    before = torch.stack([g.norm() for g in _grads(nets, x, y)])
+    steps = hw1_2_grad_norm.phase2(args, nets, x, y)
+    after = torch.stack([g.norm() for g in _grads(nets, x, y)])
+    assert steps == [300] * 4 and torch.all(after < before) and after.sum() < 0.5 * before.sum()
+
+
+def _grads(nets, x, y):
+    """Per-training MSE gradients from autograd on plain MLPs (independent of common.shallow)."""
+    out = []
+    for theta in nets.flat():
+        model = MLP((1, 500, 1))
+        load_flat_params(model, theta)
+        torch.nn.functional.mse_loss(model(x[:, None]), y[:, None]).backward()
+        out.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    return out
+
+
+def test_phase1_epochs_differ_and_match_a_lone_training():
+    args = argparse.Namespace(seed=3, trainings=2, phase1_min=20, phase1_max=40, lr=1e-3,
+                              weight_decay=1e-4)
+    x, y = function_samples(hw1_2_grad_norm.TARGET, 40)
+    nets, _ = hw1_2_grad_norm.phase1(args, x[:, 0], y[:, 0], "cpu")
+    for k, epochs in ((0, 20), (1, 40)):
+        torch.manual_seed(3 + k)
+        lone = MLP((1, 500, 1))
+        opt = torch.optim.Adam(lone.parameters(), lr=1e-3, weight_decay=1e-4)
+        for _ in range(epochs):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(lone(x), y).backward()
+            opt.step()
+        torch.testing.assert_close(nets.flat()[k], flatten_params(lone), rtol=1e-4, atol=1e-5)
+
+
+def test_optimization_quick(tmp_path, idx_dir):
+    results = hw1_2_optimization.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
+                                       "--dataset", "mnist", "--data-dir", str(idx_dir),
+                                       "--batch-size", "100"])
+    for name in ("hw1_2_optimization.json", "hw1_2_optimization_fc1.png",
+                 "hw1_2_optimization_whole.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    loss = np.asarray(results["train_loss"])
+    assert loss.shape == (8, 4) and np.all(np.isfinite(loss)) and np.all(loss[:, -1] < loss[:, 0])
+    coords = np.asarray(results["pca"]["whole"]["coords"])
+    assert coords.shape == (8, 4, 2) and sum(results["pca"]["fc1"]["explained_variance_ratio"]) <= 1
+    assert results["pca"]["fc1"]["n_params"] == 392500
+
+
+def test_grad_norm_quick(tmp_path, idx_dir):
+    results = hw1_2_grad_norm.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
+                                    "--dataset", "mnist", "--data-dir", str(idx_dir)])
+    for name in ("_function.png", "_mnist.png", "_minimal_ratio.png", ".json"):
+        assert (tmp_path / f"hw1_2_grad_norm{name}").stat().st_size > 0
+    fit = results["function"]
+    assert len(fit["loss"]) == 200 and fit["loss"][-1] < fit["loss"][0]
+    assert np.all(np.isfinite(fit["grad_norm"]))
+    rows = results["minimal_ratio"]["trainings"]
+    assert len(rows) == 6 and len({r["phase1_epochs"] for r in rows}) == 6
+    for r in rows:
+        assert r["n_positive"] + r["n_negative"] + r["n_zero"] == 1501
+        assert 0 <= r["minimal_ratio"] <= 1 and r["reached"] == (r["grad_norm"] < 1e-3)
+    on_disk = json.loads((tmp_path / "hw1_2_grad_norm.json").read_text())
+    assert on_disk["minimal_ratio"]["trainings"][0]["loss"] == rows[0]["loss"]

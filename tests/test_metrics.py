@@ -1,0 +1,90 @@
+"""Every metric against an independent computation (finite differences, closed forms, numpy)."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from common.metrics import (eigenvalue_summary, flat_loss, flatten_params, gradient_norm,  # noqa: E402
+                            hessian, load_flat_params, pca_2d, unflatten_params)
+from common.models import MLP, LeNet5  # noqa: E402
+from common.plotting import draw_pca_paths  # noqa: E402
+
+
+def test_gradient_norm_equals_clip_grad_norm_total():
+    torch.manual_seed(0)
+    model = MLP((3, 7, 2))
+    F.mse_loss(model(torch.randn(5, 3)), torch.randn(5, 2)).backward()
+    ours = gradient_norm(model.parameters())
+    reported = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1e9)
+    torch.testing.assert_close(ours, reported)
+    by_hand = np.sqrt(sum((p.grad.double() ** 2).sum().item() for p in model.parameters()))
+    assert abs(ours.item() - by_hand) < 1e-6 * by_hand
+
+
+def test_hessian_equals_finite_differences_of_the_gradient():
+    torch.manual_seed(1)
+    model = MLP((1, 6, 1)).double()
+    x = torch.linspace(-1, 1, 9, dtype=torch.float64).unsqueeze(1)
+    y = torch.sin(3 * x)
+    loss = flat_loss(model, F.mse_loss, x, y)
+    theta = flatten_params(model)
+    h = hessian(loss, theta, chunk_size=5)
+    grad = torch.func.grad(loss)
+    eps = 1e-6
+    fd = torch.stack([(grad(theta + eps * e) - grad(theta - eps * e)) / (2 * eps)
+                      for e in torch.eye(len(theta), dtype=torch.float64)])
+    torch.testing.assert_close(h, (fd + fd.T) / 2, rtol=1e-5, atol=1e-7)
+    assert torch.count_nonzero(h) > len(theta)  # a real, non-diagonal Hessian
+
+
+def test_minimal_ratio_of_a_quadratic_with_known_eigenvalues():
+    eigs = torch.tensor([5.0, 2.0, 1e-3, 0.0, 1e-12, -0.5, -3.0], dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(7, 7, dtype=torch.float64))
+    a = q @ torch.diag(eigs) @ q.T
+    h = hessian(lambda t: 0.5 * t @ a @ t, torch.randn(7, dtype=torch.float64))
+    summary = eigenvalue_summary(torch.linalg.eigvalsh(h), rel_tol=1e-6)
+    assert (summary["n_positive"], summary["n_negative"], summary["n_zero"]) == (3, 2, 2)
+    assert summary["minimal_ratio"] == 3 / 7 and summary["ratio_nonzero"] == 3 / 5
+    assert abs(summary["max_eigenvalue"] - 5) < 1e-9 and abs(summary["min_eigenvalue"] + 3) < 1e-9
+
+
+def test_pca_matches_numpy_svd():
+    rng = np.random.default_rng(0)
+    snaps = (rng.normal(size=(24, 300)) * np.linspace(3, 0.1, 300)).astype(np.float32)
+    coords, ratio = pca_2d(torch.from_numpy(snaps))
+    centred = snaps.astype(np.float64) - snaps.astype(np.float64).mean(0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    expected = u[:, :2] * s[:2]
+    expected *= np.sign(expected[np.abs(expected).argmax(0), [0, 1]])
+    np.testing.assert_allclose(coords.numpy(), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ratio.numpy(), s[:2] ** 2 / (s ** 2).sum(), rtol=1e-8)
+
+
+def test_flatten_and_restore_round_trip():
+    torch.manual_seed(2)
+    model, other = LeNet5(), LeNet5()
+    theta = flatten_params(model)
+    assert theta.numel() == 61706
+    load_flat_params(other, theta)
+    for (n1, p1), (n2, p2) in zip(model.named_parameters(), other.named_parameters()):
+        assert n1 == n2 and torch.equal(p1, p2)
+    assert torch.equal(unflatten_params(model, theta)["conv1.weight"], model.conv1.weight)
+
+
+def test_pca_annotations_sit_on_their_own_points():
+    # Known arrangement: run r, record e sits at (e, r) and has accuracy r / 10 + e / 1000, so
+    # every label names its point; an epoch-major/run-major mix-up would break the match.
+    runs, records = 3, 8
+    coords = [[[e, r] for e in range(records)] for r in range(runs)]
+    acc = [[r / 10 + e / 1000 for e in range(records)] for r in range(runs)]
+    fig, ax = plt.subplots()
+    draw_pca_paths(ax, coords, acc, every=3)
+    texts = ax.texts
+    assert len(texts) == runs * 4  # records 0, 3, 6 and the last (7)
+    for text in texts:
+        e, r = text.xy
+        assert text.get_text() == f"{100 * acc[int(r)][int(e)]:.1f}"
+    plt.close(fig)
