@@ -107,3 +107,29 @@ def flat_loss(model, loss_fn, x, y):
         out = torch.func.functional_call(model, unflatten_params(model, theta), (x,))
         return loss_fn(out, y)
     return loss_of_flat
+
+
+# --- input sensitivity (Novak et al., 2018) --------------------------------------------------
+
+def input_jacobian_norms(model, x, softmax=True, batch_size=500):
+    """Per-sample Frobenius norm of d output / d input, output = softmax probabilities (or logits).
+
+    x: (N, ...) -> (N,). In eval mode samples do not interact (no batch statistics), so the
+    gradient of output[:, k].sum() with respect to the batch is row k of every sample's Jacobian:
+    one backward pass per output unit gives the whole batch's Jacobians.
+    """
+    was_training = model.training
+    model.eval()
+    norms = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size].detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            out = model(xb)
+            out = out.softmax(1) if softmax else out
+            sq = torch.zeros(len(xb), device=x.device, dtype=xb.dtype)
+            for k in range(out.shape[1]):
+                g, = torch.autograd.grad(out[:, k].sum(), xb, retain_graph=k < out.shape[1] - 1)
+                sq += g.pow(2).flatten(1).sum(1)
+        norms.append(sq.sqrt())
+    model.train(was_training)
+    return torch.cat(norms)

@@ -81,8 +81,8 @@ def plot_classifier_curves(results, path_loss, path_acc):
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{title} CNNs: {ylabel} per epoch (eval mode; train = "
-                     f"{subset:,}-sample subset)")
+        ax.set_title(f"{title} CNNs: {ylabel} per epoch\n(eval mode; train = fixed "
+                     f"{subset:,}-sample subset, test = full test set)")
         ax.legend(ncol=2)
         fig.tight_layout()
         save_figure(fig, path)
@@ -106,7 +106,7 @@ def plot_pca_paths(results, part, every, path):
     """PCA of parameter snapshots of all trainings, one colour per training."""
     pca = results["pca"][part]
     ratio = pca["explained_variance_ratio"]
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, ax = plt.subplots(figsize=(9, 7))
     draw_pca_paths(ax, pca["coords"], results["test_acc"], every)
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
@@ -134,9 +134,9 @@ def plot_grad_norm(results, part, path):
         ax.set_yscale("log")
         ax.legend(loc="upper right")
     if part == "function":
-        title = "1-500-1 ReLU net (1,501 params) fitting sin(5πx)/(5πx), full-batch Adam"
+        title = "1-500-1 ReLU net (1,501 params) fitting sin(5πx)/(5πx)\nfull-batch Adam, 300 points"
     else:
-        title = (f"{dataset_title(results)}, MLP 784-500-50-10 (418,060 params), batch 1000 "
+        title = (f"{dataset_title(results)}, MLP 784-500-50-10 (418,060 params)\nAdam, batch 1000 "
                  f"({run['iterations_per_epoch']} iterations per epoch)")
     top.set_title(title)
     fig.tight_layout()
@@ -160,5 +160,79 @@ def plot_minimal_ratio(results, path):
     ax.set_title("1-500-1 ReLU net on sin(5πx)/(5πx): loss vs minimal ratio\n"
                  "(exact float64 Hessian over all 1,501 parameters)")
     ax.legend(loc="best")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+ENDPOINT_LABELS = {"b100_lr1e-2": "batch 100, lr 1e-2", "b500_lr1e-2": "batch 500, lr 1e-2",
+                   "b100_lr1e-3": "batch 100, lr 1e-3"}
+
+
+def plot_interpolation(results, pair, path):
+    """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test dashed."""
+    data = results["pairs"][pair]
+    alpha = np.asarray(results["alphas"])
+    fig, ax_loss = plt.subplots(figsize=(7.2, 4.6))
+    ax_acc = ax_loss.twinx()
+    ax_acc.grid(False)
+    lines = []
+    for split, style in (("train", "-"), ("test", "--")):
+        lines += ax_loss.plot(alpha, data[f"{split}_loss"], style, color=COLORS[0],
+                              label=f"{split} cross-entropy (left)")
+        lines += ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style, color=COLORS[1],
+                             label=f"{split} accuracy (right)")
+    for a, key in ((0, "theta_1"), (1, "theta_2")):
+        ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
+        ax_loss.annotate(f"α={a}: {ENDPOINT_LABELS.get(data[key], data[key])}", xy=(a, 1),
+                         xycoords=("data", "axes fraction"), xytext=(3, -12),
+                         textcoords="offset points", fontsize=7, color="dimgrey")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("α  (θ(α) = (1 − α)·θ₁ + α·θ₂)")
+    ax_loss.set_ylabel("cross-entropy", color=COLORS[0])
+    ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
+    ax_acc.set_ylim(0, 100)
+    ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="center left", fontsize=7)
+    what = "batch size" if pair == "batch" else "learning rate"
+    ax_loss.set_title(f"{dataset_title(results)}, LeNet-5: interpolation between two {what}s\n"
+                      f"(train = fixed {results['train_eval_samples']:,}-sample subset, "
+                      f"test = {results['test_samples']:,} images)")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _line_with_band(ax, x, stats, key, scale, **kw):
+    mean = np.asarray([s[key]["mean"] for s in stats]) * scale
+    std = np.asarray([s[key]["std"] for s in stats]) * scale
+    (line,) = ax.plot(x, mean, marker="o", ms=3, **kw)
+    if np.any(std > 0):
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15, lw=0)
+    return line
+
+
+def plot_sensitivity(results, path):
+    """Top: train/test loss and sensitivity; bottom: train/test accuracy and sensitivity; x log2."""
+    sizes = results["batch_sizes"]
+    stats = [results["runs"][str(b)] for b in sizes]
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.2, 6.8))
+    n_seeds = len(results["seeds"])
+    for ax, key, ylabel, scale in ((top, "loss", "cross-entropy", 1), (bottom, "acc", "accuracy (%)", 100)):
+        lines = [_line_with_band(ax, sizes, stats, f"train_{key}", scale, color=COLORS[0],
+                                 ls="-", label=f"train {ylabel}"),
+                 _line_with_band(ax, sizes, stats, f"test_{key}", scale, color=COLORS[0],
+                                 ls="--", label=f"test {ylabel}")]
+        right = ax.twinx()
+        right.grid(False)
+        lines.append(_line_with_band(right, sizes, stats, "sensitivity", 1, color=COLORS[3],
+                                     label="sensitivity ‖∂softmax/∂x‖_F (right)"))
+        ax.set_ylabel(ylabel, color=COLORS[0])
+        right.set_ylabel("sensitivity (mean over test subset)", color=COLORS[3])
+        ax.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7)
+    bottom.set_xscale("log", base=2)
+    bottom.set_xticks(sizes, [str(b) for b in sizes])
+    bottom.set_xlabel("training batch size (log₂ scale)")
+    band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    top.set_title(f"{dataset_title(results)}, LeNet-5, SGD lr {results['meta']['config']['lr']:g}, "
+                  f"{results['meta']['config']['epochs']} epochs each ({band})\n"
+                  f"sensitivity over {results['sensitivity_samples']:,} test images")
     fig.tight_layout()
     save_figure(fig, path)

@@ -144,3 +144,50 @@ class RowAdam:
             m[rows], v[rows] = m_rows, v_rows
             denom = (v_rows.sqrt() / (1 - beta2 ** t).sqrt().view(shape)).add_(self.eps)
             p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom
+
+
+def sgd_momentum_step(params, grads, bufs, lrs, momentum, first):
+    """torch.optim.SGD's momentum update (no dampening) on stacked params with per-model lr (M,)."""
+    for p, g, b in zip(params, grads, bufs):
+        if first:
+            b.copy_(g)
+        else:
+            b.mul_(momentum).add_(g)
+        p.sub_(lrs.view(-1, *([1] * (p.dim() - 1))) * b)
+
+
+def train_together(models, lrs, momentum, x, y, batch_size, generator, bufs=None):
+    """One epoch of M same-architecture classifiers on the SAME minibatches, vectorised with
+    torch.func (vmap over stacked parameters), SGD with momentum and a learning rate per model.
+
+    Returns ((M,) mean training losses, momentum buffers to pass to the next epoch); the models'
+    parameters are updated in place.
+    """
+    import copy
+    params, _ = torch.func.stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+
+    def loss_fn(p, xb, yb):
+        return F.cross_entropy(torch.func.functional_call(base, p, (xb,)), yb)
+
+    grad_fn = torch.func.vmap(torch.func.grad_and_value(loss_fn), in_dims=(0, None, None))
+    first = bufs is None
+    if first:
+        bufs = {k: torch.zeros_like(v) for k, v in params.items()}
+    lrs = torch.as_tensor(lrs, dtype=torch.float32, device=x.device)
+    total = torch.zeros(len(models), device=x.device)
+    for idx in minibatches(len(x), batch_size, generator, x.device):
+        grads, loss = grad_fn(params, x[idx], y[idx])
+        keys = list(params)
+        with torch.no_grad():
+            sgd_momentum_step([params[k] for k in keys], [grads[k] for k in keys],
+                              [bufs[k] for k in keys], lrs, momentum, first)
+        first = False
+        total += loss.detach() * len(idx)
+    with torch.no_grad():
+        for k, model in enumerate(models):
+            for name, p in model.named_parameters():
+                p.copy_(params[name][k])
+    losses = total / len(x)
+    check_finite(losses.sum().item(), "training loss")
+    return losses, bufs

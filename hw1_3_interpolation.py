@@ -1,0 +1,152 @@
+"""HW1-3 (flatness vs generalisation, part 1): what do loss and accuracy look like on the straight
+line between two trained models, theta(alpha) = (1 - alpha) theta_1 + alpha theta_2?
+
+LeNet-5 (61,706 parameters), cross-entropy, SGD with momentum 0.9, all models from the same
+initialisation and the same minibatch order. Two pairs:
+  "batch": batch 100 vs batch 500 (lr 1e-2);   "lr": lr 1e-3 vs lr 1e-2 (batch 100).
+The model (batch 100, lr 1e-2) belongs to both pairs and is trained once. The two batch-100
+models are trained together with torch.func (vmap over stacked parameters).
+At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accuracy on the full
+test set and on a fixed training subset, in no-grad batches.
+
+    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (about 4 min on 2 CPU cores)
+    python hw1_3_interpolation.py --quick
+
+Writes <out-dir>/hw1_3_interpolation.json, _batch.png and _lr.png.
+"""
+import argparse
+import copy
+
+import torch
+
+from common import cli
+from common.data import load_image_data, subset_indices
+from common.metrics import flatten_params, load_flat_params
+from common.models import LeNet5, count_params
+from common.plotting import plot_interpolation
+from common.train import (evaluate_classifier, progress, train_classifier_epoch,
+                          train_together)
+
+STEM = "hw1_3_interpolation"
+EPOCHS = 30
+MOMENTUM = 0.9
+SMALL_BATCH, LARGE_BATCH = 100, 500
+LOW_LR, HIGH_LR = 1e-3, 1e-2
+ALPHA_RANGE = (-1.0, 2.0)
+ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
+TRAIN_EVAL_SAMPLES = 10000
+EVAL_BATCH_SIZE = 2000
+QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4}
+# name -> (batch size, learning rate); pairs name (theta_1, theta_2)
+MODELS = {"b100_lr1e-2": (SMALL_BATCH, HIGH_LR), "b500_lr1e-2": (LARGE_BATCH, HIGH_LR),
+          "b100_lr1e-3": (SMALL_BATCH, LOW_LR)}
+PAIRS = {"batch": ("b100_lr1e-2", "b500_lr1e-2"), "lr": ("b100_lr1e-3", "b100_lr1e-2")}
+
+
+def build_parser():
+    parser = cli.make_parser(__doc__)
+    add = parser.add_argument
+    add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs per model")
+    add("--train-samples", type=int, default=0, help="train on the first N images only (0 = all)")
+    add("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
+        help="fixed training subset evaluated along alpha")
+    add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
+        help="alpha values per unit interval (61 values on [-1, 2] at 20)")
+    add("--together", action=argparse.BooleanOptionalAction, default=True,
+        help="train the two batch-100 models at once with torch.func")
+    return parser
+
+
+def alphas(steps_per_unit):
+    """Evenly spaced alpha on ALPHA_RANGE with exact 0 and 1 (integer numerators)."""
+    lo, hi = (int(round(a * steps_per_unit)) for a in ALPHA_RANGE)
+    return [i / steps_per_unit for i in range(lo, hi + 1)]
+
+
+def train_models(args, data, device):
+    """Train the three models from one initialisation; returns name -> (model, loss history)."""
+    torch.manual_seed(args.seed)
+    init = LeNet5().to(device).to(memory_format=torch.channels_last)
+    models = {name: copy.deepcopy(init) for name in MODELS}
+    histories = {name: [] for name in MODELS}
+    x, y = data.train_x, data.train_y
+    groups = ([["b100_lr1e-2", "b100_lr1e-3"], ["b500_lr1e-2"]] if args.together
+              else [[name] for name in MODELS])
+    for group in groups:
+        batch = MODELS[group[0]][0]
+        g = torch.Generator().manual_seed(args.seed)
+        lrs = [MODELS[n][1] for n in group]
+        opt = (None if len(group) > 1 else
+               torch.optim.SGD(models[group[0]].parameters(), lr=lrs[0], momentum=MOMENTUM))
+        bufs = None
+        for _ in progress(range(args.epochs), " + ".join(group)):
+            if opt is None:
+                losses, bufs = train_together([models[n] for n in group], lrs, MOMENTUM, x, y,
+                                              batch, g, bufs)
+                losses = losses.tolist()
+            else:
+                losses = [train_classifier_epoch(models[group[0]], opt, x, y, batch, g)]
+            for n, loss in zip(group, losses):
+                histories[n].append(loss)
+    return models, histories
+
+
+def interpolate(model_1, model_2, alpha_values, evals, desc):
+    """Metrics of theta(alpha) for each alpha on each evaluation set {name: (x, y)}."""
+    theta_1, theta_2 = flatten_params(model_1), flatten_params(model_2)
+    probe = copy.deepcopy(model_1)
+    out = {f"{split}_{m}": [] for split in evals for m in ("loss", "acc")}
+    for alpha in progress(alpha_values, desc):
+        load_flat_params(probe, (1 - alpha) * theta_1 + alpha * theta_2)
+        for split, (x, y) in evals.items():
+            loss, acc = evaluate_classifier(probe, x, y, EVAL_BATCH_SIZE)
+            out[f"{split}_loss"].append(loss)
+            out[f"{split}_acc"].append(acc)
+    return out
+
+
+def experiment(args, device):
+    data = load_image_data(args.dataset, args.data_dir, device)
+    if args.train_samples > 0:
+        data.train_x, data.train_y = data.train_x[:args.train_samples], data.train_y[:args.train_samples]
+    data.train_x = data.train_x.contiguous(memory_format=torch.channels_last)
+    data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
+    eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
+    evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
+             "test": (data.test_x, data.test_y)}
+    models, histories = train_models(args, data, device)
+    endpoints = {}
+    for name, model in models.items():
+        metrics = {}
+        for split, (x, y) in evals.items():
+            metrics[f"{split}_loss"], metrics[f"{split}_acc"] = evaluate_classifier(model, x, y)
+        endpoints[name] = {"batch_size": MODELS[name][0], "lr": MODELS[name][1],
+                           "train_loss_history": histories[name], **metrics}
+    alpha_values = alphas(args.alpha_steps)
+    pairs = {}
+    for pair, (first, second) in PAIRS.items():
+        pairs[pair] = {"theta_1": first, "theta_2": second,
+                       **interpolate(models[first], models[second], alpha_values, evals, pair)}
+    return {"dataset_source": data.source, "n_params": count_params(models[first]),
+            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
+            "alphas": alpha_values, "endpoints": endpoints, "pairs": pairs}
+
+
+def plot(results, out, stem):
+    paths = []
+    for pair in results["pairs"]:
+        paths.append(out / f"{stem}_{pair}.png")
+        plot_interpolation(results, pair, paths[-1])
+    return paths
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    return cli.run_script(args, STEM, experiment, plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""HW1-3 (flatness vs generalisation, part 2): how do input sensitivity, loss and accuracy move
+with the training batch size?
+
+LeNet-5 (61,706 parameters), cross-entropy, SGD momentum 0.9, lr 1e-2, the same number of epochs
+for every batch size (so large batches take far fewer steps). Sensitivity (Novak et al., 2018) =
+Frobenius norm of the Jacobian of the softmax output (10) with respect to the input image (784),
+per test sample, averaged over a fixed test subset; the same for the logits is recorded too.
+
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 6 min on 2 CPU cores)
+    python hw1_3_sensitivity.py --seeds 3                   # mean and std over 3 seeds
+    python hw1_3_sensitivity.py --quick
+
+Writes <out-dir>/hw1_3_sensitivity.json and _batch_size.png.
+"""
+import numpy as np
+import torch
+
+from common import cli
+from common.data import load_image_data, subset_indices
+from common.metrics import input_jacobian_norms
+from common.models import LeNet5, count_params
+from common.plotting import plot_sensitivity
+from common.train import evaluate_classifier, progress, train_classifier_epoch
+
+STEM = "hw1_3_sensitivity"
+BATCH_SIZES = [2 ** k for k in range(5, 13)]   # 32 .. 4096
+EPOCHS = 20
+LR = 1e-2
+MOMENTUM = 0.9
+SEEDS = 1
+SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
+QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200}
+
+
+def batch_size_list(text):
+    """argparse type: comma-separated positive integers."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise cli.argparse.ArgumentTypeError(f"must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise cli.argparse.ArgumentTypeError(f"batch sizes must be positive, got {text!r}")
+    return sorted(set(values))
+
+
+def build_parser():
+    parser = cli.make_parser(__doc__)
+    add = parser.add_argument
+    add("--batch-sizes", type=batch_size_list, default=BATCH_SIZES,
+        help="comma-separated training batch sizes")
+    add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs for every batch size")
+    add("--lr", type=cli.positive_float, default=LR, help="SGD learning rate")
+    add("--seeds", type=cli.positive_int, default=SEEDS, help="repeats (seed, seed+1, ...)")
+    add("--train-samples", type=int, default=0, help="train on the first N images only (0 = all)")
+    add("--sensitivity-samples", type=cli.positive_int, default=SENSITIVITY_SAMPLES,
+        help="size of the fixed test subset for the Jacobian norms")
+    return parser
+
+
+def train_one(args, data, batch_size, seed, device):
+    """Train LeNet-5 at one batch size; final metrics and sensitivities."""
+    torch.manual_seed(seed)
+    model = LeNet5().to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=MOMENTUM)
+    g = torch.Generator().manual_seed(seed)
+    for _ in progress(range(args.epochs), f"batch {batch_size} seed {seed}"):
+        train_classifier_epoch(model, opt, data.train_x, data.train_y, batch_size, g)
+    train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y)
+    test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y)
+    idx = subset_indices(len(data.test_x), args.sensitivity_samples, args.seed, device)
+    sens = input_jacobian_norms(model, data.test_x[idx], softmax=True).mean().item()
+    sens_logits = input_jacobian_norms(model, data.test_x[idx], softmax=False).mean().item()
+    return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
+            "test_acc": test_acc, "sensitivity": sens, "sensitivity_logits": sens_logits,
+            "steps": args.epochs * -(-len(data.train_x) // batch_size)}
+
+
+def experiment(args, device):
+    data = load_image_data(args.dataset, args.data_dir, device)
+    if args.train_samples > 0:
+        data.train_x, data.train_y = data.train_x[:args.train_samples], data.train_y[:args.train_samples]
+    data.train_x = data.train_x.contiguous(memory_format=torch.channels_last)
+    data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
+    runs = {}
+    for batch_size in args.batch_sizes:
+        per_seed = [train_one(args, data, batch_size, args.seed + s, device)
+                    for s in range(args.seeds)]
+        summary = {}
+        for key in per_seed[0]:
+            values = np.asarray([r[key] for r in per_seed], dtype=float)
+            summary[key] = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1
+                            else 0.0, "values": values.tolist()}
+        runs[str(batch_size)] = summary
+    return {"dataset_source": data.source, "n_params": count_params(LeNet5()),
+            "seeds": [args.seed + s for s in range(args.seeds)],
+            "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
+            "train_eval_samples": len(data.train_x), "batch_sizes": args.batch_sizes,
+            "runs": runs}
+
+
+def plot(results, out, stem):
+    path = out / f"{stem}_batch_size.png"
+    plot_sensitivity(results, path)
+    return [path]
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    return cli.run_script(args, STEM, experiment, plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""HW1-3: sensitivity against finite differences, interpolation endpoints, smoke runs."""
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import hw1_3_interpolation
+import hw1_3_sensitivity
+from common.metrics import input_jacobian_norms
+from common.models import MLP, LeNet5
+from common.train import sgd_momentum_step, train_classifier_epoch, train_together
+
+
+def finite_difference_jacobian_norm(f, x, eps=1e-6):
+    """Frobenius norm of the Jacobian of f at one input x by central differences (float64)."""
+    cols = []
+    flat = x.flatten()
+    for i in range(flat.numel()):
+        e = torch.zeros_like(flat)
+        e[i] = eps
+        cols.append((f((flat + e).view_as(x)) - f((flat - e).view_as(x))) / (2 * eps))
+    return torch.stack(cols, 1).norm()
+
+
+def test_sensitivity_equals_finite_differences_softmax_and_logits():
+    torch.manual_seed(0)
+    model = MLP((6, 8, 4)).double()
+    x = torch.randn(5, 6, dtype=torch.float64)
+    soft = input_jacobian_norms(model, x, softmax=True, batch_size=2)
+    logit = input_jacobian_norms(model, x, softmax=False, batch_size=3)
+    for i in range(5):
+        fd_soft = finite_difference_jacobian_norm(lambda z: model(z[None]).softmax(1)[0], x[i])
+        fd_logit = finite_difference_jacobian_norm(lambda z: model(z[None])[0], x[i])
+        assert abs(soft[i] - fd_soft) < 1e-6 * max(1.0, fd_soft)
+        assert abs(logit[i] - fd_logit) < 1e-6 * max(1.0, fd_logit)
+    # J_softmax = (diag(p) - p p^T) J_logits and that matrix has spectral norm below 1, so the
+    # softmax variant is strictly smaller: the two are different quantities.
+    assert torch.all(soft < logit) and not torch.allclose(soft, logit)
+
+
+def test_sensitivity_on_lenet_matches_vmap_jacrev():
+    torch.manual_seed(1)
+    model = LeNet5().double().eval()
+    x = torch.randn(3, 1, 28, 28, dtype=torch.float64)
+    ours = input_jacobian_norms(model, x)
+    jac = torch.func.vmap(torch.func.jacrev(lambda z: model(z[None]).softmax(1)[0]))(x)
+    torch.testing.assert_close(ours, jac.flatten(1).norm(dim=1))
+
+
+def test_alphas_include_exact_endpoints():
+    a = hw1_3_interpolation.alphas(20)
+    assert len(a) == 61 and a[0] == -1 and a[-1] == 2 and 0.0 in a and 1.0 in a
+
+
+def test_interpolation_endpoints_equal_the_models():
+    torch.manual_seed(2)
+    m1, m2 = LeNet5(), LeNet5()
+    x, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    out = hw1_3_interpolation.interpolate(m1, m2, [0.0, 0.5, 1.0], {"test": (x, y)}, "t")
+    from common.train import evaluate_classifier
+    assert (out["test_loss"][0], out["test_acc"][0]) == evaluate_classifier(m1, x, y, 2000)
+    assert (out["test_loss"][2], out["test_acc"][2]) == evaluate_classifier(m2, x, y, 2000)
+    assert out["test_loss"][1] != out["test_loss"][0]
+
+
+def test_train_together_equals_separate_sgd_trainings():
+    torch.manual_seed(3)
+    x, y = torch.randn(120, 1, 28, 28), torch.randint(0, 10, (120,))
+    init = LeNet5()
+    pair = [copy.deepcopy(init), copy.deepcopy(init)]
+    g = torch.Generator().manual_seed(0)
+    bufs = None
+    for _ in range(2):
+        losses, bufs = train_together(pair, [1e-2, 1e-3], 0.9, x, y, 40, g, bufs)
+    for model, lr, k in ((copy.deepcopy(init), 1e-2, 0), (copy.deepcopy(init), 1e-3, 1)):
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        g = torch.Generator().manual_seed(0)
+        for _ in range(2):
+            loss = train_classifier_epoch(model, opt, x, y, 40, g)
+        assert abs(loss - losses[k].item()) < 1e-5
+        for p, q in zip(model.parameters(), pair[k].parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_sgd_momentum_step_matches_torch():
+    p = torch.randn(2, 5)
+    grads = [torch.randn(2, 5) for _ in range(3)]
+    ref = [p[k].clone().requires_grad_() for k in range(2)]
+    opts = [torch.optim.SGD([r], lr=lr, momentum=0.9) for r, lr in zip(ref, (0.1, 0.01))]
+    buf = torch.zeros(2, 5)
+    for i, g in enumerate(grads):
+        sgd_momentum_step([p], [g], [buf], torch.tensor([0.1, 0.01]), 0.9, first=i == 0)
+        for k in range(2):
+            ref[k].grad = g[k].clone()
+            opts[k].step()
+    for k in range(2):
+        torch.testing.assert_close(p[k], ref[k].detach())
+
+
+def test_interpolation_quick(tmp_path, idx_dir):
+    r = hw1_3_interpolation.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
+                                  "--dataset", "mnist", "--data-dir", str(idx_dir)])
+    for name in ("_batch.png", "_lr.png", ".json"):
+        assert (tmp_path / f"hw1_3_interpolation{name}").stat().st_size > 0
+    alphas = r["alphas"]
+    for pair in r["pairs"].values():
+        for split in ("train", "test"):
+            ep1, ep2 = r["endpoints"][pair["theta_1"]], r["endpoints"][pair["theta_2"]]
+            assert pair[f"{split}_loss"][alphas.index(0.0)] == ep1[f"{split}_loss"]
+            assert pair[f"{split}_acc"][alphas.index(1.0)] == ep2[f"{split}_acc"]
+            assert np.all(np.isfinite(pair[f"{split}_loss"]))
+    hist = r["endpoints"]["b100_lr1e-2"]["train_loss_history"]
+    assert hist[-1] < hist[0]
+
+
+def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
+    r = hw1_3_sensitivity.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
+                                "--dataset", "mnist", "--data-dir", str(idx_dir)])
+    assert (tmp_path / "hw1_3_sensitivity_batch_size.png").stat().st_size > 0
+    assert r["batch_sizes"] == [32, 256]
+    for run in r["runs"].values():
+        assert run["sensitivity"]["mean"] > 0 and np.isfinite(run["test_loss"]["mean"])
+    assert r["runs"]["32"]["steps"]["mean"] > r["runs"]["256"]["steps"]["mean"]
+    with __import__("pytest").raises(SystemExit) as info:
+        hw1_3_sensitivity.main(["--batch-sizes", "32,-4"])
+    assert info.value.code == 2 and "\n" not in capsys.readouterr().err.strip()
