@@ -33,14 +33,7 @@ QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000}
 
 def build_parser():
     parser = cli.make_parser(__doc__)
-    parser.add_argument("--epochs", type=cli.positive_int, default=EPOCHS, help="training epochs")
-    parser.add_argument("--lr", type=cli.positive_float, default=LR, help="Adam learning rate")
-    parser.add_argument("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY,
-                        help="Adam weight decay")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=BATCH_SIZE,
-                        help="training minibatch size")
-    parser.add_argument("--train-samples", type=int, default=0,
-                        help="train on the first N training images only (0 = all)")
+    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
                         help="size of the fixed training subset evaluated each epoch")
     parser.add_argument("--eval-batch-size", type=cli.positive_int, default=EVAL_BATCH_SIZE,
@@ -52,13 +45,8 @@ def build_parser():
 
 def prepare_data(args, device):
     """The data set on the device, optionally truncated, in the chosen memory layout."""
-    data = load_image_data(args.dataset, args.data_dir, device)
-    if args.train_samples > 0:
-        data.train_x, data.train_y = data.train_x[:args.train_samples], data.train_y[:args.train_samples]
-    if args.channels_last:
-        data.train_x = data.train_x.contiguous(memory_format=torch.channels_last)
-        data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
-    return data
+    return load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples,
+                           channels_last=args.channels_last)
 
 
 def train_model(model, data, eval_idx, args, generator, desc):
@@ -103,12 +91,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.quick:
-        args.epochs = QUICK["epochs"]
-        args.train_samples = QUICK["train_samples"]
-        args.train_eval_samples = QUICK["train_eval_samples"]
-    return cli.run_script(args, STEM, experiment, plot)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
 
 
 if __name__ == "__main__":

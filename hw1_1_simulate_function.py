@@ -31,10 +31,7 @@ QUICK = {"epochs": 300, "points": 100}
 
 def build_parser():
     parser = cli.make_parser(__doc__, uses_dataset=False)
-    parser.add_argument("--epochs", type=cli.positive_int, default=EPOCHS, help="full-batch epochs")
-    parser.add_argument("--lr", type=cli.positive_float, default=LR, help="Adam learning rate")
-    parser.add_argument("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY,
-                        help="Adam weight decay")
+    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, train_samples=False)
     parser.add_argument("--points", type=cli.positive_int, default=POINTS,
                         help="number of evenly spaced training points on [-1, 1]")
     parser.add_argument("--looped", action="store_true",
@@ -101,10 +98,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.quick:
-        args.epochs, args.points = QUICK["epochs"], QUICK["points"]
-    return cli.run_script(args, STEM, experiment, plot)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
 
 
 if __name__ == "__main__":

@@ -94,8 +94,8 @@ def part1_function(args, device):
 
 
 def part1_mnist(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device)
-    n = min(args.train_samples, len(data.train_x)) if args.train_samples > 0 else len(data.train_x)
+    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
+    n = len(data.train_x)
     model = MLP((784, 500, 50, 10)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=MNIST_LR, weight_decay=args.weight_decay)
     g = torch.Generator().manual_seed(args.seed)
@@ -203,11 +203,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.quick:
-        for key, value in QUICK.items():
-            setattr(args, key, value)
-    return cli.run_script(args, STEM, experiment, plot)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
 
 
 if __name__ == "__main__":

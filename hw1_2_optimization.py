@@ -37,14 +37,7 @@ QUICK = {"epochs": 3, "train_samples": 3000}
 def build_parser():
     parser = cli.make_parser(__doc__)
     parser.add_argument("--runs", type=cli.positive_int, default=RUNS, help="number of trainings")
-    parser.add_argument("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs per training")
-    parser.add_argument("--lr", type=cli.positive_float, default=LR, help="Adam learning rate")
-    parser.add_argument("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY,
-                        help="Adam weight decay")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=BATCH_SIZE,
-                        help="training minibatch size")
-    parser.add_argument("--train-samples", type=int, default=0,
-                        help="train on the first N training images only (0 = all)")
+    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--annotate-every", type=cli.positive_int, default=ANNOTATE_EVERY,
                         help="annotate every k-th record with its test accuracy")
     return parser
@@ -86,9 +79,7 @@ def train_runs(args, data, device):
 
 
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device)
-    if args.train_samples > 0:
-        data.train_x, data.train_y = data.train_x[:args.train_samples], data.train_y[:args.train_samples]
+    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
     snapshots, train_loss, test_loss, test_acc, n_params = train_runs(args, data, device)
     fc1_size = SIZES[0] * SIZES[1] + SIZES[1]
     flat = snapshots.flatten(0, 1)  # run-major: row r * (epochs + 1) + e
@@ -118,10 +109,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.quick:
-        args.epochs, args.train_samples = QUICK["epochs"], QUICK["train_samples"]
-    return cli.run_script(args, STEM, experiment, plot)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
 
 
 if __name__ == "__main__":

@@ -48,10 +48,8 @@ def build_parser():
     add = parser.add_argument
     add("--batch-sizes", type=batch_size_list, default=BATCH_SIZES,
         help="comma-separated training batch sizes")
-    add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs for every batch size")
-    add("--lr", type=cli.positive_float, default=LR, help="SGD learning rate")
+    cli.add_training_flags(parser, EPOCHS, LR, "SGD")
     add("--seeds", type=cli.positive_int, default=SEEDS, help="repeats (seed, seed+1, ...)")
-    add("--train-samples", type=int, default=0, help="train on the first N images only (0 = all)")
     add("--sensitivity-samples", type=cli.positive_int, default=SENSITIVITY_SAMPLES,
         help="size of the fixed test subset for the Jacobian norms")
     return parser
@@ -76,11 +74,8 @@ def train_one(args, data, batch_size, seed, device):
 
 
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device)
-    if args.train_samples > 0:
-        data.train_x, data.train_y = data.train_x[:args.train_samples], data.train_y[:args.train_samples]
-    data.train_x = data.train_x.contiguous(memory_format=torch.channels_last)
-    data.test_x = data.test_x.contiguous(memory_format=torch.channels_last)
+    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples,
+                           channels_last=True)
     runs = {}
     for batch_size in args.batch_sizes:
         per_seed = [train_one(args, data, batch_size, args.seed + s, device)
@@ -105,11 +100,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.quick:
-        for key, value in QUICK.items():
-            setattr(args, key, value)
-    return cli.run_script(args, STEM, experiment, plot)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
 
 
 if __name__ == "__main__":

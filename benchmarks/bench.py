@@ -11,7 +11,6 @@ Rows (median of --repeats, ratios against the baseline measured in the same proc
   4. every script at --quick (in-process wall time) and at full settings (from its JSON).
 Writes the table to benchmarks/results_<device>.md.
 """
-import argparse
 import gzip
 import os
 import shutil

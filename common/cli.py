@@ -87,6 +87,22 @@ def make_parser(doc, uses_dataset=True):
     return parser
 
 
+def add_training_flags(parser, epochs, lr, optimiser, weight_decay=None, batch_size=None,
+                       train_samples=True):
+    """The experiment flags most scripts share; the defaults are the script's settings."""
+    parser.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
+    parser.add_argument("--lr", type=positive_float, default=lr, help=f"{optimiser} learning rate")
+    if weight_decay is not None:
+        parser.add_argument("--weight-decay", type=nonnegative_float, default=weight_decay,
+                            help=f"{optimiser} weight decay (L2)")
+    if batch_size is not None:
+        parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                            help="training minibatch size")
+    if train_samples:
+        parser.add_argument("--train-samples", type=int, default=0,
+                            help="train on the first N training images only (0 = all)")
+
+
 def resolve_device(name):
     """'auto' | 'cpu' | 'cuda' -> torch.device; asking for cuda without one is a ScriptError."""
     if name == "auto":
@@ -195,6 +211,15 @@ def clean_errors(prog):
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; earlier output files were left as they were", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def run_main(argv, parser, stem, experiment, plot, quick):
+    """Parse argv, apply the script's --quick settings (dict flag -> value), then run_script."""
+    args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in quick.items():
+            setattr(args, key, value)
+    return run_script(args, stem, experiment, plot)
 
 
 def run_script(args, stem, experiment, plot):

@@ -44,7 +44,9 @@ def table_fits(r):
 def table_cnn(r):
     rows = [[name, f"{run['n_params']:,}", f"{run['final']['train_loss']:.4f}",
              _pct(run["final"]["train_acc"]), f"{run['final']['test_loss']:.4f}",
-             _pct(run["final"]["test_acc"]), _pct(max(run["history"]["test_acc"]))]
+             _pct(run["final"]["test_acc"]),
+             f"{_pct(max(run['history']['test_acc']))} "
+             f"({int(np.argmax(run['history']['test_acc'])) + 1})"]
             for name, run in r["models"].items()]
     return _table(["model", "params", "train loss", "train acc", "test loss", "test acc",
                    "best test acc (epoch)"], rows)

@@ -3,7 +3,6 @@ import copy
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 import hw1_3_interpolation
 import hw1_3_sensitivity
@@ -125,3 +124,23 @@ def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
     with __import__("pytest").raises(SystemExit) as info:
         hw1_3_sensitivity.main(["--batch-sizes", "32,-4"])
     assert info.value.code == 2 and "\n" not in capsys.readouterr().err.strip()
+
+
+def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
+    import matplotlib.pyplot as plt
+    from common import plotting
+    stats = {"mean": 1.0, "std": 0.1, "values": [0.9, 1.1]}
+    keys = ("train_loss", "test_loss", "train_acc", "test_acc", "sensitivity")
+    results = {"meta": {"dataset": "fashion-mnist", "config": {"lr": 0.01, "epochs": 2}},
+               "batch_sizes": [32, 64], "seeds": [0, 1], "sensitivity_samples": 10,
+               "runs": {b: {k: dict(stats) for k in keys} for b in ("32", "64")}}
+    drawn = []
+    original = plotting.save_figure
+    plotting.save_figure = lambda fig, path: (drawn.append(fig), plt.close(fig))
+    try:
+        plotting.plot_sensitivity(results, tmp_path / "s.png")
+    finally:
+        plotting.save_figure = original
+    polys = [c for ax in drawn[0].axes for c in ax.collections]
+    assert len(polys) == 6  # train, test and sensitivity bands in each of the two panels
+    assert "mean ± std over 2 seeds" in drawn[0].axes[0].get_title()
