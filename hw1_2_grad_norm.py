@@ -45,6 +45,8 @@ PHASE2_STEPS = 300        # cap on gradient-norm minimisation steps (the norm pl
 PHASE2_LR = 1e-4          # Adam learning rate on ||grad||^2
 GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm is below this
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
+CHUNK = 16                # trainings per vectorised group: (16, 300, 500) activations stay in
+                          # cache; measured 2.5x faster than all 100 at once on a 2-core CPU
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
          "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
 
@@ -124,37 +126,39 @@ def init_nets(args, device):
     return ShallowNets.from_mlps(models).to(device)
 
 
-def phase1(args, x, y, device):
-    """Adam on the MSE; training k stops after epochs[k] epochs (epochs ascending in k, so the
-    models still training at any epoch are a suffix and finished ones cost nothing)."""
+def phase1(args, x, y, device, chunk=CHUNK):
+    """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run CHUNK at a time
+    (epochs ascending, so within a chunk the ones still training are a suffix)."""
     epochs = np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
     nets = init_nets(args, device)
     adam = RowAdam(nets.parts(), lr=args.lr, weight_decay=args.weight_decay)
-    for epoch in progress(range(1, epochs.max() + 1), "phase 1 (MSE)"):
-        first = int(np.searchsorted(epochs, epoch))
-        rows = torch.arange(first, args.trainings, device=device)
-        _, grads = nets[first:].grad(x, y)
-        adam.step(grads, rows)
+    for start in progress(range(0, args.trainings, chunk), "phase 1 (MSE), chunks"):
+        stop = min(start + chunk, args.trainings)
+        for epoch in range(1, epochs[start:stop].max() + 1):
+            first = start + int(np.searchsorted(epochs[start:stop], epoch))
+            rows = torch.arange(first, stop, device=device)
+            adam.step(nets[first:stop].grad(x, y)[1], rows)
     check_finite(nets.loss(x, y).sum().item(), "phase-1 loss")
     return nets, epochs
 
 
-def phase2(args, nets, x, y):
+def phase2(args, nets, x, y, chunk=CHUNK):
     """Adam on ||grad MSE_k||^2 (its gradient is 2 H g, a closed-form Hessian-vector product);
     a training stops once its gradient norm is below the threshold. Returns steps per training."""
     adam = RowAdam(nets.parts(), lr=args.phase2_lr)
-    steps = torch.full((len(nets.w),), args.phase2_steps)
-    active = torch.arange(len(nets.w), device=x.device)
-    for step in progress(range(args.phase2_steps), "phase 2 (grad norm)"):
-        _, grads, hvp = nets[active].grad_and_hvp(x, y)
-        norm = block_norms(grads)
-        reached = norm < args.grad_threshold
-        if reached.any():
-            steps[active[reached].cpu()] = step
-            active, hvp = active[~reached], [h[~reached] for h in hvp]
-            if len(active) == 0:
-                break
-        adam.step([2 * h for h in hvp], active)
+    n = len(nets.w)
+    steps = torch.full((n,), args.phase2_steps)
+    for start in progress(range(0, n, chunk), "phase 2 (grad norm), chunks"):
+        active = torch.arange(start, min(start + chunk, n), device=x.device)
+        for step in range(args.phase2_steps):
+            _, grads, hvp = nets[active].grad_and_hvp(x, y)
+            reached = block_norms(grads) < args.grad_threshold
+            if reached.any():
+                steps[active[reached].cpu()] = step
+                active, hvp = active[~reached], [h[~reached] for h in hvp]
+                if len(active) == 0:
+                    break
+            adam.step([2 * h for h in hvp], active)
     return steps.tolist()
 
 
