@@ -6,7 +6,7 @@ CNN_i = conv(1->C1, 4) - ReLU - maxpool 2 - conv(C1->20, 4) - ReLU - maxpool 2 -
 Adam, cross-entropy; after every epoch, loss and accuracy in eval mode on the full test set and
 on a fixed training subset.
 
-    python hw1_1_mnist_cnn.py --dataset fashion-mnist     # full run (about 2-3 min on 2 CPU cores)
+    python hw1_1_mnist_cnn.py --dataset fashion-mnist     # full run (about 2.5 min on 2 CPU cores)
     python hw1_1_mnist_cnn.py --quick                      # seconds
 
 Writes <out-dir>/hw1_1_mnist_cnn.json, _loss.png and _accuracy.png.

@@ -10,9 +10,9 @@ Part 2: 100 trainings of the 1-500-1 network from different seeds. Phase 1 minim
   point: the exact float64 Hessian of the MSE over all 1,501 parameters, its eigenvalues, and the
   minimal ratio = share of eigenvalues > tol (tol relative to the largest |eigenvalue|). The
   Hessian is built in closed form (common/shallow.py; equal to torch.func.hessian in the tests,
-  about 100x faster here). Both phases train the 100 networks at once as batched matmuls.
+  about 100x faster here). Both phases train the networks 16 at a time as batched matmuls.
 
-    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 2-3 min on 2 CPU cores)
+    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 75 s on 2 CPU cores)
     python hw1_2_grad_norm.py --quick
 
 Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png and _minimal_ratio.png.

@@ -7,7 +7,7 @@ recording all parameters at initialisation and after every epoch. One PCA (2 com
 fitted jointly on all snapshots of all trainings, once for fc1 (weights and bias, 392,500
 parameters) and once for the whole model. The 8 trainings run at once as batched matmuls.
 
-    python hw1_2_optimization.py --dataset fashion-mnist   # full run (about 6 min on 2 CPU cores)
+    python hw1_2_optimization.py --dataset fashion-mnist   # full run (5.5 min on 2 CPU cores)
     python hw1_2_optimization.py --quick
 
 Writes <out-dir>/hw1_2_optimization.json, _fc1.png and _whole.png.
@@ -69,7 +69,7 @@ def train_runs(args, data, device):
     train_loss[:, 0] = evaluate_stacked_classifiers(stacked, data.train_x[init_idx],
                                                     data.train_y[init_idx])[0]
     test_loss[:, 0], test_acc[:, 0] = evaluate_stacked_classifiers(stacked, data.test_x, data.test_y)
-    for epoch in progress(range(1, args.epochs + 1), "epochs (8 runs at once)"):
+    for epoch in progress(range(1, args.epochs + 1), f"epochs ({args.runs} runs at once)"):
         train_loss[:, epoch] = train_stacked_classifiers_epoch(
             stacked, optimizer, data.train_x, data.train_y, args.batch_size, generators).cpu()
         snapshots[:, epoch] = flat_snapshot(stacked)

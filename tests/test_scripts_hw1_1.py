@@ -117,3 +117,20 @@ def test_divergence_exits_2_and_keeps_previous_files(capsys, tmp_path):
     assert "diverged" in err
     assert (tmp_path / "hw1_1_simulate_function.json").read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_interrupt_during_write_keeps_previous_files(capsys, tmp_path, monkeypatch):
+    run_ok(hw1_1_simulate_function.main, [], tmp_path)
+    before = (tmp_path / "hw1_1_simulate_function.json").read_bytes()
+
+    def interrupted_dump(obj, fh, **kwargs):
+        fh.write('{"half": ')
+        raise KeyboardInterrupt
+    monkeypatch.setattr("common.cli.json.dump", interrupted_dump)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main,
+                                ["--quick", "--device", "cpu", "--out-dir", str(tmp_path)], code=130)
+    assert "interrupted" in err
+    assert (tmp_path / "hw1_1_simulate_function.json").read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["hw1_1_simulate_function.json",
+                                            "hw1_1_simulate_function_loss.png",
+                                            "hw1_1_simulate_function_predictions.png"]
