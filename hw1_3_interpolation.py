@@ -118,7 +118,9 @@ def experiment(args, device):
     for name, model in models.items():
         metrics = {}
         for split, (x, y) in evals.items():
-            metrics[f"{split}_loss"], metrics[f"{split}_acc"] = evaluate_classifier(model, x, y)
+            # Same batches as along alpha, so that alpha = 0 and 1 reproduce these to the bit.
+            metrics[f"{split}_loss"], metrics[f"{split}_acc"] = evaluate_classifier(
+                model, x, y, EVAL_BATCH_SIZE)
         endpoints[name] = {"batch_size": MODELS[name][0], "lr": MODELS[name][1],
                            "train_loss_history": histories[name], **metrics}
     alpha_values = alphas(args.alpha_steps)

@@ -97,7 +97,8 @@ def test_sgd_momentum_step_matches_torch():
         torch.testing.assert_close(p[k], ref[k].detach())
 
 
-def test_interpolation_quick(tmp_path, idx_dir):
+def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
+    monkeypatch.setattr(hw1_3_interpolation, "EVAL_BATCH_SIZE", 64)  # several eval batches
     r = hw1_3_interpolation.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                   "--dataset", "mnist", "--data-dir", str(idx_dir)])
     for name in ("_batch.png", "_lr.png", ".json"):
