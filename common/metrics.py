@@ -22,7 +22,7 @@ def gradient_norm(parameters):
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
 # --- Hessian spectrum and minimal ratio ------------------------------------------------------
