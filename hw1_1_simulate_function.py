@@ -40,7 +40,7 @@ def build_parser():
 
 
 def make_models(device):
-    """The nine (function, model) pairs, each initialised from its own seeded generator state."""
+    """The nine (function, model) pairs, initialised one after another from the seeded global RNG."""
     pairs, models = [], []
     for fname in TARGET_FUNCTIONS:
         for mname, hidden in FUNCTION_MODELS.items():

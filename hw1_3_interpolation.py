@@ -128,7 +128,7 @@ def experiment(args, device):
     for pair, (first, second) in PAIRS.items():
         pairs[pair] = {"theta_1": first, "theta_2": second,
                        **interpolate(models[first], models[second], alpha_values, evals, pair)}
-    return {"dataset_source": data.source, "n_params": count_params(models[first]),
+    return {"dataset_source": data.source, "n_params": count_params(models[PAIRS["batch"][0]]),
             "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
             "alphas": alpha_values, "endpoints": endpoints, "pairs": pairs}
 

@@ -62,10 +62,6 @@ class ImageData:
     mean: float
     std: float
 
-    @property
-    def title(self):
-        return DATASET_TITLES[self.name]
-
 
 def read_idx(path):
     """Parse one IDX file (plain or .gz) of unsigned bytes into a numpy array, checking its header."""
