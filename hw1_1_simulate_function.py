@@ -17,7 +17,7 @@ from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import FUNCTION_MODELS, StackedMLP, count_params, function_mlp
 from common.plotting import plot_function_losses, plot_function_predictions
-from common.train import progress, train_regressor, train_stacked_regressors
+from common.train import train_stacked_regressors
 
 STEM = "hw1_1_simulate_function"
 EPOCHS = 5000          # every model trains all epochs so that the curves compare
@@ -26,16 +26,15 @@ WEIGHT_DECAY = 1e-4    # Adam L2 penalty
 POINTS = 300           # evenly spaced samples of each function on [-1, 1]
 LOSS_TOL = 1e-3        # convergence: loss below this ...
 CHANGE_TOL = 1e-5      # ... and the last two epoch-to-epoch changes below this
+THREADS = 1           # tiny matmuls: 1 thread is as fast and does not collapse under load
 QUICK = {"epochs": 300, "points": 100}
 
 
 def build_parser():
-    parser = cli.make_parser(__doc__, uses_dataset=False)
+    parser = cli.make_parser(STEM, __doc__, THREADS, uses_dataset=False)
     cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, train_samples=False)
     parser.add_argument("--points", type=cli.positive_int, default=POINTS,
                         help="number of evenly spaced training points on [-1, 1]")
-    parser.add_argument("--looped", action="store_true",
-                        help="train the nine fits one after another instead of batched (reference)")
     return parser
 
 
@@ -49,16 +48,8 @@ def make_models(device):
     return pairs, models
 
 
-def fit_all(models, x, targets, args, looped):
+def fit_all(models, x, targets, args):
     """Train every model on its target; returns ((epochs, M) losses, (M, B, 1) predictions)."""
-    if looped:
-        losses, preds = [], []
-        for model, target in progress(list(zip(models, targets)), "fits"):
-            losses.append(train_regressor(model, x, target, args.epochs, args.lr,
-                                          args.weight_decay))
-            with torch.no_grad():
-                preds.append(model(x))
-        return torch.stack(losses, 1), torch.stack(preds)
     stacked = StackedMLP(models).to(x.device)
     losses = train_stacked_regressors(stacked, x, targets, args.epochs, args.lr, args.weight_decay)
     with torch.no_grad():
@@ -69,7 +60,7 @@ def experiment(args, device):
     x, _ = function_samples(next(iter(TARGET_FUNCTIONS)), args.points, device)
     pairs, models = make_models(device)
     targets = torch.stack([function_samples(f, args.points, device)[1] for f, _ in pairs])
-    losses, preds = fit_all(models, x, targets, args, args.looped)
+    losses, preds = fit_all(models, x, targets, args)
     losses, preds = losses.cpu().numpy(), preds.cpu().numpy()
     functions = {f: {} for f in TARGET_FUNCTIONS}
     for k, (fname, mname) in enumerate(pairs):
@@ -82,6 +73,7 @@ def experiment(args, device):
             "prediction": preds[k, :, 0].tolist(),
         }
     return {
+        "optimiser": "full-batch Adam",
         "convergence_rule": {"loss_below": LOSS_TOL, "last_two_changes_below": CHANGE_TOL},
         "x": x[:, 0].cpu().tolist(),
         "targets": {f: function_samples(f, args.points, "cpu")[1][:, 0].tolist()

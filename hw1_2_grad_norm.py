@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from common import cli
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
-from common.models import MLP
+from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
 from common.shallow import ShallowNets, block_norms
 from common.plotting import plot_grad_norm, plot_minimal_ratio
 from common.train import RowAdam, check_finite, progress
@@ -37,8 +37,7 @@ EPOCHS = 2500             # part 1 (a): full-batch epochs
 LR = 1e-3                 # Adam learning rate (part 1 and phase 1)
 WEIGHT_DECAY = 1e-4
 MNIST_EPOCHS = 3          # part 1 (b), batch 1000 -> 60 iterations per epoch
-MNIST_LR = 4e-4          # as in hw1_2_optimization
-MNIST_BATCH = 1000
+MNIST_BATCH = 1000        # the MLP and its learning rate are those of hw1_2_optimization
 TRAININGS = 100           # part 2
 PHASE1_EPOCHS = (100, 1000)  # phase-1 epochs spread evenly over the trainings
 PHASE2_STEPS = 300        # cap on gradient-norm minimisation steps (the norm plateaus well before)
@@ -47,18 +46,19 @@ GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm 
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
 CHUNK = 16                # trainings per vectorised group: (16, 300, 500) activations stay in
                           # cache; measured 2.5x faster than all 100 at once on a 2-core CPU
+THREADS = 1               # measured: see benchmarks/
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
          "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
 
 
 def build_parser():
-    parser = cli.make_parser(__doc__)
+    parser = cli.make_parser(STEM, __doc__, THREADS)
     add = parser.add_argument
     add("--epochs", type=cli.positive_int, default=EPOCHS, help="part 1 function-fit epochs")
     add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate (part 1, phase 1)")
     add("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY, help="Adam weight decay")
     add("--mnist-epochs", type=cli.positive_int, default=MNIST_EPOCHS, help="part 1 MLP epochs")
-    add("--train-samples", type=int, default=0, help="MLP trains on the first N images (0 = all)")
+    cli.add_train_samples_flag(parser)
     add("--trainings", type=cli.positive_int, default=TRAININGS, help="part 2 trainings")
     add("--phase1-min", type=cli.positive_int, default=PHASE1_EPOCHS[0], help="fewest phase-1 epochs")
     add("--phase1-max", type=cli.positive_int, default=PHASE1_EPOCHS[1], help="most phase-1 epochs")
@@ -69,6 +69,13 @@ def build_parser():
     add("--eig-rel-tol", type=cli.positive_float, default=EIG_REL_TOL,
         help="eigenvalues with |lambda| <= tol * max|lambda| count as zero")
     return parser
+
+
+def validate(args):
+    if args.phase1_min > args.phase1_max:
+        raise cli.ScriptError(f"--phase1-min {args.phase1_min} exceeds --phase1-max "
+                              f"{args.phase1_max}: give a range with min <= max")
+    cli.check_seed_count(args, args.trainings, "trainings")
 
 
 # --- part 1 ----------------------------------------------------------------------------------
@@ -92,14 +99,16 @@ def part1_function(args, device):
     x, y = function_samples(TARGET, POINTS, device)
     model = MLP((1, HIDDEN, 1)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    return record_training(model, optimizer, [(x, y)] * args.epochs, F.mse_loss, "function fit")
+    result = record_training(model, optimizer, [(x, y)] * args.epochs, F.mse_loss, "function fit")
+    return {"sizes": list(model.sizes), "n_params": count_params(model), "target": TARGET,
+            "points": POINTS, "lr": args.lr, **result}
 
 
 def part1_mnist(args, device):
     data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
     n = len(data.train_x)
-    model = MLP((784, 500, 50, 10)).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=MNIST_LR, weight_decay=args.weight_decay)
+    model = MLP(MNIST_MLP_SIZES).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=MNIST_MLP_LR, weight_decay=args.weight_decay)
     g = torch.Generator().manual_seed(args.seed)
     per_epoch = -(-n // MNIST_BATCH)
 
@@ -110,27 +119,28 @@ def part1_mnist(args, device):
 
     result = record_training(model, optimizer, batches(), F.cross_entropy, "MLP",
                              total=per_epoch * args.mnist_epochs)
-    result["iterations_per_epoch"] = per_epoch
-    return result
+    return {"sizes": list(model.sizes), "n_params": count_params(model), "lr": MNIST_MLP_LR,
+            "batch_size": MNIST_BATCH, "iterations_per_epoch": per_epoch, **result}
 
 
 # --- part 2 ----------------------------------------------------------------------------------
 
-def init_nets(args, device):
+def init_nets(args, device, dtype=torch.float32):
     """Stacked parameters of the trainings, training k initialised like MLP((1, 500, 1)) under
-    seed + k (float32)."""
+    seed + k."""
     models = []
     for k in range(args.trainings):
         torch.manual_seed(args.seed + k)
         models.append(MLP((1, HIDDEN, 1)))
-    return ShallowNets.from_mlps(models).to(device)
+    return ShallowNets.from_mlps(models).to(device, dtype)
 
 
 def phase1(args, x, y, device, chunk=CHUNK):
     """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run CHUNK at a time
-    (epochs ascending, so within a chunk the ones still training are a suffix)."""
+    (epochs ascending, so within a chunk the ones still training are a suffix). The networks
+    take the dtype of x."""
     epochs = np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
-    nets = init_nets(args, device)
+    nets = init_nets(args, device, x.dtype)
     adam = RowAdam(nets.parts(), lr=args.lr, weight_decay=args.weight_decay)
     for start in progress(range(0, args.trainings, chunk), "phase 1 (MSE), chunks"):
         stop = min(start + chunk, args.trainings)
@@ -189,10 +199,10 @@ def part2(args, device):
 
 
 def experiment(args, device):
-    if args.phase1_min > args.phase1_max:
-        raise cli.ScriptError("--phase1-min must not exceed --phase1-max")
     results = {"function": part1_function(args, device), "mnist": part1_mnist(args, device)}
-    results["minimal_ratio"] = {"threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
+    results["minimal_ratio"] = {"sizes": [1, HIDDEN, 1], "n_params": 3 * HIDDEN + 1,
+                                "target": TARGET, "points": POINTS,
+                                "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
                                 "trainings": part2(args, device)}
     return results
 
@@ -207,7 +217,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
 
 
 if __name__ == "__main__":

@@ -17,30 +17,33 @@ import torch
 from common import cli
 from common.data import load_image_data, subset_indices
 from common.metrics import pca_2d
-from common.models import MLP, StackedMLP, count_params
+from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
 from common.plotting import plot_pca_paths
 from common.train import (evaluate_stacked_classifiers, progress,
                           train_stacked_classifiers_epoch)
 
 STEM = "hw1_2_optimization"
-SIZES = (784, 500, 50, 10)
 RUNS = 8                  # trainings, seeds seed .. seed + RUNS - 1
 EPOCHS = 50
-LR = 4e-4                 # Adam learning rate
 WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 1000
 ANNOTATE_EVERY = 3        # label every 3rd record with its test accuracy
 INIT_LOSS_SAMPLES = 10000 # training subset for the loss at initialisation (record 0)
+THREADS = 0               # 0 = one per core
 QUICK = {"epochs": 3, "train_samples": 3000}
 
 
 def build_parser():
-    parser = cli.make_parser(__doc__)
+    parser = cli.make_parser(STEM, __doc__, THREADS)
     parser.add_argument("--runs", type=cli.positive_int, default=RUNS, help="number of trainings")
-    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
+    cli.add_training_flags(parser, EPOCHS, MNIST_MLP_LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--annotate-every", type=cli.positive_int, default=ANNOTATE_EVERY,
                         help="annotate every k-th record with its test accuracy")
     return parser
+
+
+def validate(args):
+    cli.check_seed_count(args, args.runs, "trainings")
 
 
 def flat_snapshot(stacked):
@@ -56,7 +59,7 @@ def train_runs(args, data, device):
     models = []
     for k in range(args.runs):
         torch.manual_seed(args.seed + k)
-        models.append(MLP(SIZES))
+        models.append(MLP(MNIST_MLP_SIZES))
     stacked = StackedMLP(models).to(device)
     generators = [torch.Generator().manual_seed(args.seed + k) for k in range(args.runs)]
     optimizer = torch.optim.Adam(stacked.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -81,7 +84,7 @@ def train_runs(args, data, device):
 def experiment(args, device):
     data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
     snapshots, train_loss, test_loss, test_acc, n_params = train_runs(args, data, device)
-    fc1_size = SIZES[0] * SIZES[1] + SIZES[1]
+    fc1_size = MNIST_MLP_SIZES[0] * MNIST_MLP_SIZES[1] + MNIST_MLP_SIZES[1]
     flat = snapshots.flatten(0, 1)  # run-major: row r * (epochs + 1) + e
     pca = {}
     for name, cols in (("fc1", slice(0, fc1_size)), ("whole", slice(None))):
@@ -89,7 +92,8 @@ def experiment(args, device):
         pca[name] = {"n_params": flat[:, cols].shape[1], "explained_variance_ratio": ratio.tolist(),
                      "coords": coords.view(args.runs, args.epochs + 1, 2).tolist()}
     return {
-        "dataset_source": data.source, "n_params": n_params, "runs": args.runs,
+        "dataset_source": data.source, "sizes": list(MNIST_MLP_SIZES), "n_params": n_params,
+        "runs": args.runs,
         "record_epochs": list(range(args.epochs + 1)),
         "snapshot_storage_mb": round(snapshots.numel() * 4 / 2**20, 1),
         "train_loss_note": ("record 0: loss at initialisation on a fixed 10,000-sample training "
@@ -109,7 +113,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,7 @@ line between two trained models, theta(alpha) = (1 - alpha) theta_1 + alpha thet
 LeNet-5 (61,706 parameters), cross-entropy, SGD with momentum 0.9, all models from the same
 initialisation and the same minibatch order. Two pairs:
   "batch": batch 100 vs batch 500 (lr 1e-2);   "lr": lr 1e-3 vs lr 1e-2 (batch 100).
-The model (batch 100, lr 1e-2) belongs to both pairs and is trained once. With --together the two
-batch-100 models train at once with torch.func (vmap over stacked parameters); on a 2-core CPU
-that measured slower than one after the other, so it is off by default.
+The model (batch 100, lr 1e-2) belongs to both pairs and is trained once.
 At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accuracy on the full
 test set and on a fixed training subset, in no-grad batches.
 
@@ -15,7 +13,6 @@ test set and on a fixed training subset, in no-grad batches.
 
 Writes <out-dir>/hw1_3_interpolation.json, _batch.png and _lr.png.
 """
-import argparse
 import copy
 
 import torch
@@ -25,8 +22,7 @@ from common.data import load_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
 from common.plotting import plot_interpolation
-from common.train import (evaluate_classifier, progress, train_classifier_epoch,
-                          train_together)
+from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
 EPOCHS = 30
@@ -37,25 +33,34 @@ ALPHA_RANGE = (-1.0, 2.0)
 ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
 TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 2000
+THREADS = 0                 # 0 = one per core
 QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4}
-# name -> (batch size, learning rate); pairs name (theta_1, theta_2)
-MODELS = {"b100_lr1e-2": (SMALL_BATCH, HIGH_LR), "b500_lr1e-2": (LARGE_BATCH, HIGH_LR),
-          "b100_lr1e-3": (SMALL_BATCH, LOW_LR)}
-PAIRS = {"batch": ("b100_lr1e-2", "b500_lr1e-2"), "lr": ("b100_lr1e-3", "b100_lr1e-2")}
+MODEL_NAME = "LeNet-5"
+
+
+def endpoint_name(batch_size, lr):
+    """JSON key of a trained model, e.g. 'b100_lr0.01'."""
+    return f"b{batch_size}_lr{lr:g}"
+
+
+# pair -> (what differs, (batch, lr) of theta_1, (batch, lr) of theta_2)
+PAIR_SETTINGS = {"batch": ("batch size", (SMALL_BATCH, HIGH_LR), (LARGE_BATCH, HIGH_LR)),
+                 "lr": ("learning rate", (SMALL_BATCH, LOW_LR), (SMALL_BATCH, HIGH_LR))}
+MODELS = {endpoint_name(*setting): setting
+          for _, *ends in PAIR_SETTINGS.values() for setting in ends}
+PAIRS = {pair: (endpoint_name(*first), endpoint_name(*second))
+         for pair, (_, first, second) in PAIR_SETTINGS.items()}
 
 
 def build_parser():
-    parser = cli.make_parser(__doc__)
+    parser = cli.make_parser(STEM, __doc__, THREADS)
     add = parser.add_argument
     add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs per model")
-    add("--train-samples", type=int, default=0, help="train on the first N images only (0 = all)")
+    cli.add_train_samples_flag(parser)
     add("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
         help="fixed training subset evaluated along alpha")
     add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
         help="alpha values per unit interval (61 values on [-1, 2] at 20)")
-    add("--together", action=argparse.BooleanOptionalAction, default=False,
-        help="train the two batch-100 models at once with torch.func (measured slower on a "
-             "2-core CPU: 13.3 s vs 10.1 s per epoch pair)")
     return parser
 
 
@@ -71,25 +76,12 @@ def train_models(args, data, device):
     init = LeNet5().to(device).to(memory_format=torch.channels_last)
     models = {name: copy.deepcopy(init) for name in MODELS}
     histories = {name: [] for name in MODELS}
-    x, y = data.train_x, data.train_y
-    groups = ([["b100_lr1e-2", "b100_lr1e-3"], ["b500_lr1e-2"]] if args.together
-              else [[name] for name in MODELS])
-    for group in groups:
-        batch = MODELS[group[0]][0]
+    for name, (batch, lr) in MODELS.items():
         g = torch.Generator().manual_seed(args.seed)
-        lrs = [MODELS[n][1] for n in group]
-        opt = (None if len(group) > 1 else
-               torch.optim.SGD(models[group[0]].parameters(), lr=lrs[0], momentum=MOMENTUM))
-        bufs = None
-        for _ in progress(range(args.epochs), " + ".join(group)):
-            if opt is None:
-                losses, bufs = train_together([models[n] for n in group], lrs, MOMENTUM, x, y,
-                                              batch, g, bufs)
-                losses = losses.tolist()
-            else:
-                losses = [train_classifier_epoch(models[group[0]], opt, x, y, batch, g)]
-            for n, loss in zip(group, losses):
-                histories[n].append(loss)
+        opt = torch.optim.SGD(models[name].parameters(), lr=lr, momentum=MOMENTUM)
+        for _ in progress(range(args.epochs), name):
+            histories[name].append(train_classifier_epoch(models[name], opt, data.train_x,
+                                                          data.train_y, batch, g))
     return models, histories
 
 
@@ -126,9 +118,10 @@ def experiment(args, device):
     alpha_values = alphas(args.alpha_steps)
     pairs = {}
     for pair, (first, second) in PAIRS.items():
-        pairs[pair] = {"theta_1": first, "theta_2": second,
+        pairs[pair] = {"varies": PAIR_SETTINGS[pair][0], "theta_1": first, "theta_2": second,
                        **interpolate(models[first], models[second], alpha_values, evals, pair)}
-    return {"dataset_source": data.source, "n_params": count_params(models[PAIRS["batch"][0]]),
+    return {"dataset_source": data.source, "model": MODEL_NAME,
+            "n_params": count_params(models[PAIRS["batch"][0]]),
             "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
             "alphas": alpha_values, "endpoints": endpoints, "pairs": pairs}
 

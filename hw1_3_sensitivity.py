@@ -23,36 +23,31 @@ from common.plotting import plot_sensitivity
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_sensitivity"
-BATCH_SIZES = [2 ** k for k in range(5, 13)]   # 32 .. 4096
+BATCH_SIZES = ",".join(str(2 ** k) for k in range(5, 13))   # 32 .. 4096
 EPOCHS = 20
 LR = 1e-2
 MOMENTUM = 0.9
 SEEDS = 1
 SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
+THREADS = 0                 # 0 = one per core
+MODEL_NAME = "LeNet-5"
 QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200}
 
 
-def batch_size_list(text):
-    """argparse type: comma-separated positive integers."""
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise cli.argparse.ArgumentTypeError(f"must be comma-separated integers, got {text!r}") from None
-    if not values or min(values) <= 0:
-        raise cli.argparse.ArgumentTypeError(f"batch sizes must be positive, got {text!r}")
-    return sorted(set(values))
-
-
 def build_parser():
-    parser = cli.make_parser(__doc__)
+    parser = cli.make_parser(STEM, __doc__, THREADS)
     add = parser.add_argument
-    add("--batch-sizes", type=batch_size_list, default=BATCH_SIZES,
+    add("--batch-sizes", type=cli.positive_int_list, default=BATCH_SIZES,
         help="comma-separated training batch sizes")
     cli.add_training_flags(parser, EPOCHS, LR, "SGD")
     add("--seeds", type=cli.positive_int, default=SEEDS, help="repeats (seed, seed+1, ...)")
     add("--sensitivity-samples", type=cli.positive_int, default=SENSITIVITY_SAMPLES,
         help="size of the fixed test subset for the Jacobian norms")
     return parser
+
+
+def validate(args):
+    cli.check_seed_count(args, args.seeds, "seeds")
 
 
 def train_one(args, data, batch_size, seed, device):
@@ -86,7 +81,7 @@ def experiment(args, device):
             summary[key] = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1
                             else 0.0, "values": values.tolist()}
         runs[str(batch_size)] = summary
-    return {"dataset_source": data.source, "n_params": count_params(LeNet5()),
+    return {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
             "seeds": [args.seed + s for s in range(args.seeds)],
             "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
             "train_eval_samples": len(data.train_x), "batch_sizes": args.batch_sizes,
@@ -100,7 +95,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,24 @@
-"""Shared command-line flags, device and seed handling, atomic JSON/figure writing, clean errors."""
+"""Command-line flags shared by every script, device/seed/thread set-up, and the script runner."""
 import argparse
 import contextlib
 import json
 import os
 import platform
 import random
+import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-DATASETS = ("mnist", "fashion-mnist")
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+from common.data import DATASET_TITLES, DATASETS
+from common.errors import Interrupted, ScriptError
+from common.outputs import StagedOutputs, check_out_dir, read_json, signals_as_exceptions, write_json
 
-
-class ScriptError(Exception):
-    """A failure caused by the input or the environment: one line on stderr, exit code 2."""
-
-
-class DivergedError(ScriptError):
-    """Training produced a non-finite loss."""
+SEED_MAX = 2**32 - 1          # numpy's seed range (torch's is wider): seeds above would collide
+QUICK_OUT_DIR = "figures/quick"  # git-ignored: a --quick run never replaces a full run's results
+PLOT_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
 
 class Parser(argparse.ArgumentParser):
@@ -36,11 +32,26 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
     """Keep the docstring's layout and append every flag's default."""
 
 
+def _parse(text, kind, what):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+
+
 def positive_int(text):
     """argparse type: an integer > 0."""
     value = _parse(text, int, "an integer")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def nonnegative_int(text):
+    """argparse type: an integer >= 0."""
+    value = _parse(text, int, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
     return value
 
 
@@ -60,30 +71,50 @@ def nonnegative_float(text):
     return value
 
 
-def _parse(text, kind, what):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+def seed_value(text):
+    """argparse type: an integer seed in 0 .. 2**32 - 1."""
+    value = _parse(text, int, "an integer")
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be in 0 .. {SEED_MAX} (2**32 - 1), got {text}")
+    return value
 
 
-def make_parser(doc, uses_dataset=True):
-    """Parser with the flags every script shares; `doc` is the script's module docstring."""
-    parser = Parser(description=doc, formatter_class=HelpFormatter)
+def positive_int_list(text):
+    """argparse type: comma-separated positive integers, sorted and without repeats."""
+    items = [v.strip() for v in str(text).split(",")]
+    if not any(items):
+        raise argparse.ArgumentTypeError(f"no numbers given in {text!r}: write e.g. 32,64,128")
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"empty item in {text!r}: write e.g. 32,64,128")
+    values = [positive_int(v) for v in items]
+    return sorted(set(values))
+
+
+def make_parser(stem, doc, threads, uses_dataset=True):
+    """Parser of script `stem` with the shared flags; `doc` is its module docstring and
+    `threads` its measured best torch thread count (0 = torch's default, one per core)."""
+    parser = Parser(prog=f"{stem}.py", description=doc, formatter_class=HelpFormatter,
+                    allow_abbrev=False)
     parser.add_argument("--quick", action="store_true",
-                        help="tiny settings that finish in seconds on a CPU (smoke test)")
+                        help="tiny settings that finish in seconds (smoke test); flags given "
+                             f"explicitly still win; outputs go to {QUICK_OUT_DIR}/ unless "
+                             "--out-dir is given")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train; auto = cuda when available, else cpu")
-    parser.add_argument("--seed", type=int, default=0, help="seed for python, numpy and torch")
+    parser.add_argument("--seed", type=seed_value, default=0,
+                        help=f"seed for python, numpy and torch (0 .. {SEED_MAX})")
+    parser.add_argument("--threads", type=nonnegative_int, default=threads,
+                        help="torch CPU threads (0 = one per core); the default is the count "
+                             "measured fastest for this script, see benchmarks/")
     parser.add_argument("--out-dir", default="figures", help="folder for the JSON and PNG outputs")
     parser.add_argument("--replot", action="store_true",
                         help="redraw the figures from the existing JSON without training")
     if uses_dataset:
-        parser.add_argument("--dataset", choices=DATASETS,
-                            default=os.environ.get("HW1_DATASET", "mnist"),
-                            help="MNIST-format data set (environment variable HW1_DATASET)")
-        parser.add_argument("--data-dir", default=os.environ.get("HW1_DATA_DIR", "data"),
-                            help="folder holding or receiving the IDX files (HW1_DATA_DIR)")
+        parser.add_argument("--dataset", choices=DATASETS, default=None,
+                            help="MNIST-format data set (default: $HW1_DATASET if set, else mnist)")
+        parser.add_argument("--data-dir", default=None,
+                            help="folder holding or receiving the IDX files "
+                                 "(default: $HW1_DATA_DIR if set, else data)")
     return parser
 
 
@@ -99,8 +130,42 @@ def add_training_flags(parser, epochs, lr, optimiser, weight_decay=None, batch_s
         parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                             help="training minibatch size")
     if train_samples:
-        parser.add_argument("--train-samples", type=int, default=0,
-                            help="train on the first N training images only (0 = all)")
+        add_train_samples_flag(parser)
+
+
+def add_train_samples_flag(parser):
+    parser.add_argument("--train-samples", type=nonnegative_int, default=0,
+                        help="train on the first N training images only (0 = all)")
+
+
+def parse_args(parser, argv, quick):
+    """Parse argv; with --quick, the script's quick settings replace the defaults (never a flag
+    the user gave) and the output folder defaults to QUICK_OUT_DIR."""
+    first, _ = parser.parse_known_args(argv)
+    if first.quick:
+        parser.set_defaults(**quick, out_dir=QUICK_OUT_DIR)
+    args = parser.parse_args(argv)
+    if "dataset" in vars(args):
+        args.dataset = args.dataset or _dataset_from_environment(parser)
+        args.data_dir = args.data_dir or os.environ.get("HW1_DATA_DIR") or "data"
+    return args
+
+
+def _dataset_from_environment(parser):
+    value = os.environ.get("HW1_DATASET")
+    if not value:
+        return "mnist"
+    if value not in DATASETS:
+        parser.error(f"environment variable HW1_DATASET={value!r} is not a data set: set it to "
+                     f"one of {', '.join(DATASETS)}, or pass --dataset")
+    return value
+
+
+def check_seed_count(args, count, what):
+    """ScriptError unless the seeds seed .. seed + count - 1 all lie in the seed range."""
+    if args.seed + count - 1 > SEED_MAX:
+        raise ScriptError(f"--seed {args.seed} with {count} {what} needs seeds up to "
+                          f"{args.seed + count - 1}, above {SEED_MAX}: use a smaller --seed")
 
 
 def resolve_device(name):
@@ -113,83 +178,27 @@ def resolve_device(name):
 
 
 def seed_everything(seed):
-    """Seed python, numpy and torch (all devices)."""
+    """Seed python, numpy and torch (all devices); seed in 0 .. SEED_MAX."""
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)
 
 
-def prepare_out_dir(path):
-    """Create the output folder if needed and check that it is writable."""
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise ScriptError(f"cannot write to output folder {out}: {exc.strerror or exc}") from None
-    return out
+def thread_count(requested):
+    """Threads to use: `requested`, or one per core (torch's own default) when it is 0."""
+    return requested or os.cpu_count() or 1
 
 
-def _atomic_write(path, write):
-    """Call write(tmp_path) on a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json(path, obj):
-    """Write `obj` as indented JSON atomically."""
-    def write(tmp):
-        with open(tmp, "w") as fh:
-            json.dump(obj, fh, indent=1)
-            fh.write("\n")
-    _atomic_write(path, write)
-
-
-def save_figure(fig, path):
-    """Save a matplotlib figure as PNG atomically and close it."""
-    import matplotlib.pyplot as plt
-    try:
-        _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
-
-
-def load_results(out_dir, stem):
-    """Read <out_dir>/<stem>.json for --replot; a missing or broken file is a ScriptError."""
-    path = Path(out_dir) / f"{stem}.json"
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise ScriptError(f"{path} not found: run without --replot first") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ScriptError(f"cannot read {path}: {exc}") from None
-
-
-def run_metadata(args, device):
+def run_metadata(args, device, stem):
     """Config and environment facts stored beside every result."""
     meta = {
+        "script": f"{stem}.py",
         "config": {k: v for k, v in vars(args).items() if k not in ("replot",)},
         "seed": args.seed,
         "device": str(device),
         "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                         else platform.processor() or platform.machine()),
+        "cpu_cores": os.cpu_count(),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "torch_threads": torch.get_num_threads(),
@@ -202,45 +211,108 @@ def run_metadata(args, device):
 
 @contextlib.contextmanager
 def clean_errors(prog):
-    """Turn ScriptErrors into one stderr line + exit 2; Ctrl-C into one line + exit 130."""
+    """ScriptErrors -> one stderr line + exit 2; SIGINT/SIGTERM -> one line + exit 128 + signal."""
     try:
-        yield
+        with signals_as_exceptions():
+            yield
     except ScriptError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; earlier output files were left as they were", file=sys.stderr)
-        raise SystemExit(130) from None
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        if getattr(exc, "after_commit", False):
+            what = "after this run's output files were all written"
+        else:
+            what = "no output file was changed"
+        print(f"{prog}: interrupted ({signal.Signals(signum).name}); {what}", file=sys.stderr)
+        raise SystemExit(128 + signum) from None
 
 
-def run_main(argv, parser, stem, experiment, plot, quick):
-    """Parse argv, apply the script's --quick settings (dict flag -> value), then run_script."""
-    args = parser.parse_args(argv)
-    if args.quick:
-        for key, value in quick.items():
-            setattr(args, key, value)
-    return run_script(args, stem, experiment, plot)
+def run_main(argv, parser, stem, experiment, plot, quick, validate=None):
+    """Parse argv (see parse_args), check it with validate(args), then run_script."""
+    args = parse_args(parser, argv, quick)
+    return run_script(args, stem, experiment, plot, validate)
 
 
-def run_script(args, stem, experiment, plot):
-    """Shared body of every script: train (or reload with --replot), write JSON, draw figures.
+def run_script(args, stem, experiment, plot, validate=None):
+    """Shared body of every script: train (or reload with --replot), then write the JSON and the
+    figures together (see StagedOutputs). Figures are always drawn from the JSON as written.
 
-    experiment(args, device) -> dict of results; plot(results, out_dir, stem) -> list of paths.
-    Figures are always drawn from the JSON as written, never from in-memory tensors.
+    experiment(args, device) -> dict of results; plot(results, folder, stem) -> list of paths.
     """
     with clean_errors(f"{stem}.py"):
-        out = prepare_out_dir(args.out_dir)
+        out = check_out_dir(args.out_dir)
         json_path = out / f"{stem}.json"
-        if not args.replot:
-            device = resolve_device(args.device)
-            seed_everything(args.seed)
-            # Denormal floats (tiny Adam moments late in training) slow CPU arithmetic many-fold.
-            torch.set_flush_denormal(True)
-            start = time.perf_counter()
-            meta = run_metadata(args, device)
-            results = experiment(args, device)
-            meta["wall_time_s"] = round(time.perf_counter() - start, 2)
-            write_json(json_path, {"meta": meta, **results})
-        results = load_results(out, stem)
-        results["figures"] = [str(p) for p in plot(results, out, stem)]
+        if args.replot:
+            results = load_results(json_path, stem)
+        else:
+            if validate is not None:
+                validate(args)
+            if args.quick:
+                refuse_to_replace_full_run(json_path)
+            results = train(args, stem, experiment)
+        with StagedOutputs(out, stem) as staged:
+            if not args.replot:
+                write_json(staged.path(json_path.name), results)
+            draw(plot, results, staged.staging, stem, json_path if args.replot else None)
+            committed = staged.commit()
+        results["figures"] = [str(p) for p in committed if p.suffix == ".png"]
         return results
+
+
+def train(args, stem, experiment):
+    """Run the experiment with the chosen device, seed and threads; results as JSON would hold."""
+    device = resolve_device(args.device)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(thread_count(args.threads))
+    try:
+        seed_everything(args.seed)
+        # Denormal floats (tiny Adam moments late in training) slow CPU arithmetic many-fold.
+        torch.set_flush_denormal(True)
+        start = time.perf_counter()
+        meta = run_metadata(args, device, stem)
+        results = experiment(args, device)
+        meta["wall_time_s"] = round(time.perf_counter() - start, 2)
+    finally:
+        torch.set_num_threads(previous_threads)
+    # Through JSON and back, so that figures are drawn from exactly what is written.
+    return json.loads(json.dumps({"meta": meta, **results}))
+
+
+def load_results(json_path, stem):
+    """The JSON that --replot draws from; a missing file or another script's JSON is a ScriptError."""
+    if not json_path.exists():
+        raise ScriptError(f"{json_path} not found: run without --replot first")
+    results = read_json(json_path, f"{stem}.py results")
+    script = results.get("meta", {}).get("script") if isinstance(results.get("meta"), dict) else None
+    if script is not None and script != f"{stem}.py":
+        raise ScriptError(f"{json_path} holds results of {script}, not of {stem}.py")
+    return results
+
+
+def refuse_to_replace_full_run(json_path):
+    """A --quick run must not overwrite the JSON of a full run."""
+    if not json_path.is_file():
+        return
+    try:
+        previous = read_json(json_path)
+        full = previous["meta"]["config"]["quick"] is False
+    except (ScriptError, KeyError, TypeError):
+        return
+    if full:
+        raise ScriptError(f"{json_path} holds a full run's results and --quick would replace "
+                          f"them: leave out --out-dir (quick runs default to {QUICK_OUT_DIR}) "
+                          "or choose another folder")
+
+
+def draw(plot, results, folder, stem, replotted_json=None):
+    """plot(results, folder, stem); with --replot (replotted_json = its path), a JSON that lacks
+    what the figures need (a damaged or foreign file) is a ScriptError."""
+    if replotted_json is None:
+        return plot(results, folder, stem)
+    try:
+        return plot(results, folder, stem)
+    except PLOT_ERRORS as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise ScriptError(f"{replotted_json} does not hold the results {stem}.py draws ({detail}): "
+                          "rerun without --replot") from None

@@ -1,14 +1,19 @@
 """Target functions and MNIST-format data sets held on the device as normalised float tensors."""
 import gzip
 import math
+import shutil
+import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from common.cli import DATASET_TITLES, ScriptError
+from common.errors import DataError
 
+DATASETS = ("mnist", "fashion-mnist")
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 # Training-set pixel statistics (pixels scaled to [0, 1]) used to normalise each data set.
 NORMALISATION = {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530)}
 IDX_FILES = {
@@ -19,10 +24,10 @@ IDX_FILES = {
 }
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 SYSTEM_FOLDERS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": []}
-
-
-class DataError(ScriptError):
-    """Missing, unreadable or corrupt data files."""
+IMAGE_SHAPE = (28, 28)
+# A training-set pixel mean this far from the data set's own, and closer to the other's, means
+# the files are probably the other data set (MNIST 0.131, Fashion-MNIST 0.286).
+MEAN_MISMATCH = 0.05
 
 
 # --- target functions ------------------------------------------------------------------------
@@ -70,8 +75,9 @@ def read_idx(path):
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        kind = "corrupt or truncated .gz file" if path.suffix == ".gz" else "unreadable file"
+        raise DataError(f"cannot read {path} ({kind}: {exc}): replace the file") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
         raise DataError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
     ndim = raw[3]
@@ -93,15 +99,25 @@ def candidate_folders(name, data_dir):
 
 
 def find_idx_files(folder):
-    """Map of the four IDX files in `folder` (plain preferred over .gz), or None if any is missing."""
+    """Map key -> path of the IDX files present in `folder` (plain preferred over .gz)."""
     found = {}
     for key, stem in IDX_FILES.items():
         for candidate in (folder / stem, folder / f"{stem}.gz"):
             if candidate.is_file():
                 found[key] = candidate
                 break
-        else:
-            return None
+    return found
+
+
+def _complete(name, folder):
+    """The four files of `folder`, None if it holds none, a DataError if it holds only some."""
+    found = find_idx_files(folder)
+    if not found:
+        return None
+    missing = [IDX_FILES[k] for k in IDX_FILES if k not in found]
+    if missing:
+        raise DataError(f"{folder} holds {len(found)} of the 4 {DATASET_TITLES[name]} IDX files; "
+                        f"missing: {', '.join(missing)} (plain or .gz)")
     return found
 
 
@@ -116,25 +132,37 @@ def download(name, data_dir):
 
 def locate_dataset(name, data_dir, allow_download=True):
     """Return (folder, files) for the data set, downloading only when no local copy exists."""
+    data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataError(f"--data-dir {data_dir} is a file, not a folder")
     folders = candidate_folders(name, data_dir)
     for folder in folders:
-        files = find_idx_files(folder)
+        files = _complete(name, folder) if folder.is_dir() else None
         if files:
             return folder, files
-    if allow_download:
-        try:
-            download(name, data_dir)
-        except Exception:  # any network/IO failure ends in the same clear message below
-            pass
-        else:
-            files = find_idx_files(folders[0])
-            if files:
-                return folders[0], files
+    if allow_download and try_download(name, data_dir):
+        files = _complete(name, folders[0])
+        if files:
+            return folders[0], files
     searched = ", ".join(str(f) for f in folders)
     raise DataError(
         f"{DATASET_TITLES[name]} not found (searched {searched}) and the download failed: put the "
         f"four IDX files ({', '.join(IDX_FILES.values())}, plain or .gz) in {folders[0]}"
         + ("" if name == "fashion-mnist" else ", or use --dataset fashion-mnist"))
+
+
+def try_download(name, data_dir):
+    """download(); on failure remove every folder the attempt created and return False."""
+    data_dir = Path(data_dir)
+    new = [f for f in (data_dir, data_dir / TORCHVISION_FOLDERS[name],
+                       data_dir / TORCHVISION_FOLDERS[name] / "raw") if not f.exists()]
+    try:
+        download(name, data_dir)
+        return True
+    except Exception:  # any network/IO failure ends in the same clear message
+        if new:  # only folders this attempt created; what the user put there stays
+            shutil.rmtree(new[0], ignore_errors=True)
+        return False
 
 
 def load_image_data(name, data_dir, device, allow_download=True, train_limit=0,
@@ -145,13 +173,8 @@ def load_image_data(name, data_dir, device, allow_download=True, train_limit=0,
     in that memory layout (faster convolutions on CPU)."""
     folder, files = locate_dataset(name, data_dir, allow_download)
     arrays = {key: read_idx(path) for key, path in files.items()}
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{folder}: {split} images {images.shape} and labels {labels.shape} "
-                            "do not match")
-        if labels.size and labels.max() > 9:
-            raise DataError(f"{folder}: {split} labels outside 0..9")
+    check_arrays(arrays, folder)
+    warn_if_other_dataset(name, arrays["train_images"], folder)
     mean, std = NORMALISATION[name]
 
     if train_limit > 0:
@@ -169,6 +192,35 @@ def load_image_data(name, data_dir, device, allow_download=True, train_limit=0,
     return ImageData(to_images(arrays["train_images"]), to_labels(arrays["train_labels"]),
                      to_images(arrays["test_images"]), to_labels(arrays["test_labels"]),
                      name=name, source=str(folder), mean=mean, std=std)
+
+
+def check_arrays(arrays, folder):
+    """DataError unless each split has >= 1 image of IMAGE_SHAPE, one label 0..9 per image."""
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3 or tuple(images.shape[1:]) != IMAGE_SHAPE:
+            raise DataError(f"{folder}: {split} images have shape {images.shape[1:]}, the "
+                            f"scripts need {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} (MNIST format)")
+        if labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{folder}: {len(images)} {split} images but labels of shape "
+                            f"{labels.shape}: the files do not belong together")
+        if len(images) == 0:
+            raise DataError(f"{folder}: the {split} split holds no images")
+        if labels.max() > 9:
+            raise DataError(f"{folder}: {split} labels outside 0..9")
+
+
+def warn_if_other_dataset(name, train_images, folder):
+    """One warning line when the pixel mean says the files are the other data set."""
+    mean = float(train_images.mean()) / 255
+    own = NORMALISATION[name][0]
+    other = min((n for n in NORMALISATION if n != name),
+                key=lambda n: abs(NORMALISATION[n][0] - mean))
+    if abs(mean - own) > MEAN_MISMATCH and abs(mean - NORMALISATION[other][0]) < abs(mean - own):
+        print(f"warning: the training images in {folder} have pixel mean {mean:.3f}, expected "
+              f"{own:.3f} for {DATASET_TITLES[name]}; they look like {DATASET_TITLES[other]} "
+              f"(--dataset {other}), and figures and normalisation will say "
+              f"{DATASET_TITLES[name]}", file=sys.stderr)
 
 
 def subset_indices(n_total, n_subset, seed, device):

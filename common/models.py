@@ -7,6 +7,9 @@ import torch.nn.functional as F
 FUNCTION_MODELS = {"M1": (16, 32, 32, 16), "M2": (18, 30, 30, 18), "M3": (14, 34, 34, 14)}
 # (conv1 channels, fc1 width) of the three MNIST CNNs.
 CNN_MODELS = {"CNN1": (10, 50), "CNN2": (16, 70), "CNN3": (12, 60)}
+# The MLP of the optimisation experiments (HW1-2) and the Adam learning rate it trains with.
+MNIST_MLP_SIZES = (784, 500, 50, 10)
+MNIST_MLP_LR = 4e-4
 
 
 def count_params(model):
@@ -125,7 +128,7 @@ class StackedMLP(nn.Module):
     def unstack(self, k):
         """Model k as a plain MLP (a copy)."""
         sizes = self.sizes[k]
-        model = MLP(sizes).to(self.weights[0].device)
+        model = MLP(sizes).to(self.weights[0].device, self.weights[0].dtype)
         with torch.no_grad():
             for i, layer in enumerate(model.layers):
                 layer.weight.copy_(self.weights[i][k, :sizes[i + 1], :sizes[i]])

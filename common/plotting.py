@@ -5,12 +5,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common.cli import DATASET_TITLES, save_figure  # noqa: E402
+from common.data import DATASET_TITLES  # noqa: E402
 
 STYLE = {"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
          "axes.titlesize": 10, "legend.fontsize": 8, "legend.framealpha": 0.85}
 plt.rcParams.update(STYLE)
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def save_figure(fig, path):
+    """Save a matplotlib figure as PNG and close it (the runner stages the file, see outputs)."""
+    try:
+        fig.savefig(path, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+
+
+def layer_sizes(sizes):
+    """(784, 500, 50, 10) -> '784-500-50-10'."""
+    return "-".join(str(s) for s in sizes)
 
 
 def dataset_title(results):
@@ -38,7 +51,9 @@ def plot_function_losses(results, path):
         ax.set_ylabel("training MSE")
         ax.set_title(f"target y = {fname}")
         ax.legend(loc="upper right")
-    fig.suptitle("Function fitting: training loss (full batch, 300 points on [-1, 1])")
+    x, cfg = results["x"], results["meta"]["config"]
+    fig.suptitle(f"Function fitting: training MSE, {results['optimiser']} lr {cfg['lr']:g}, "
+                 f"{len(x)} points on [{x[0]:g}, {x[-1]:g}]")
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -81,8 +96,9 @@ def plot_classifier_curves(results, path_loss, path_acc):
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{title} CNNs: {ylabel} per epoch\n(eval mode; train = fixed "
-                     f"{subset:,}-sample subset, test = full test set)")
+        ax.set_title(f"{title}, {' / '.join(results['models'])}: {ylabel} per epoch\n(eval mode; "
+                     f"train = fixed {subset:,}-image subset, test = {results['test_samples']:,} "
+                     "images)")
         ax.legend(ncol=2)
         fig.tight_layout()
         save_figure(fig, path)
@@ -111,7 +127,7 @@ def plot_pca_paths(results, part, every, path):
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
     what = ("fc1 (weights + bias)" if part == "fc1" else "whole model") + f", {pca['n_params']:,} parameters"
-    ax.set_title(f"{dataset_title(results)}, MLP 784-500-50-10: PCA of {what}\n"
+    ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: PCA of {what}\n"
                  f"square = initialisation; numbers = test accuracy (%) every "
                  f"{every} epochs and at the end")
     ax.legend(ncol=2, loc="best")
@@ -133,11 +149,13 @@ def plot_grad_norm(results, part, path):
     for ax in (top, bottom):
         ax.set_yscale("log")
         ax.legend(loc="upper right")
+    net = f"{layer_sizes(run['sizes'])} ReLU net ({run['n_params']:,} params)"
     if part == "function":
-        title = "1-500-1 ReLU net (1,501 params) fitting sin(5πx)/(5πx)\nfull-batch Adam, 300 points"
+        title = (f"{net} fitting {run['target']}\nfull-batch Adam lr {run['lr']:g}, "
+                 f"{run['points']} points")
     else:
-        title = (f"{dataset_title(results)}, MLP 784-500-50-10 (418,060 params)\nAdam, batch 1000 "
-                 f"({run['iterations_per_epoch']} iterations per epoch)")
+        title = (f"{dataset_title(results)}, MLP {net}\nAdam lr {run['lr']:g}, batch "
+                 f"{run['batch_size']} ({run['iterations_per_epoch']} iterations per epoch)")
     top.set_title(title)
     fig.tight_layout()
     save_figure(fig, path)
@@ -157,15 +175,17 @@ def plot_minimal_ratio(results, path):
     ax.set_yscale("log")
     ax.set_xlabel(f"minimal ratio = share of Hessian eigenvalues > {mr['eig_rel_tol']:g}·max|λ|")
     ax.set_ylabel("training MSE at the end point")
-    ax.set_title("1-500-1 ReLU net on sin(5πx)/(5πx): loss vs minimal ratio\n"
-                 "(exact float64 Hessian over all 1,501 parameters)")
+    ax.set_title(f"{layer_sizes(mr['sizes'])} ReLU net on {mr['target']}: loss vs minimal ratio\n"
+                 f"({len(rows)} trainings; exact float64 Hessian over all {mr['n_params']:,} "
+                 "parameters)")
     ax.legend(loc="best")
     fig.tight_layout()
     save_figure(fig, path)
 
 
-ENDPOINT_LABELS = {"b100_lr1e-2": "batch 100, lr 1e-2", "b500_lr1e-2": "batch 500, lr 1e-2",
-                   "b100_lr1e-3": "batch 100, lr 1e-3"}
+def endpoint_label(endpoint):
+    """'batch 100, lr 0.01' from an endpoint record of the interpolation JSON."""
+    return f"batch {endpoint['batch_size']}, lr {endpoint['lr']:g}"
 
 
 def plot_interpolation(results, pair, path):
@@ -183,7 +203,7 @@ def plot_interpolation(results, pair, path):
                              label=f"{split} accuracy (right)")
     for a, key in ((0, "theta_1"), (1, "theta_2")):
         ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
-        ax_loss.annotate(f"α={a}: {ENDPOINT_LABELS.get(data[key], data[key])}", xy=(a, 1),
+        ax_loss.annotate(f"α={a}: {endpoint_label(results['endpoints'][data[key]])}", xy=(a, 1),
                          xycoords=("data", "axes fraction"), xytext=(3, -12),
                          textcoords="offset points", fontsize=7, color="dimgrey")
     ax_loss.set_yscale("log")
@@ -192,8 +212,9 @@ def plot_interpolation(results, pair, path):
     ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
     ax_acc.set_ylim(0, 100)
     ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="center left", fontsize=7)
-    what = "batch size" if pair == "batch" else "learning rate"
-    ax_loss.set_title(f"{dataset_title(results)}, LeNet-5: interpolation between two {what}s\n"
+    what = data["varies"]
+    ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "
+                      f"{what}s\n"
                       f"(train = fixed {results['train_eval_samples']:,}-sample subset, "
                       f"test = {results['test_samples']:,} images)")
     fig.tight_layout()
@@ -231,7 +252,7 @@ def plot_sensitivity(results, path):
     bottom.set_xticks(sizes, [str(b) for b in sizes])
     bottom.set_xlabel("training batch size (log₂ scale)")
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
-    top.set_title(f"{dataset_title(results)}, LeNet-5, SGD lr {results['meta']['config']['lr']:g}, "
+    top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {results['meta']['config']['lr']:g}, "
                   f"{results['meta']['config']['epochs']} epochs each ({band})\n"
                   f"sensitivity over {results['sensitivity_samples']:,} test images")
     fig.tight_layout()

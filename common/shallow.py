@@ -43,8 +43,9 @@ class ShallowNets:
     def parts(self):
         return [self.w, self.b, self.v, self.c]
 
-    def to(self, device):
-        return ShallowNets(*(p.to(device) for p in self.parts()))
+    def to(self, *args, **kwargs):
+        """Move or cast like Tensor.to."""
+        return ShallowNets(*(p.to(*args, **kwargs) for p in self.parts()))
 
     def __getitem__(self, index):
         return ShallowNets(*(p[index] for p in self.parts()))

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from common.cli import DivergedError
+from common.errors import DivergedError
 from common.data import minibatches
 
 
@@ -25,7 +25,7 @@ def check_finite(value, what):
 def train_classifier_epoch(model, optimizer, x, y, batch_size, generator):
     """One epoch of cross-entropy minibatch training; returns the mean training loss."""
     model.train()
-    total = torch.zeros((), device=x.device)
+    total = torch.zeros((), device=x.device, dtype=x.dtype)
     for idx in minibatches(len(x), batch_size, generator, x.device):
         loss = F.cross_entropy(model(x[idx]), y[idx])
         optimizer.zero_grad(set_to_none=True)
@@ -59,7 +59,7 @@ def train_stacked_regressors(stacked, x, targets, epochs, lr, weight_decay, desc
     The objective is the sum of the per-model MSEs, so each model gets exactly its own gradient.
     """
     optimizer = torch.optim.Adam(stacked.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
-    history = torch.empty(epochs, targets.shape[0], device=x.device)
+    history = torch.empty(epochs, targets.shape[0], device=x.device, dtype=x.dtype)
     for epoch in progress(range(epochs), desc):
         per_model = ((stacked(x) - targets) ** 2).mean(dim=(1, 2))
         optimizer.zero_grad(set_to_none=True)
@@ -67,19 +67,6 @@ def train_stacked_regressors(stacked, x, targets, epochs, lr, weight_decay, desc
         optimizer.step()
         history[epoch] = per_model.detach()
     check_finite(history[-1].sum().item(), "training loss")
-    return history
-
-
-def train_regressor(model, x, target, epochs, lr, weight_decay):
-    """Plain full-batch Adam on the MSE of one model; (epochs,) losses before each update."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = torch.empty(epochs, device=x.device)
-    for epoch in range(epochs):
-        loss = F.mse_loss(model(x), target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        history[epoch] = loss.detach()
     return history
 
 
@@ -91,7 +78,7 @@ def train_stacked_classifiers_epoch(stacked, optimizer, x, y, batch_size, genera
     """
     n, m = len(x), len(generators)
     perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
-    total = torch.zeros(m, device=x.device)
+    total = torch.zeros(m, device=x.device, dtype=x.dtype)
     for start in range(0, n, batch_size):
         idx = perms[:, start:start + batch_size]
         logits = stacked(x[idx].flatten(2))
@@ -144,50 +131,3 @@ class RowAdam:
             m[rows], v[rows] = m_rows, v_rows
             denom = (v_rows.sqrt() / (1 - beta2 ** t).sqrt().view(shape)).add_(self.eps)
             p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom
-
-
-def sgd_momentum_step(params, grads, bufs, lrs, momentum, first):
-    """torch.optim.SGD's momentum update (no dampening) on stacked params with per-model lr (M,)."""
-    for p, g, b in zip(params, grads, bufs):
-        if first:
-            b.copy_(g)
-        else:
-            b.mul_(momentum).add_(g)
-        p.sub_(lrs.view(-1, *([1] * (p.dim() - 1))) * b)
-
-
-def train_together(models, lrs, momentum, x, y, batch_size, generator, bufs=None):
-    """One epoch of M same-architecture classifiers on the SAME minibatches, vectorised with
-    torch.func (vmap over stacked parameters), SGD with momentum and a learning rate per model.
-
-    Returns ((M,) mean training losses, momentum buffers to pass to the next epoch); the models'
-    parameters are updated in place.
-    """
-    import copy
-    params, _ = torch.func.stack_module_state(models)
-    base = copy.deepcopy(models[0]).to("meta")
-
-    def loss_fn(p, xb, yb):
-        return F.cross_entropy(torch.func.functional_call(base, p, (xb,)), yb)
-
-    grad_fn = torch.func.vmap(torch.func.grad_and_value(loss_fn), in_dims=(0, None, None))
-    first = bufs is None
-    if first:
-        bufs = {k: torch.zeros_like(v) for k, v in params.items()}
-    lrs = torch.as_tensor(lrs, dtype=torch.float32, device=x.device)
-    total = torch.zeros(len(models), device=x.device)
-    for idx in minibatches(len(x), batch_size, generator, x.device):
-        grads, loss = grad_fn(params, x[idx], y[idx])
-        keys = list(params)
-        with torch.no_grad():
-            sgd_momentum_step([params[k] for k in keys], [grads[k] for k in keys],
-                              [bufs[k] for k in keys], lrs, momentum, first)
-        first = False
-        total += loss.detach() * len(idx)
-    with torch.no_grad():
-        for k, model in enumerate(models):
-            for name, p in model.named_parameters():
-                p.copy_(params[name][k])
-    losses = total / len(x)
-    check_finite(losses.sum().item(), "training loss")
-    return losses, bufs

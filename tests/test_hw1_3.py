@@ -1,6 +1,4 @@
 """HW1-3: sensitivity against finite differences, interpolation endpoints, smoke runs."""
-import copy
-
 import numpy as np
 import torch
 
@@ -8,7 +6,6 @@ import hw1_3_interpolation
 import hw1_3_sensitivity
 from common.metrics import input_jacobian_norms
 from common.models import MLP, LeNet5
-from common.train import sgd_momentum_step, train_classifier_epoch, train_together
 
 
 def finite_difference_jacobian_norm(f, x, eps=1e-6):
@@ -63,40 +60,6 @@ def test_interpolation_endpoints_equal_the_models():
     assert out["test_loss"][1] != out["test_loss"][0]
 
 
-def test_train_together_equals_separate_sgd_trainings():
-    torch.manual_seed(3)
-    x, y = torch.randn(120, 1, 28, 28), torch.randint(0, 10, (120,))
-    init = LeNet5()
-    pair = [copy.deepcopy(init), copy.deepcopy(init)]
-    g = torch.Generator().manual_seed(0)
-    bufs = None
-    for _ in range(2):
-        losses, bufs = train_together(pair, [1e-2, 1e-3], 0.9, x, y, 40, g, bufs)
-    for model, lr, k in ((copy.deepcopy(init), 1e-2, 0), (copy.deepcopy(init), 1e-3, 1)):
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        g = torch.Generator().manual_seed(0)
-        for _ in range(2):
-            loss = train_classifier_epoch(model, opt, x, y, 40, g)
-        assert abs(loss - losses[k].item()) < 1e-5
-        for p, q in zip(model.parameters(), pair[k].parameters()):
-            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
-
-
-def test_sgd_momentum_step_matches_torch():
-    p = torch.randn(2, 5)
-    grads = [torch.randn(2, 5) for _ in range(3)]
-    ref = [p[k].clone().requires_grad_() for k in range(2)]
-    opts = [torch.optim.SGD([r], lr=lr, momentum=0.9) for r, lr in zip(ref, (0.1, 0.01))]
-    buf = torch.zeros(2, 5)
-    for i, g in enumerate(grads):
-        sgd_momentum_step([p], [g], [buf], torch.tensor([0.1, 0.01]), 0.9, first=i == 0)
-        for k in range(2):
-            ref[k].grad = g[k].clone()
-            opts[k].step()
-    for k in range(2):
-        torch.testing.assert_close(p[k], ref[k].detach())
-
-
 def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
     monkeypatch.setattr(hw1_3_interpolation, "EVAL_BATCH_SIZE", 64)  # several eval batches
     r = hw1_3_interpolation.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
@@ -110,7 +73,7 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
             assert pair[f"{split}_loss"][alphas.index(0.0)] == ep1[f"{split}_loss"]
             assert pair[f"{split}_acc"][alphas.index(1.0)] == ep2[f"{split}_acc"]
             assert np.all(np.isfinite(pair[f"{split}_loss"]))
-    hist = r["endpoints"]["b100_lr1e-2"]["train_loss_history"]
+    hist = r["endpoints"][hw1_3_interpolation.endpoint_name(100, 1e-2)]["train_loss_history"]
     assert hist[-1] < hist[0]
 
 
@@ -133,6 +96,7 @@ def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
     stats = {"mean": 1.0, "std": 0.1, "values": [0.9, 1.1]}
     keys = ("train_loss", "test_loss", "train_acc", "test_acc", "sensitivity")
     results = {"meta": {"dataset": "fashion-mnist", "config": {"lr": 0.01, "epochs": 2}},
+               "model": "LeNet-5",
                "batch_sizes": [32, 64], "seeds": [0, 1], "sensitivity_samples": 10,
                "runs": {b: {k: dict(stats) for k in keys} for b in ("32", "64")}}
     drawn = []
