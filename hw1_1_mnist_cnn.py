@@ -28,12 +28,11 @@ WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 600
 TRAIN_EVAL_SAMPLES = 10000  # fixed random training subset evaluated every epoch
 EVAL_BATCH_SIZE = 1000      # no-grad evaluation batch (fastest measured on 2 CPU cores)
-THREADS = 0                 # 0 = one per core
 QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS)
+    parser = cli.make_parser(STEM, __doc__)
     cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
                         help="size of the fixed training subset evaluated each epoch")

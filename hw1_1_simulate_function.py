@@ -26,12 +26,11 @@ WEIGHT_DECAY = 1e-4    # Adam L2 penalty
 POINTS = 300           # evenly spaced samples of each function on [-1, 1]
 LOSS_TOL = 1e-3        # convergence: loss below this ...
 CHANGE_TOL = 1e-5      # ... and the last two epoch-to-epoch changes below this
-THREADS = 1           # tiny matmuls: 1 thread is as fast and does not collapse under load
 QUICK = {"epochs": 300, "points": 100}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS, uses_dataset=False)
+    parser = cli.make_parser(STEM, __doc__, uses_dataset=False)
     cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, train_samples=False)
     parser.add_argument("--points", type=cli.positive_int, default=POINTS,
                         help="number of evenly spaced training points on [-1, 1]")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli
+from common import cli, threads
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
@@ -46,13 +46,12 @@ GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm 
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
 CHUNK = 16                # trainings per vectorised group: (16, 300, 500) activations stay in
                           # cache; measured 2.5x faster than all 100 at once on a 2-core CPU
-THREADS = 1               # measured: see benchmarks/
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
          "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS)
+    parser = cli.make_parser(STEM, __doc__)
     add = parser.add_argument
     add("--epochs", type=cli.positive_int, default=EPOCHS, help="part 1 function-fit epochs")
     add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate (part 1, phase 1)")
@@ -147,6 +146,7 @@ def phase1(args, x, y, device, chunk=CHUNK):
         for epoch in range(1, epochs[start:stop].max() + 1):
             first = start + int(np.searchsorted(epochs[start:stop], epoch))
             rows = torch.arange(first, stop, device=device)
+            threads.tick()
             adam.step(nets[first:stop].grad(x, y)[1], rows)
     check_finite(nets.loss(x, y).sum().item(), "phase-1 loss")
     return nets, epochs
@@ -161,6 +161,7 @@ def phase2(args, nets, x, y, chunk=CHUNK):
     for start in progress(range(0, n, chunk), "phase 2 (grad norm), chunks"):
         active = torch.arange(start, min(start + chunk, n), device=x.device)
         for step in range(args.phase2_steps):
+            threads.tick()
             _, grads, hvp = nets[active].grad_and_hvp(x, y)
             reached = block_norms(grads) < args.grad_threshold
             if reached.any():

@@ -29,12 +29,11 @@ WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 1000
 ANNOTATE_EVERY = 3        # label every 3rd record with its test accuracy
 INIT_LOSS_SAMPLES = 10000 # training subset for the loss at initialisation (record 0)
-THREADS = 0               # 0 = one per core
 QUICK = {"epochs": 3, "train_samples": 3000}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS)
+    parser = cli.make_parser(STEM, __doc__)
     parser.add_argument("--runs", type=cli.positive_int, default=RUNS, help="number of trainings")
     cli.add_training_flags(parser, EPOCHS, MNIST_MLP_LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--annotate-every", type=cli.positive_int, default=ANNOTATE_EVERY,

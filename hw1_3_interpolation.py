@@ -33,7 +33,6 @@ ALPHA_RANGE = (-1.0, 2.0)
 ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
 TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 2000
-THREADS = 0                 # 0 = one per core
 QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4}
 MODEL_NAME = "LeNet-5"
 
@@ -53,7 +52,7 @@ PAIRS = {pair: (endpoint_name(*first), endpoint_name(*second))
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS)
+    parser = cli.make_parser(STEM, __doc__)
     add = parser.add_argument
     add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs per model")
     cli.add_train_samples_flag(parser)

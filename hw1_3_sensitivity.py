@@ -29,13 +29,12 @@ LR = 1e-2
 MOMENTUM = 0.9
 SEEDS = 1
 SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
-THREADS = 0                 # 0 = one per core
 MODEL_NAME = "LeNet-5"
 QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, THREADS)
+    parser = cli.make_parser(STEM, __doc__)
     add = parser.add_argument
     add("--batch-sizes", type=cli.positive_int_list, default=BATCH_SIZES,
         help="comma-separated training batch sizes")

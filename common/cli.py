@@ -14,6 +14,7 @@ import torch
 
 from common.data import DATASET_TITLES, DATASETS
 from common.errors import Interrupted, ScriptError
+from common.threads import adaptive_threads
 from common.outputs import StagedOutputs, check_out_dir, read_json, signals_as_exceptions, write_json
 
 SEED_MAX = 2**32 - 1          # numpy's seed range (torch's is wider): seeds above would collide
@@ -90,9 +91,8 @@ def positive_int_list(text):
     return sorted(set(values))
 
 
-def make_parser(stem, doc, threads, uses_dataset=True):
-    """Parser of script `stem` with the shared flags; `doc` is its module docstring and
-    `threads` its measured best torch thread count (0 = torch's default, one per core)."""
+def make_parser(stem, doc, uses_dataset=True):
+    """Parser of script `stem` with the shared flags; `doc` is its module docstring."""
     parser = Parser(prog=f"{stem}.py", description=doc, formatter_class=HelpFormatter,
                     allow_abbrev=False)
     parser.add_argument("--quick", action="store_true",
@@ -103,9 +103,10 @@ def make_parser(stem, doc, threads, uses_dataset=True):
                         help="where to train; auto = cuda when available, else cpu")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help=f"seed for python, numpy and torch (0 .. {SEED_MAX})")
-    parser.add_argument("--threads", type=nonnegative_int, default=threads,
-                        help="torch CPU threads (0 = one per core); the default is the count "
-                             "measured fastest for this script, see benchmarks/")
+    parser.add_argument("--threads", type=nonnegative_int, default=0,
+                        help="torch CPU threads; 0 = one per idle core, re-checked every second "
+                             "(fastest on a quiet machine, no collapse beside a busy process: "
+                             "see benchmarks/threads_cpu.md)")
     parser.add_argument("--out-dir", default="figures", help="folder for the JSON and PNG outputs")
     parser.add_argument("--replot", action="store_true",
                         help="redraw the figures from the existing JSON without training")
@@ -184,11 +185,6 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def thread_count(requested):
-    """Threads to use: `requested`, or one per core (torch's own default) when it is 0."""
-    return requested or os.cpu_count() or 1
-
-
 def run_metadata(args, device, stem):
     """Config and environment facts stored beside every result."""
     meta = {
@@ -201,7 +197,6 @@ def run_metadata(args, device, stem):
         "cpu_cores": os.cpu_count(),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
-        "torch_threads": torch.get_num_threads(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
     if "dataset" in vars(args):
@@ -263,9 +258,7 @@ def run_script(args, stem, experiment, plot, validate=None):
 def train(args, stem, experiment):
     """Run the experiment with the chosen device, seed and threads; results as JSON would hold."""
     device = resolve_device(args.device)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(thread_count(args.threads))
-    try:
+    with thread_policy(args.threads) as governor:
         seed_everything(args.seed)
         # Denormal floats (tiny Adam moments late in training) slow CPU arithmetic many-fold.
         torch.set_flush_denormal(True)
@@ -273,10 +266,26 @@ def train(args, stem, experiment):
         meta = run_metadata(args, device, stem)
         results = experiment(args, device)
         meta["wall_time_s"] = round(time.perf_counter() - start, 2)
-    finally:
-        torch.set_num_threads(previous_threads)
+        meta["threads"] = ({"mode": "auto", "seconds_at_count": governor.summary()}
+                           if governor else {"mode": "fixed", "count": args.threads})
     # Through JSON and back, so that figures are drawn from exactly what is written.
     return json.loads(json.dumps({"meta": meta, **results}))
+
+
+@contextlib.contextmanager
+def thread_policy(requested):
+    """requested > 0: exactly that many torch threads; 0: adaptive (yields the Governor)."""
+    previous = torch.get_num_threads()
+    if requested:
+        torch.set_num_threads(requested)
+        try:
+            yield None
+        finally:
+            torch.set_num_threads(previous)
+    else:
+        with adaptive_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                              else os.cpu_count() or 1) as governor:
+            yield governor
 
 
 def load_results(json_path, stem):

@@ -5,14 +5,18 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from common import threads
 from common.errors import DivergedError
 from common.data import minibatches
 
 
 def progress(iterable, desc, total=None, **kwargs):
-    """tqdm bar on stderr, hidden when stderr is not a terminal."""
-    return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
-                disable=None, **kwargs)
+    """tqdm bar on stderr (hidden when stderr is not a terminal); each step also lets the thread
+    count follow the machine's load (common.threads.tick)."""
+    for item in tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
+                     disable=None, **kwargs):
+        threads.tick()
+        yield item
 
 
 def check_finite(value, what):

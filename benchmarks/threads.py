@@ -1,0 +1,164 @@
+"""Thread counts per workload: 1 vs 2 (or more) torch threads, on a quiet machine and with
+another process busy on one core, for a short slice of every kind of work the scripts do.
+
+    python benchmarks/threads.py --dataset fashion-mnist [--thread-counts 1,2]
+
+Prints a table and writes it to benchmarks/threads_<device>.md. Each time is the median of
+--repeats runs after one warm-up; "busy" runs beside a pure-Python busy loop (one core's worth
+of load). The scripts' default thread policy (common/threads.py) follows from this table.
+"""
+import contextlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import cli  # noqa: E402
+from common.data import function_samples, load_image_data  # noqa: E402
+from common.metrics import input_jacobian_norms  # noqa: E402
+from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES, LeNet5,  # noqa: E402
+                           StackedMLP, function_mlp)
+from common.outputs import atomic_write  # noqa: E402
+from common.shallow import ShallowNets  # noqa: E402
+from common.threads import adaptive_threads  # noqa: E402
+from common.train import (RowAdam, evaluate_classifier, train_classifier_epoch,  # noqa: E402
+                          train_stacked_classifiers_epoch, train_stacked_regressors)
+
+
+@contextlib.contextmanager
+def busy_core():
+    """A separate process spinning on one core for the duration of the block."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def timed(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def workloads(data):
+    """name -> (scripts that do this work, callable running one short slice of it)."""
+    x_fn, _ = function_samples("sin(5πx)", 300)
+    targets = torch.stack([function_samples("sin(5πx)", 300)[1]] * 9)
+
+    def fits():
+        models = [function_mlp(h) for _ in range(3) for h in FUNCTION_MODELS.values()]
+        train_stacked_regressors(StackedMLP(models), x_fn, targets, 200, 1e-3, 1e-4)
+
+    x, y = data.train_x[:6000], data.train_y[:6000]
+    xc = x.contiguous(memory_format=torch.channels_last)
+    cnn = CNN(10, 50).to(memory_format=torch.channels_last)
+    cnn_opt = torch.optim.Adam(cnn.parameters(), lr=1e-3)
+    lenet = LeNet5().to(memory_format=torch.channels_last)
+    lenet_opt = torch.optim.SGD(lenet.parameters(), lr=1e-2, momentum=0.9)
+    stacked = StackedMLP([MLP(MNIST_MLP_SIZES) for _ in range(8)])
+    stacked_opt = torch.optim.Adam(stacked.parameters(), lr=4e-4)
+    gens = [torch.Generator().manual_seed(k) for k in range(8)]
+    g = torch.Generator().manual_seed(0)
+    xs, ys = (t[:, 0] for t in function_samples("sin(5πx)/(5πx)", 300))
+    nets = ShallowNets.from_mlps([MLP((1, 500, 1)) for _ in range(16)])
+    adam = RowAdam(nets.parts(), lr=1e-3)
+    rows = torch.arange(16)
+
+    def phase1():
+        for _ in range(50):
+            adam.step(nets.grad(xs, ys)[1], rows)
+
+    def phase2():
+        for _ in range(20):
+            adam.step([2 * h for h in nets.grad_and_hvp(xs, ys)[2]], rows)
+    nets64 = ShallowNets(*(p[:10].double() for p in nets.parts()))
+    return {
+        "9 stacked function fits, 200 full-batch epochs": (
+            "simulate_function", fits),
+        "CNN1 training, 6,000 images, batch 600": (
+            "mnist_cnn", lambda: train_classifier_epoch(cnn, cnn_opt, xc, y, 600, g)),
+        "CNN1 evaluation, 6,000 images": (
+            "mnist_cnn", lambda: evaluate_classifier(cnn, xc, y, 1000)),
+        "8 stacked MLPs 784-500-50-10, 6 steps of batch 1000": (
+            "optimization", lambda: train_stacked_classifiers_epoch(stacked, stacked_opt, x, y,
+                                                                    1000, gens)),
+        "16 nets 1-500-1, 50 phase-1 Adam steps (closed form)": ("grad_norm", phase1),
+        "16 nets 1-500-1, 20 phase-2 steps (closed-form Hv)": ("grad_norm", phase2),
+        "10 float64 Hessians 1,501 x 1,501 + eigvalsh": (
+            "grad_norm", lambda: torch.linalg.eigvalsh(nets64.hessian(xs.double(), ys.double()))),
+        "LeNet-5 training, 6,000 images, batch 100": (
+            "interpolation, sensitivity",
+            lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 100, g)),
+        "LeNet-5 training, 6,000 images, batch 1024": (
+            "sensitivity", lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 1024, g)),
+        "LeNet-5 input Jacobians, 500 images": (
+            "sensitivity", lambda: input_jacobian_norms(lenet, xc[:500])),
+    }
+
+
+def measure(args):
+    data = load_image_data(args.dataset, args.data_dir, "cpu", channels_last=True)
+    rows = []
+    for name, (scripts, fn) in workloads(data).items():
+        times = {}
+        for busy in (False, True):
+            with busy_core() if busy else contextlib.nullcontext():
+                for n in args.thread_counts:
+                    torch.set_num_threads(n)
+                    times[(busy, n)] = timed(fn, args.repeats)
+                with adaptive_threads(max(args.thread_counts)):
+                    times[(busy, "auto")] = timed(fn, args.repeats)
+        rows.append((name, scripts, times))
+        print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
+    return rows
+
+
+def render(rows, threads):
+    cpu = platform.processor() or platform.machine()
+    head = [f"Machine: {cpu}, {os.cpu_count()} cores; torch {torch.__version__}. Median of "
+            "repeats after a warm-up; busy = beside a process spinning on one core; auto = the "
+            "scripts' default (common/threads.py: one thread per idle core).", ""]
+    threads = [*threads, "auto"]
+    cols = [f"{'busy' if b else 'quiet'}, {n} thr" for b in (False, True) for n in threads]
+    head += ["| workload | scripts | " + " | ".join(cols) + " | best quiet | best busy |",
+             "|---|---|" + "---|" * (len(cols) + 2)]
+    for name, scripts, times in rows:
+        cells = [f"{times[(b, n)]:.2f} s" for b in (False, True) for n in threads]
+        best = [min(threads[:-1], key=lambda n: times[(b, n)]) for b in (False, True)]
+        head.append(f"| {name} | {scripts} | " + " | ".join(cells)
+                    + f" | {best[0]} | {best[1]} |")
+    return "\n".join(head) + "\n"
+
+
+def main(argv=None):
+    parser = cli.make_parser("threads", __doc__)
+    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
+    parser.add_argument("--thread-counts", type=cli.positive_int_list,
+                        default="1,2", help="thread counts to compare")
+    args = cli.parse_args(parser, argv, {})
+    with cli.clean_errors("threads.py"):
+        torch.set_flush_denormal(True)
+        text = render(measure(args), args.thread_counts)
+        print(text)
+        out = Path(__file__).resolve().parent / "threads_cpu.md"
+        atomic_write(out, lambda tmp: Path(tmp).write_text(text))
+    return text
+
+
+if __name__ == "__main__":
+    main()
