@@ -266,10 +266,21 @@ def train(args, stem, experiment):
         meta = run_metadata(args, device, stem)
         results = experiment(args, device)
         meta["wall_time_s"] = round(time.perf_counter() - start, 2)
+        meta["peak_memory_mb"] = peak_memory_mb(device)
         meta["threads"] = ({"mode": "auto", "seconds_at_count": governor.summary()}
                            if governor else {"mode": "fixed", "count": args.threads})
     # Through JSON and back, so that figures are drawn from exactly what is written.
     return json.loads(json.dumps({"meta": meta, **results}))
+
+
+def peak_memory_mb(device):
+    """Peak resident memory of this process so far (MiB; Linux reports KiB), and on a GPU the
+    peak of torch's allocations there."""
+    import resource
+    peak = {"process_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if device.type == "cuda":
+        peak["cuda_allocated"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    return peak
 
 
 @contextlib.contextmanager

@@ -21,6 +21,11 @@ def save_figure(fig, path):
         plt.close(fig)
 
 
+def plural(n, word):
+    """'1 epoch', '20 epochs'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def layer_sizes(sizes):
     """(784, 500, 50, 10) -> '784-500-50-10'."""
     return "-".join(str(s) for s in sizes)
@@ -247,13 +252,15 @@ def plot_sensitivity(results, path):
                                      label="sensitivity ‖∂softmax/∂x‖_F (right)"))
         ax.set_ylabel(ylabel, color=COLORS[0])
         right.set_ylabel("sensitivity (mean over test subset)", color=COLORS[3])
-        ax.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7)
+        # long handles so that the dashed test lines show as dashed next to their markers
+        ax.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7, handlelength=5)
     bottom.set_xscale("log", base=2)
     bottom.set_xticks(sizes, [str(b) for b in sizes])
     bottom.set_xlabel("training batch size (log₂ scale)")
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
-    top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {results['meta']['config']['lr']:g}, "
-                  f"{results['meta']['config']['epochs']} epochs each ({band})\n"
+    cfg = results["meta"]["config"]
+    top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
+                  f"{plural(cfg['epochs'], 'epoch')} each ({band})\n"
                   f"sensitivity over {results['sensitivity_samples']:,} test images")
     fig.tight_layout()
     save_figure(fig, path)

@@ -1,24 +1,38 @@
-"""Regenerate the README's result tables from the committed JSON files.
+"""Regenerate the README's result tables and every number quoted in its prose from the JSON files.
 
     python -m common.report [--figures figures] [--readme README.md] [--check]
 
-Each table sits between the markers <!-- table:NAME --> and <!-- /table:NAME --> in README.md;
-everything between them is replaced, so the numbers cannot drift from the figures' JSON.
---check exits 1 (and changes nothing) when README.md is out of date.
+Two kinds of markers in README.md are filled in:
+  <!-- table:NAME --> ... <!-- /table:NAME -->   a whole table (everything between is replaced);
+  <!--v:KEY-->text<!--/v-->                      one value inside a sentence (hidden when rendered),
+where KEY names an entry of values(): e.g. `fits.sinc.converged` or `sens.peak_batch`.
+--check exits 1 (and changes nothing) when README.md is out of date; a broken JSON file or an
+unknown marker is an error (one line, exit 2).
 """
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from common.errors import ScriptError
+from common.outputs import atomic_write, read_json
 
-def _load(figures, stem):
+SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
+           "hw1_2_grad_norm", "hw1_3_interpolation", "hw1_3_sensitivity"]
+TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin"}
+TABLE_RE = re.compile(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", re.S)
+VALUE_RE = re.compile(r"<!--v:([\w.\-]+)-->(.*?)<!--/v-->")
+
+
+def load(figures, stem):
+    """The JSON of script `stem` in `figures`, or None when it has not been run."""
     path = Path(figures) / f"{stem}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path, f"{stem}.py results") if path.exists() else None
 
+
+# --- formatting ------------------------------------------------------------------------------
 
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -26,26 +40,55 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
-def _pct(x):
+def pct(x):
     return f"{100 * x:.2f}%"
 
+
+def sci(x):
+    """Three significant digits, scientific below 1e-2: 0.358, 3.52e-04."""
+    return f"{x:.2e}" if abs(x) < 1e-2 and x != 0 else f"{x:.3g}"
+
+
+def count_of(k, n):
+    return {n: "all", 0: "none"}.get(k, str(k)) + f" of {n}"
+
+
+def spearman(a, b):
+    """Spearman rank correlation (no ties expected)."""
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def trend(values):
+    """'falls at every step' / 'rises at every step' / 'falls overall, not at every step' ..."""
+    d = np.diff(np.asarray(values, dtype=float))
+    word = "falls" if values[-1] < values[0] else "rises"
+    if np.all(d < 0) or np.all(d > 0):
+        return f"{word} at every step"
+    return f"{word} overall, but not at every step"
+
+
+def endpoint_label(ep):
+    return f"batch {ep['batch_size']}, lr {ep['lr']:g}"
+
+
+# --- tables ----------------------------------------------------------------------------------
 
 def table_fits(r):
     rows = []
     for fname, fits in r["functions"].items():
         for mname, fit in fits.items():
-            rows.append([fname, mname, f"{fit['n_params']:,}", f"{fit['final_loss']:.3g}",
-                         fit["convergence_epoch"] or "not converged",
-                         f"{min(fit['loss']):.3g}"])
+            rows.append([fname, mname, f"{fit['n_params']:,}", sci(fit["final_loss"]),
+                         fit["convergence_epoch"] or "not converged", sci(min(fit["loss"]))])
     return _table(["target", "model", "params", "final MSE", "convergence epoch",
                    "lowest MSE"], rows)
 
 
 def table_cnn(r):
     rows = [[name, f"{run['n_params']:,}", f"{run['final']['train_loss']:.4f}",
-             _pct(run["final"]["train_acc"]), f"{run['final']['test_loss']:.4f}",
-             _pct(run["final"]["test_acc"]),
-             f"{_pct(max(run['history']['test_acc']))} "
+             pct(run["final"]["train_acc"]), f"{run['final']['test_loss']:.4f}",
+             pct(run["final"]["test_acc"]),
+             f"{pct(max(run['history']['test_acc']))} "
              f"({int(np.argmax(run['history']['test_acc'])) + 1})"]
             for name, run in r["models"].items()]
     return _table(["model", "params", "train loss", "train acc", "test loss", "test acc",
@@ -54,60 +97,49 @@ def table_cnn(r):
 
 def table_optimization(r):
     acc = np.asarray(r["test_acc"])
-    ev = {k: r["pca"][k]["explained_variance_ratio"] for k in ("fc1", "whole")}
-    rows = [[f"training {k + 1} (seed {seed})", f"{r['train_loss'][k][-1]:.4f}", _pct(acc[k, -1])]
+    rows = [[f"training {k + 1} (seed {seed})", f"{r['train_loss'][k][-1]:.4f}", pct(acc[k, -1])]
             for k, seed in enumerate(r["seeds"])]
-    text = _table(["training", "last-epoch train loss", "final test acc"], rows)
-    text += (f"\n\nExplained variance of PC1 / PC2: fc1 {_pct(ev['fc1'][0])} / {_pct(ev['fc1'][1])}, "
-             f"whole model {_pct(ev['whole'][0])} / {_pct(ev['whole'][1])}. Final test accuracy "
-             f"{_pct(acc[:, -1].mean())} ± {_pct(acc[:, -1].std(ddof=1))} (mean ± std over "
-             f"{len(acc)} trainings).")
-    return text
+    return _table(["training", "last-epoch train loss", "final test acc"], rows)
 
 
 def table_grad_norm(r):
     rows = r["minimal_ratio"]["trainings"]
-    mr = np.asarray([t["minimal_ratio"] for t in rows])
-    nz = np.asarray([t["ratio_nonzero"] for t in rows])
-    loss = np.asarray([t["loss"] for t in rows])
-    gn = np.asarray([t["grad_norm"] for t in rows])
+
+    def spread(key, fmt):
+        v = np.asarray([t[key] for t in rows])
+        return f"{fmt(v.min())} / {fmt(np.median(v))} / {fmt(v.max())}"
     reached = sum(t["reached"] for t in rows)
-    neg = np.asarray([t["n_negative"] for t in rows])
-    zero = np.asarray([t["n_zero"] for t in rows])
-    rho = np.corrcoef(np.argsort(np.argsort(mr)), np.argsort(np.argsort(loss)))[0, 1]
-    f, m = r["function"], r["mnist"]
     body = [
-        ["trainings / reached ‖∇L‖ < %g" % r["minimal_ratio"]["threshold"], f"{len(rows)} / {reached}"],
-        ["final ‖∇L‖ (min / median / max)", f"{gn.min():.2e} / {np.median(gn):.2e} / {gn.max():.2e}"],
-        ["final MSE (min / median / max)", f"{loss.min():.2e} / {np.median(loss):.2e} / {loss.max():.2e}"],
-        ["minimal ratio (min / median / max)", f"{mr.min():.3f} / {np.median(mr):.3f} / {mr.max():.3f}"],
+        [f"trainings / reached ‖∇L‖ < {r['minimal_ratio']['threshold']:g}", f"{len(rows)} / {reached}"],
+        ["final ‖∇L‖ (min / median / max)", spread("grad_norm", "{:.2e}".format)],
+        ["final MSE (min / median / max)", spread("loss", "{:.2e}".format)],
+        ["minimal ratio (min / median / max)", spread("minimal_ratio", "{:.3f}".format)],
         ["ratio among non-zero eigenvalues (min / median / max)",
-         f"{nz.min():.3f} / {np.median(nz):.3f} / {nz.max():.3f}"],
-        ["negative eigenvalues (min / median / max)", f"{neg.min()} / {int(np.median(neg))} / {neg.max()}"],
-        ["near-zero eigenvalues (min / median / max)", f"{zero.min()} / {int(np.median(zero))} / {zero.max()}"],
-        ["Spearman rank correlation (minimal ratio, loss)", f"{rho:.2f}"],
-        ["part 1, function fit: first / last ‖∇L‖", f"{f['grad_norm'][0]:.3g} / {f['grad_norm'][-1]:.3g}"],
-        ["part 1, function fit: first / last MSE", f"{f['loss'][0]:.3g} / {f['loss'][-1]:.3g}"],
-        ["part 1, MLP: first / last ‖∇L‖", f"{m['grad_norm'][0]:.3g} / {m['grad_norm'][-1]:.3g}"],
-        ["part 1, MLP: first / last minibatch loss", f"{m['loss'][0]:.3g} / {m['loss'][-1]:.3g}"],
+         spread("ratio_nonzero", "{:.3f}".format)],
+        ["negative eigenvalues (min / median / max)", spread("n_negative", "{:.0f}".format)],
+        ["near-zero eigenvalues (min / median / max)", spread("n_zero", "{:.0f}".format)],
     ]
     return _table(["quantity", "value"], body)
 
 
 def table_interpolation(r):
     rows = []
+    a = r["alphas"]
     for pair, d in r["pairs"].items():
-        a = r["alphas"]
         for key in (d["theta_1"], d["theta_2"]):
             ep = r["endpoints"][key]
-            rows.append([pair, key, f"{ep['train_loss']:.4f}", _pct(ep["train_acc"]),
-                         f"{ep['test_loss']:.4f}", _pct(ep["test_acc"])])
-        mid = [i for i in range(len(a)) if 0 < a[i] < 1]
-        worst = max(mid, key=lambda i: d["test_loss"][i])
+            rows.append([pair, endpoint_label(ep), f"{ep['train_loss']:.4f}", pct(ep["train_acc"]),
+                         f"{ep['test_loss']:.4f}", pct(ep["test_acc"])])
+        worst = _worst_inside(r, d)
         rows.append([pair, f"worst α in (0, 1): α = {a[worst]:g}", f"{d['train_loss'][worst]:.4f}",
-                     _pct(d["train_acc"][worst]), f"{d['test_loss'][worst]:.4f}",
-                     _pct(d["test_acc"][worst])])
+                     pct(d["train_acc"][worst]), f"{d['test_loss'][worst]:.4f}",
+                     pct(d["test_acc"][worst])])
     return _table(["pair", "point", "train loss", "train acc", "test loss", "test acc"], rows)
+
+
+def _worst_inside(r, d):
+    a = r["alphas"]
+    return max((i for i in range(len(a)) if 0 < a[i] < 1), key=lambda i: d["test_loss"][i])
 
 
 def table_sensitivity(r):
@@ -118,8 +150,8 @@ def table_sensitivity(r):
     for b in r["batch_sizes"]:
         s = r["runs"][str(b)]
         rows.append([b, int(s["steps"]["mean"]), cell(s, "train_loss", "{:.4f}".format),
-                     cell(s, "train_acc", _pct), cell(s, "test_loss", "{:.4f}".format),
-                     cell(s, "test_acc", _pct), cell(s, "sensitivity", "{:.3f}".format),
+                     cell(s, "train_acc", pct), cell(s, "test_loss", "{:.4f}".format),
+                     cell(s, "test_acc", pct), cell(s, "sensitivity", "{:.3f}".format),
                      cell(s, "sensitivity_logits", "{:.2f}".format)])
     return _table(["batch", "SGD steps", "train loss", "train acc", "test loss", "test acc",
                    "sensitivity (softmax)", "sensitivity (logits)"], rows)
@@ -128,58 +160,239 @@ def table_sensitivity(r):
 def table_wall_times(figures):
     rows = []
     for stem in SCRIPTS:
-        r = _load(figures, stem)
+        r = load(figures, stem)
         if r:
             m = r["meta"]
+            threads = m.get("threads", {})
+            used = (", ".join(f"{k}: {v:g} s" for k, v in threads["seconds_at_count"].items())
+                    if threads.get("mode") == "auto" else str(threads.get("count", "-")))
             rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s", m["device"],
-                         m.get("dataset", "-"), m["torch_version"]])
-    return _table(["script", "wall time (full default run)", "device", "data set", "torch"], rows)
+                         m.get("cpu_cores", "-"), used, m.get("dataset", "-"), m["torch_version"]])
+    return _table(["script", "wall time (full default run)", "device", "cores",
+                   "torch threads (time at each count)", "data set", "torch"], rows)
 
 
-SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
-           "hw1_2_grad_norm", "hw1_3_interpolation", "hw1_3_sensitivity"]
 TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_cnn", table_cnn),
           "optimization": ("hw1_2_optimization", table_optimization),
           "grad_norm": ("hw1_2_grad_norm", table_grad_norm),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity)}
+FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md"}
 
 
-def render(figures, name):
+def render_table(figures, name):
     if name == "wall_times":
         return table_wall_times(figures)
-    if name == "bench":
-        path = Path(__file__).resolve().parents[1] / "benchmarks" / "results_cpu.md"
-        return path.read_text().strip() if path.exists() else "_(run benchmarks/bench.py)_"
+    if name in FILES:
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / FILES[name]
+        return path.read_text().strip() if path.exists() else "_(run the benchmark)_"
+    if name not in TABLES:
+        raise ScriptError(f"README names an unknown table {name!r}")
     stem, fn = TABLES[name]
-    r = _load(figures, stem)
+    r = load(figures, stem)
     return fn(r) if r else f"_(no {stem}.json yet: run `python {stem}.py`)_"
 
 
+# --- values quoted in the prose --------------------------------------------------------------
+
+def values_fits(r):
+    v = {"fits.points": str(len(r["x"])), "fits.epochs": str(r["meta"]["config"]["epochs"])}
+    counts = [f["n_params"] for fits in r["functions"].values() for f in fits.values()]
+    v["fits.params_range"] = f"{min(counts):,} to {max(counts):,}"
+    for fname, fits in r["functions"].items():
+        t = f"fits.{TARGET_KEYS.get(fname, fname)}"
+        conv = {m: f["convergence_epoch"] for m, f in fits.items() if f["convergence_epoch"]}
+        v[f"{t}.converged"] = count_of(len(conv), len(fits))
+        v[f"{t}.converged_list"] = (", ".join(f"{m} at epoch {e}" for m, e in conv.items())
+                                    or "no model")
+        ranked = sorted(fits, key=lambda m: fits[m]["final_loss"])
+        v[f"{t}.best"] = f"{ranked[0]} ({sci(fits[ranked[0]]['final_loss'])})"
+        v[f"{t}.worst"] = f"{ranked[-1]} ({sci(fits[ranked[-1]]['final_loss'])})"
+        v[f"{t}.ratio"] = f"{fits[ranked[-1]]['final_loss'] / fits[ranked[0]]['final_loss']:.3g}"
+        v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
+    return v
+
+
+def values_cnn(r):
+    models = r["models"]
+    by_acc = sorted(models, key=lambda m: -models[m]["final"]["test_acc"])
+    by_params = sorted(models, key=lambda m: -models[m]["n_params"])
+    accs = [models[m]["final"]["test_acc"] for m in models]
+    gaps = [models[m]["final"]["test_loss"] - models[m]["final"]["train_loss"] for m in models]
+    best_epochs = [int(np.argmax(models[m]["history"]["test_acc"])) + 1 for m in models]
+    n_epochs = len(next(iter(models.values()))["history"]["test_acc"])
+    return {
+        "cnn.order_acc": " > ".join(f"{m} ({pct(models[m]['final']['test_acc'])})" for m in by_acc),
+        "cnn.order_params": " > ".join(f"{m} ({models[m]['n_params']:,})" for m in by_params),
+        "cnn.same_order": "the same order" if by_acc == by_params else "a different order",
+        "cnn.acc_spread": f"{100 * (max(accs) - min(accs)):.2f}",
+        "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
+        "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs) == {n_epochs}
+                            else "epochs " + ", ".join(map(str, best_epochs))),
+        "cnn.epochs": str(n_epochs),
+    }
+
+
+def values_optimization(r):
+    acc = np.asarray(r["test_acc"])[:, -1]
+    ev = {k: r["pca"][k]["explained_variance_ratio"] for k in ("fc1", "whole")}
+    coords = np.asarray(r["pca"]["whole"]["coords"])
+
+    def mean_pairwise(points):
+        d = points[:, None, :] - points[None, :, :]
+        n = len(points)
+        return np.sqrt((d ** 2).sum(-1)).sum() / (n * (n - 1))
+    return {
+        "opt.runs": str(r["runs"]),
+        "opt.acc": f"{pct(acc.mean())} ± {pct(acc.std(ddof=1))}",
+        "opt.acc_range": f"{pct(acc.min())} to {pct(acc.max())}",
+        "opt.ev_fc1": f"{pct(ev['fc1'][0])} / {pct(ev['fc1'][1])}",
+        "opt.ev_whole": f"{pct(ev['whole'][0])} / {pct(ev['whole'][1])}",
+        "opt.inv_runs": f"{100 / (r['runs'] - 1):.0f}%",
+        "opt.fc1_share": f"{100 * r['pca']['fc1']['n_params'] / r['n_params']:.0f}%",
+        "opt.end_vs_start": f"{mean_pairwise(coords[:, -1]) / mean_pairwise(coords[:, 0]):.2f}",
+        "opt.snapshot_mb": f"{r['snapshot_storage_mb']:.0f}",
+    }
+
+
+def values_grad_norm(r):
+    f, m, mr = r["function"], r["mnist"], r["minimal_ratio"]
+    rows = mr["trainings"]
+    late = np.asarray(f["grad_norm"][1000:]) if len(f["grad_norm"]) > 1000 else np.asarray([np.nan])
+    col = {k: np.asarray([t[k] for t in rows]) for k in rows[0]}
+    v = {
+        "gn.fn_first": sci(f["grad_norm"][0]), "gn.fn_last": sci(f["grad_norm"][-1]),
+        "gn.fn_1000": sci(f["grad_norm"][min(999, len(f["grad_norm"]) - 1)]),
+        "gn.fn_late_range": f"{sci(late.min())} to {sci(late.max())}",
+        "gn.fn_loss_1000": sci(f["loss"][min(999, len(f["loss"]) - 1)]),
+        "gn.fn_loss_last": sci(f["loss"][-1]), "gn.fn_iters": str(len(f["loss"])),
+        "gn.mlp_first": sci(m["grad_norm"][0]), "gn.mlp_last": sci(m["grad_norm"][-1]),
+        "gn.mlp_loss_first": sci(m["loss"][0]), "gn.mlp_loss_last": sci(m["loss"][-1]),
+        "gn.trainings": str(len(rows)), "gn.reached": str(int(col["reached"].sum())),
+        "gn.norm_range": f"{col['grad_norm'].min():.2e} to {col['grad_norm'].max():.2e}",
+        "gn.norm_median": f"{np.median(col['grad_norm']):.2e}",
+        "gn.nonzero_range": f"{100 * col['ratio_nonzero'].min():.0f}% to "
+                            f"{100 * col['ratio_nonzero'].max():.0f}%",
+        "gn.neg_range": f"{col['n_negative'].min()} to {col['n_negative'].max()}",
+        "gn.zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
+        "gn.n_params": f"{mr['n_params']:,}", "gn.points": str(mr["points"]),
+        "gn.mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
+        "gn.mr_median": f"{np.median(col['minimal_ratio']):.3f}",
+        "gn.rho_loss": f"{spearman(col['minimal_ratio'], col['loss']):.2f}",
+        "gn.rho_epochs": f"{spearman(col['minimal_ratio'], col['phase1_epochs']):.2f}",
+        "gn.rho_zero": f"{spearman(col['minimal_ratio'], -col['n_zero']):.2f}",
+    }
+    return v
+
+
+def values_interpolation(r):
+    a, v = r["alphas"], {}
+    for pair, d in r["pairs"].items():
+        p = f"interp.{pair}"
+        e1, e2 = r["endpoints"][d["theta_1"]], r["endpoints"][d["theta_2"]]
+        w = _worst_inside(r, d)
+        lo, hi = a.index(min(a)), a.index(max(a))
+        v.update({
+            f"{p}.theta_1": endpoint_label(e1), f"{p}.theta_2": endpoint_label(e2),
+            f"{p}.worst_alpha": f"{a[w]:g}", f"{p}.worst_test_loss": f"{d['test_loss'][w]:.3f}",
+            f"{p}.worst_test_acc": pct(d["test_acc"][w]),
+            f"{p}.barrier": f"{d['test_loss'][w] - max(e1['test_loss'], e2['test_loss']):.3f}",
+            f"{p}.test_acc_1": pct(e1["test_acc"]), f"{p}.test_acc_2": pct(e2["test_acc"]),
+            f"{p}.train_loss_1": f"{e1['train_loss']:.3f}",
+            f"{p}.train_loss_2": f"{e2['train_loss']:.3f}",
+            f"{p}.gap_1": f"{e1['test_loss'] - e1['train_loss']:.3f}",
+            f"{p}.gap_2": f"{e2['test_loss'] - e2['train_loss']:.3f}",
+            f"{p}.far_lo": f"α = {a[lo]:g}: train loss {sci(d['train_loss'][lo])}, "
+                           f"accuracy {100 * d['train_acc'][lo]:.0f}%",
+            f"{p}.far_hi": f"α = {a[hi]:g}: train loss {sci(d['train_loss'][hi])}, "
+                           f"accuracy {100 * d['train_acc'][hi]:.0f}%",
+            f"{p}.steeper": (endpoint_label(e2) if d["train_loss"][hi] > d["train_loss"][lo]
+                             else endpoint_label(e1)),
+        })
+    return v
+
+
+def values_sensitivity(r):
+    sizes = r["batch_sizes"]
+    runs = [r["runs"][str(b)] for b in sizes]
+
+    def mean(key):
+        return [s[key]["mean"] for s in runs]
+    sens, logits, test_acc = mean("sensitivity"), mean("sensitivity_logits"), mean("test_acc")
+    gap = np.asarray(mean("test_loss")) - np.asarray(mean("train_loss"))
+    peak = int(np.argmax(test_acc))
+    return {
+        "sens.first_batch": str(sizes[0]), "sens.last_batch": str(sizes[-1]),
+        "sens.first": f"{sens[0]:.3f}", "sens.last": f"{sens[-1]:.3f}", "sens.trend": trend(sens),
+        "sens.logits_first": f"{logits[0]:.1f}", "sens.logits_last": f"{logits[-1]:.1f}",
+        "sens.peak_batch": str(sizes[peak]), "sens.peak_acc": pct(test_acc[peak]),
+        "sens.last_acc": pct(test_acc[-1]), "sens.last_train_acc": pct(mean("train_acc")[-1]),
+        "sens.steps_first": f"{int(mean('steps')[0]):,}", "sens.steps_last": f"{int(mean('steps')[-1]):,}",
+        "sens.gap_first": f"{gap[0]:.3f}", "sens.gap_last": f"{gap[-1]:.3f}",
+        "sens.gap_trend": trend(gap), "sens.rho_gap": f"{spearman(sens, gap):.2f}",
+        "sens.rho_acc": f"{spearman(sens, test_acc):.2f}",
+        "sens.seeds": str(len(r["seeds"])),
+    }
+
+
+VALUES = {"hw1_1_simulate_function": values_fits, "hw1_1_mnist_cnn": values_cnn,
+          "hw1_2_optimization": values_optimization, "hw1_2_grad_norm": values_grad_norm,
+          "hw1_3_interpolation": values_interpolation, "hw1_3_sensitivity": values_sensitivity}
+
+
+def values(figures):
+    """Every value the prose may quote, from the JSON files present."""
+    out = {}
+    for stem, fn in VALUES.items():
+        r = load(figures, stem)
+        if r:
+            try:
+                out.update(fn(r))
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ScriptError(f"{Path(figures) / stem}.json lacks what the report quotes "
+                                  f"({type(exc).__name__}: {exc}): rerun {stem}.py") from None
+    return out
+
+
 def update(text, figures):
-    def replace(match):
-        name = match.group(1)
-        return f"<!-- table:{name} -->\n{render(figures, name)}\n<!-- /table:{name} -->"
-    return re.sub(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", replace, text, flags=re.S)
+    """README text with every table and value marker filled in from the JSON in `figures`."""
+    text = TABLE_RE.sub(lambda m: f"<!-- table:{m.group(1)} -->\n{render_table(figures, m.group(1))}"
+                        f"\n<!-- /table:{m.group(1)} -->", text)
+    known = values(figures)
+
+    def fill(match):
+        key = match.group(1)
+        if key not in known:
+            raise ScriptError(f"README quotes an unknown value {key!r} (or its JSON is missing)")
+        return f"<!--v:{key}-->{known[key]}<!--/v-->"
+    return VALUE_RE.sub(fill, text)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m common.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", default="figures", help="folder of the JSON results")
     parser.add_argument("--readme", default="README.md", help="file whose tables are rewritten")
     parser.add_argument("--check", action="store_true", help="only report whether it is current")
     args = parser.parse_args(argv)
     readme = Path(args.readme)
-    old = readme.read_text()
-    new = update(old, args.figures)
+    try:
+        old = readme.read_text(encoding="utf-8")
+        new = update(old, args.figures)
+    except ScriptError as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"report: error: cannot read {readme}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     if args.check:
         if new != old:
-            print(f"{readme} tables are out of date: run python -m common.report", file=sys.stderr)
+            print(f"report: {readme} is out of date with {args.figures}/*.json: run "
+                  "python -m common.report", file=sys.stderr)
             return 1
         return 0
     if new != old:
-        readme.write_text(new)
+        atomic_write(readme, lambda tmp: Path(tmp).write_text(new, encoding="utf-8"))
     return 0
 
 
