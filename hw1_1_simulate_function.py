@@ -1,32 +1,43 @@
-"""HW1-1 (deep vs shallow): how well do three ReLU networks of about 2,200 parameters and
-different shapes fit three 1-D functions?
+"""HW1-1 (deep vs shallow): at a fixed budget of about 2,200 parameters, does depth help a ReLU
+network fit a 1-D function?
 
-Trains M1 (1-16-32-32-16-1), M2 (1-18-30-30-18-1) and M3 (1-14-34-34-14-1) on sin(5πx),
-sin(5πx)/(5πx) and 5πx·sin(5πx), 300 evenly spaced points on [-1, 1], full-batch Adam on the MSE.
-The nine fits run at once as batched matmuls (narrower models zero-padded; see StackedMLP).
+Depth series (1, 2, 4 and 8 hidden layers; common.models.DEPTH_SERIES): D1 1-733-1 (2,200
+parameters), D2 1-45-45-1 (2,206), M1 1-16-32-32-16-1 (2,177) and D8 with eight hidden layers of
+17 (2,194); beside them the original report's other two 4-layer shapes M2 (2,113) and M3 (2,233).
+Targets: sin(5πx), sin(5πx)/(5πx), 5πx·sin(5πx) and the square wave sign(sin(5πx)), on evenly
+spaced points of [-1, 1]; full-batch Adam on the MSE. Every (model, target) pair is trained from
+--seeds initialisations; all fits of one depth train at once as batched matmuls (narrower models
+zero-padded; see StackedMLP).
 
     python hw1_1_simulate_function.py            # full run, writes figures/hw1_1_simulate_function*
     python hw1_1_simulate_function.py --quick    # seconds
 
-Writes <out-dir>/hw1_1_simulate_function.json, _loss.png and _predictions.png.
+Writes <out-dir>/hw1_1_simulate_function.json, _loss.png, _predictions.png and _final_mse.png.
 """
+import copy
+
+import numpy as np
 import torch
 
 from common import cli
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
-from common.models import FUNCTION_MODELS, StackedMLP, count_params, function_mlp
-from common.plotting import plot_function_losses, plot_function_predictions
-from common.train import train_stacked_regressors
+from common.models import DEPTH_SERIES, FUNCTION_MODELS, StackedMLP, count_params, function_mlp
+from common.plotting import plot_final_mse, plot_function_losses, plot_function_predictions
+from common.stats import quartiles
+from common.train import progress, train_stacked_regressors
 
 STEM = "hw1_1_simulate_function"
 EPOCHS = 5000          # every model trains all epochs so that the curves compare
 LR = 0.0012            # Adam learning rate
 WEIGHT_DECAY = 1e-4    # Adam L2 penalty
 POINTS = 300           # evenly spaced samples of each function on [-1, 1]
+SEEDS = 10             # initialisations per (model, target): seeds seed .. seed + SEEDS - 1
 LOSS_TOL = 1e-3        # convergence: loss below this ...
 CHANGE_TOL = 1e-5      # ... and the last two epoch-to-epoch changes below this
-QUICK = {"epochs": 300, "points": 100}
+CURVE_EVERY = 10       # the JSON keeps the loss quartiles of every 10th epoch (and the last)
+MODELS = {**DEPTH_SERIES, "M2": FUNCTION_MODELS["M2"], "M3": FUNCTION_MODELS["M3"]}
+QUICK = {"epochs": 300, "points": 100, "seeds": 3}
 
 
 def build_parser():
@@ -34,62 +45,107 @@ def build_parser():
     cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, train_samples=False)
     parser.add_argument("--points", type=cli.positive_int, default=POINTS,
                         help="number of evenly spaced training points on [-1, 1]")
+    parser.add_argument("--seeds", type=cli.positive_int, default=SEEDS,
+                        help="initialisations per (model, target): seed, seed + 1, ...")
     return parser
 
 
-def make_models(device):
-    """The nine (function, model) pairs, initialised one after another from the seeded global RNG."""
-    pairs, models = [], []
-    for fname in TARGET_FUNCTIONS:
-        for mname, hidden in FUNCTION_MODELS.items():
-            pairs.append((fname, mname))
-            models.append(function_mlp(hidden).to(device))
-    return pairs, models
+def validate(args):
+    cli.check_seed_count(args, args.seeds, "seeds")
 
 
-def fit_all(models, x, targets, args):
-    """Train every model on its target; returns ((epochs, M) losses, (M, B, 1) predictions)."""
+def initial_models(args, device):
+    """name -> list over seeds of one initialised model (the same for every target)."""
+    inits = {name: [] for name in MODELS}
+    for s in range(args.seeds):
+        torch.manual_seed(args.seed + s)
+        for name, hidden in MODELS.items():
+            inits[name].append(function_mlp(hidden).to(device))
+    return inits
+
+
+def fit_depth_group(names, inits, x, targets, args):
+    """Train every (model in names, target, seed) at once; they share a depth.
+
+    Returns {(name, target, seed): ((epochs,) losses, (B,) prediction)} as numpy arrays.
+    """
+    keys, models, ys = [], [], []
+    for name in names:
+        for fname, y in targets.items():
+            for s, init in enumerate(inits[name]):
+                keys.append((name, fname, s))
+                models.append(copy.deepcopy(init))
+                ys.append(y)
     stacked = StackedMLP(models).to(x.device)
-    losses = train_stacked_regressors(stacked, x, targets, args.epochs, args.lr, args.weight_decay)
+    losses = train_stacked_regressors(stacked, x, torch.stack(ys), args.epochs, args.lr,
+                                      args.weight_decay, desc=f"depth {len(MODELS[names[0]])}")
     with torch.no_grad():
-        return losses, stacked(x)
+        preds = stacked(x)[:, :, 0].cpu().numpy()
+    losses = losses.cpu().numpy()
+    return {key: (losses[:, k], preds[k]) for k, key in enumerate(keys)}
+
+
+def summarise(name, fname, runs, args):
+    """JSON record of one (model, target) over its seeds: final MSEs, convergence, quartile
+    curves, and the prediction of the seed whose final MSE is the median (lower middle)."""
+    losses = np.stack([loss for loss, _ in runs])                       # (seeds, epochs)
+    final = losses[:, -1]
+    keep = sorted(set(range(0, args.epochs, CURVE_EVERY)) | {args.epochs - 1})
+    q1, med, q3 = np.percentile(losses[:, keep], [25, 50, 75], axis=0)
+    median_seed = int(np.argsort(final)[(len(final) - 1) // 2])
+    return {
+        "final_loss": [float(v) for v in final],
+        "convergence_epoch": [convergence_epoch(loss, LOSS_TOL, CHANGE_TOL) for loss, _ in runs],
+        "final_quartiles": list(quartiles(final)),
+        "curve_epochs": [k + 1 for k in keep],
+        "curve_q1": _short(q1), "curve_median": _short(med), "curve_q3": _short(q3),
+        "median_seed": args.seed + median_seed,
+        "median_prediction": _short(runs[median_seed][1]),
+    }
+
+
+def _short(values):
+    return [float(f"{v:.5g}") for v in values]
 
 
 def experiment(args, device):
     x, _ = function_samples(next(iter(TARGET_FUNCTIONS)), args.points, device)
-    pairs, models = make_models(device)
-    targets = torch.stack([function_samples(f, args.points, device)[1] for f, _ in pairs])
-    losses, preds = fit_all(models, x, targets, args)
-    losses, preds = losses.cpu().numpy(), preds.cpu().numpy()
-    functions = {f: {} for f in TARGET_FUNCTIONS}
-    for k, (fname, mname) in enumerate(pairs):
-        functions[fname][mname] = {
-            "hidden": list(FUNCTION_MODELS[mname]),
-            "n_params": count_params(models[k]),
-            "loss": [float(f"{v:.6g}") for v in losses[:, k]],
-            "final_loss": float(losses[-1, k]),
-            "convergence_epoch": convergence_epoch(losses[:, k], LOSS_TOL, CHANGE_TOL),
-            "prediction": preds[k, :, 0].tolist(),
-        }
+    targets = {f: function_samples(f, args.points, device)[1] for f in TARGET_FUNCTIONS}
+    inits = initial_models(args, device)
+    groups = {}
+    for name, hidden in MODELS.items():
+        groups.setdefault(len(hidden), []).append(name)
+    runs = {}
+    for names in progress(list(groups.values()), "depth groups"):
+        runs.update(fit_depth_group(names, inits, x, targets, args))
+    fits = {fname: {name: summarise(name, fname, [runs[(name, fname, s)]
+                                                  for s in range(args.seeds)], args)
+                    for name in MODELS} for fname in TARGET_FUNCTIONS}
     return {
         "optimiser": "full-batch Adam",
         "convergence_rule": {"loss_below": LOSS_TOL, "last_two_changes_below": CHANGE_TOL},
+        "seeds": [args.seed + s for s in range(args.seeds)],
+        "models": {name: {"hidden": list(hidden), "depth": len(hidden),
+                          "n_params": count_params(inits[name][0]),
+                          "series": "depth" if name in DEPTH_SERIES else "original"}
+                   for name, hidden in MODELS.items()},
         "x": x[:, 0].cpu().tolist(),
-        "targets": {f: function_samples(f, args.points, "cpu")[1][:, 0].tolist()
-                    for f in TARGET_FUNCTIONS},
-        "functions": functions,
+        "targets": {f: y[:, 0].cpu().tolist() for f, y in targets.items()},
+        "fits": fits,
     }
 
 
 def plot(results, out, stem):
-    paths = [out / f"{stem}_loss.png", out / f"{stem}_predictions.png"]
+    paths = [out / f"{stem}_loss.png", out / f"{stem}_predictions.png",
+             out / f"{stem}_final_mse.png"]
     plot_function_losses(results, paths[0])
     plot_function_predictions(results, paths[1])
+    plot_final_mse(results, paths[2])
     return paths
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from common import cli, threads
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
-from common.shallow import ShallowNets, block_norms
+from common.shallow import GROUP_SIZE, ShallowNets, block_norms
 from common.plotting import plot_grad_norm, plot_minimal_ratio
 from common.train import RowAdam, check_finite, progress
 
@@ -44,8 +44,6 @@ PHASE2_STEPS = 300        # cap on gradient-norm minimisation steps (the norm pl
 PHASE2_LR = 1e-4          # Adam learning rate on ||grad||^2
 GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm is below this
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
-CHUNK = 16                # trainings per vectorised group: (16, 300, 500) activations stay in
-                          # cache; measured 2.5x faster than all 100 at once on a 2-core CPU
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
          "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
 
@@ -134,8 +132,8 @@ def init_nets(args, device, dtype=torch.float32):
     return ShallowNets.from_mlps(models).to(device, dtype)
 
 
-def phase1(args, x, y, device, chunk=CHUNK):
-    """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run CHUNK at a time
+def phase1(args, x, y, device, chunk=GROUP_SIZE):
+    """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run GROUP_SIZE at a time
     (epochs ascending, so within a chunk the ones still training are a suffix). The networks
     take the dtype of x."""
     epochs = np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
@@ -152,7 +150,7 @@ def phase1(args, x, y, device, chunk=CHUNK):
     return nets, epochs
 
 
-def phase2(args, nets, x, y, chunk=CHUNK):
+def phase2(args, nets, x, y, chunk=GROUP_SIZE):
     """Adam on ||grad MSE_k||^2 (its gradient is 2 H g, a closed-form Hessian-vector product);
     a training stops once its gradient norm is below the threshold. Returns steps per training."""
     adam = RowAdam(nets.parts(), lr=args.phase2_lr)

@@ -17,7 +17,7 @@ import copy
 
 import torch
 
-from common import cli
+from common import cli, threads
 from common.data import load_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
@@ -105,6 +105,16 @@ def experiment(args, device):
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
              "test": (data.test_x, data.test_y)}
     models, histories = train_models(args, data, device)
+    with threads.hold():  # alpha = 0 and 1 must reproduce the endpoint metrics to the bit
+        endpoints, pairs = evaluate_line(args, models, histories, evals)
+    return {"dataset_source": data.source, "model": MODEL_NAME,
+            "n_params": count_params(models[PAIRS["batch"][0]]),
+            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
+            "alphas": alphas(args.alpha_steps), "endpoints": endpoints, "pairs": pairs}
+
+
+def evaluate_line(args, models, histories, evals):
+    """Endpoint metrics and the metrics along alpha for every pair."""
     endpoints = {}
     for name, model in models.items():
         metrics = {}
@@ -119,10 +129,7 @@ def experiment(args, device):
     for pair, (first, second) in PAIRS.items():
         pairs[pair] = {"varies": PAIR_SETTINGS[pair][0], "theta_1": first, "theta_2": second,
                        **interpolate(models[first], models[second], alpha_values, evals, pair)}
-    return {"dataset_source": data.source, "model": MODEL_NAME,
-            "n_params": count_params(models[PAIRS["batch"][0]]),
-            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
-            "alphas": alpha_values, "endpoints": endpoints, "pairs": pairs}
+    return endpoints, pairs
 
 
 def plot(results, out, stem):

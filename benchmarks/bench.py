@@ -29,9 +29,9 @@ from common import cli  # noqa: E402
 from common.data import IDX_FILES, TORCHVISION_FOLDERS, load_image_data, locate_dataset  # noqa: E402
 from common.metrics import flat_loss, flatten_params, hessian  # noqa: E402
 from common.models import CNN, MLP, StackedMLP  # noqa: E402
-from common.report import SCRIPTS, _load  # noqa: E402
-from common.shallow import ShallowNets  # noqa: E402
-from hw1_2_grad_norm import CHUNK  # noqa: E402
+from common.outputs import atomic_write  # noqa: E402
+from common.report import SCRIPTS, load  # noqa: E402
+from common.shallow import GROUP_SIZE as CHUNK, ShallowNets  # noqa: E402
 from common.train import (RowAdam, train_classifier_epoch,  # noqa: E402
                           train_stacked_classifiers_epoch)
 
@@ -179,7 +179,7 @@ def bench_scripts(args, device, sync):
             start = time.perf_counter()
             module.main(flags)
             quick = time.perf_counter() - start
-            full = _load(ROOT / "figures", stem)
+            full = load(ROOT / "figures", stem)
             rows.append((stem, quick, full["meta"]["wall_time_s"] if full else float("nan"),
                          full["meta"]["device"] if full else "-"))
     return rows
@@ -202,9 +202,9 @@ def render(device_name, pairs, scripts):
 
 
 def main(argv=None):
-    parser = cli.make_parser(__doc__)
+    parser = cli.make_parser("bench", __doc__)
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
-    args = parser.parse_args(argv)
+    args = cli.parse_args(parser, argv, {})
     with cli.clean_errors("bench.py"):
         device = cli.resolve_device(args.device)
         torch.set_flush_denormal(True)
@@ -219,7 +219,7 @@ def main(argv=None):
         text = render(name, pairs, scripts)
         print(text)
         out = Path(__file__).resolve().parent / f"results_{device.type}.md"
-        cli._atomic_write(out, lambda tmp: Path(tmp).write_text(text))
+        atomic_write(out, lambda tmp: Path(tmp).write_text(text))
     return text
 
 

@@ -42,6 +42,7 @@ TARGET_FUNCTIONS = {
     "sin(5πx)": lambda x: torch.sin(5 * math.pi * x),
     "sin(5πx)/(5πx)": _sinc,
     "5πx·sin(5πx)": lambda x: 5 * math.pi * x * torch.sin(5 * math.pi * x),
+    "sign(sin(5πx))": lambda x: torch.sign(torch.sin(5 * math.pi * x)),  # square wave, not smooth
 }
 
 

@@ -3,10 +3,17 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-# Hidden widths of the three function-fitting models (1 input, 1 output, ReLU).
+# Hidden widths of the three function-fitting models of the original report (1 input, 1 output,
+# ReLU; 2,177 / 2,113 / 2,233 parameters).
 FUNCTION_MODELS = {"M1": (16, 32, 32, 16), "M2": (18, 30, 30, 18), "M3": (14, 34, 34, 14)}
+# Depth series at the same budget (2,200 +- 2 %): 1, 2, 4 and 8 hidden layers; depth 4 is M1.
+DEPTH_SERIES = {"D1": (733,), "D2": (45, 45), "M1": FUNCTION_MODELS["M1"], "D8": (17,) * 8}
 # (conv1 channels, fc1 width) of the three MNIST CNNs.
 CNN_MODELS = {"CNN1": (10, 50), "CNN2": (16, 70), "CNN3": (12, 60)}
+# CNN depth series at 30,000 +- 3 % parameters, 1 / 2 / 4 conv layers; ConvNet arguments
+# (channels, kernel, pool after each conv, adaptive pool side, fc hidden width).
+CNN_DEPTH_SERIES = {"C1": ((16,), 5, (4,), 7, 37), "C2": ((16, 32), 5, (4, 1), 3, 56),
+                    "C4": ((8, 16, 32, 32), 3, (2, 2, 1, 1), 3, 50)}
 # The MLP of the optimisation experiments (HW1-2) and the Adam learning rate it trains with.
 MNIST_MLP_SIZES = (784, 500, 50, 10)
 MNIST_MLP_LR = 4e-4
@@ -17,13 +24,13 @@ def count_params(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def pool_relu(x):
-    """ReLU then 2x2 max-pool, computed as pool then ReLU.
+def pool_relu(x, size=2):
+    """ReLU then size x size max-pool, computed as pool then ReLU.
 
     The two commute (ReLU is monotonic), so the function and its gradient are the same; ReLU and
     its backward then touch 4x fewer values, which made a CNN epoch about 20% faster on CPU.
     """
-    return F.relu(F.max_pool2d(x, 2))
+    return F.relu(F.max_pool2d(x, size))
 
 
 class MLP(nn.Module):
@@ -59,12 +66,61 @@ class CNN(nn.Module):
         self.fc2 = nn.Linear(fc1_width, 100)
         self.fc3 = nn.Linear(100, 10)
 
+    conv_layers = 2
+
+    @property
+    def description(self):
+        c1, f1 = self.conv1.out_channels, self.fc1.out_features
+        return (f"conv 1→{c1} 4×4, pool 2 | conv {c1}→20 4×4, pool 2 | fc 320→{f1}→100→10, "
+                "dropout 0.25")
+
     def forward(self, x):
         """x: (B, 1, 28, 28) -> logits (B, 10)."""
         x = pool_relu(self.conv1(x))
         x = pool_relu(self.conv2(x))
         x = self.dropout(F.relu(self.fc1(x.flatten(1))))
         return self.fc3(F.relu(self.fc2(x)))
+
+
+class ConvNet(nn.Module):
+    """A stack of same-padded conv-ReLU layers (2x2 max-pools where `pools` says, each pool
+    halving the side, or `pools[i]` > 1 for a larger pool), then an adaptive max-pool to
+    pool_to x pool_to, fc(hidden) - ReLU - fc(10). Used for the depth series at a fixed budget."""
+
+    def __init__(self, channels, kernel, pools, pool_to, hidden):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2)
+                                   for c_in, c_out in zip((1, *channels[:-1]), channels))
+        self.pools = tuple(pools)
+        self.pool_to = pool_to
+        self.fc1 = nn.Linear(channels[-1] * pool_to * pool_to, hidden)
+        self.fc2 = nn.Linear(hidden, 10)
+
+    @property
+    def description(self):
+        """e.g. 'conv 1→16 5×5, pool 4 | pool to 7×7 | fc 784→37→10'."""
+        parts = [f"conv {c.in_channels}→{c.out_channels} {c.kernel_size[0]}×{c.kernel_size[1]}"
+                 + (f", pool {p}" if p > 1 else "") for c, p in zip(self.convs, self.pools)]
+        return " | ".join([*parts, f"pool to {self.pool_to}×{self.pool_to}",
+                           f"fc {self.fc1.in_features}→{self.fc1.out_features}→10"])
+
+    @property
+    def conv_layers(self):
+        return len(self.convs)
+
+    def forward(self, x):
+        """x: (B, 1, 28, 28) -> logits (B, 10)."""
+        for conv, pool in zip(self.convs, self.pools):
+            x = pool_relu(conv(x), pool) if pool > 1 else F.relu(conv(x))
+        x = F.adaptive_max_pool2d(x, self.pool_to)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+def build_cnn(name):
+    """A model of CNN_MODELS or CNN_DEPTH_SERIES by name."""
+    if name in CNN_MODELS:
+        return CNN(*CNN_MODELS[name])
+    return ConvNet(*CNN_DEPTH_SERIES[name])
 
 
 class LeNet5(nn.Module):
@@ -104,8 +160,9 @@ class StackedMLP(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
-            w = torch.zeros(len(models), w_out, w_in)
-            b = torch.zeros(len(models), w_out)
+            dtype = models[0].layers[i].weight.dtype
+            w = torch.zeros(len(models), w_out, w_in, dtype=dtype)
+            b = torch.zeros(len(models), w_out, dtype=dtype)
             for k, m in enumerate(models):
                 layer = m.layers[i]
                 w[k, :layer.out_features, :layer.in_features] = layer.weight.detach()

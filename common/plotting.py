@@ -41,70 +41,118 @@ def epochs_axis(n):
     return np.arange(1, n + 1)
 
 
+def model_label(name, model):
+    """'D1 1-733-1 (2,200 params)' from a model record of the function-fit JSON."""
+    sizes = layer_sizes([1, *model["hidden"], 1])
+    if len(sizes) > 22:
+        sizes = f"{model['depth']}×{model['hidden'][0]}" if len(set(model["hidden"])) == 1 \
+            else f"{model['depth']} hidden layers"
+    return f"{name} {sizes} ({model['n_params']:,} params)"
+
+
+def _target_grid(n):
+    """Figure and flat list of axes for n targets (2 columns)."""
+    rows = (n + 1) // 2
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.6 * rows), squeeze=False)
+    return fig, axes.ravel()
+
+
 def plot_function_losses(results, path):
-    """Training loss vs epoch (log y), one panel per target function, one line per model."""
-    functions = results["functions"]
-    fig, axes = plt.subplots(1, len(functions), figsize=(4.2 * len(functions), 3.6), squeeze=False)
-    for ax, (fname, fits) in zip(axes[0], functions.items()):
-        for color, (mname, fit) in zip(COLORS, fits.items()):
-            conv = fit["convergence_epoch"]
-            note = f"converged at epoch {conv}" if conv else "not converged"
-            ax.plot(epochs_axis(len(fit["loss"])), fit["loss"], color=color, lw=1,
-                    label=f"{mname} ({fit['n_params']:,} params; {note})")
+    """Median training MSE over seeds (line) and interquartile band, per model; log y."""
+    fits, models = results["fits"], results["models"]
+    fig, axes = _target_grid(len(fits))
+    for ax, (fname, per_model) in zip(axes, fits.items()):
+        for color, (name, fit) in zip(COLORS, per_model.items()):
+            epochs = fit["curve_epochs"]
+            ax.plot(epochs, fit["curve_median"], color=color, lw=1,
+                    label=model_label(name, models[name]))
+            ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=color, alpha=0.15,
+                            lw=0)
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training MSE")
         ax.set_title(f"target y = {fname}")
-        ax.legend(loc="upper right")
+    axes[0].legend(loc="lower left", fontsize=7)
     x, cfg = results["x"], results["meta"]["config"]
-    fig.suptitle(f"Function fitting: training MSE, {results['optimiser']} lr {cfg['lr']:g}, "
-                 f"{len(x)} points on [{x[0]:g}, {x[-1]:g}]")
+    fig.suptitle(f"Function fitting: training MSE, median over {len(results['seeds'])} seeds with "
+                 f"interquartile band ({results['optimiser']} lr {cfg['lr']:g}, {len(x)} points on "
+                 f"[{x[0]:g}, {x[-1]:g}])")
     fig.tight_layout()
     save_figure(fig, path)
 
 
 def plot_function_predictions(results, path):
-    """Model predictions against the ground truth, one panel per target function."""
+    """Prediction of each model's median-final-MSE seed against the ground truth, per target."""
     x = np.asarray(results["x"])
-    functions = results["functions"]
-    fig, axes = plt.subplots(1, len(functions), figsize=(4.2 * len(functions), 3.6), squeeze=False)
-    for ax, (fname, fits) in zip(axes[0], functions.items()):
+    fits, models = results["fits"], results["models"]
+    fig, axes = _target_grid(len(fits))
+    for ax, (fname, per_model) in zip(axes, fits.items()):
         ax.plot(x, results["targets"][fname], color="black", lw=2.5, alpha=0.35,
                 label="ground truth")
-        for color, (mname, fit) in zip(COLORS, fits.items()):
-            ax.plot(x, fit["prediction"], color=color, lw=1,
-                    label=f"{mname} (final MSE {fit['final_loss']:.2e})")
+        for color, (name, fit) in zip(COLORS, per_model.items()):
+            final = sorted(fit["final_loss"])[(len(fit["final_loss"]) - 1) // 2]
+            ax.plot(x, fit["median_prediction"], color=color, lw=1,
+                    label=f"{name} (seed {fit['median_seed']}, final MSE {final:.2e})")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         ax.set_title(f"target y = {fname}")
-        ax.legend(loc="best")
-    fig.suptitle("Function fitting: predictions after training vs ground truth")
+        ax.legend(loc="best", fontsize=6)
+    fig.suptitle("Function fitting: prediction of each model's median seed (by final MSE) vs "
+                 "ground truth")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_final_mse(results, path):
+    """Final MSE of every seed (dots) and the median (bar), per model and target; log y."""
+    fits, models = results["fits"], results["models"]
+    fig, axes = _target_grid(len(fits))
+    rng = np.random.default_rng(0)  # horizontal jitter only, so that equal values stay visible
+    for ax, (fname, per_model) in zip(axes, fits.items()):
+        names = list(per_model)
+        for i, (color, name) in enumerate(zip(COLORS, names)):
+            final = np.asarray(per_model[name]["final_loss"])
+            ax.scatter(i + rng.uniform(-0.15, 0.15, len(final)), final, s=12, color=color,
+                       alpha=0.8, lw=0)
+            ax.hlines(np.median(final), i - 0.3, i + 0.3, color="black", lw=1.5)
+        ax.set_xticks(range(len(names)),
+                      [f"{n}\n{models[n]['depth']} hidden" for n in names], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("final training MSE")
+        ax.set_title(f"target y = {fname}")
+    fig.suptitle(f"Function fitting: final MSE of each of {len(results['seeds'])} seeds (dots) "
+                 "and the median (bar) per model")
     fig.tight_layout()
     save_figure(fig, path)
 
 
 def plot_classifier_curves(results, path_loss, path_acc):
-    """Loss and accuracy vs epoch, train and test, one colour per model (two figures)."""
+    """Loss and accuracy vs epoch: mean over seeds with a ±1 std band, one colour per model;
+    left panel the fixed training subset, right panel the test set (two figures)."""
     title = dataset_title(results)
-    subset = results["train_eval_samples"]
+    n_seeds = len(results["seeds"])
     for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        for color, (name, run) in zip(COLORS, results["models"].items()):
-            h = run["history"]
-            scale = 100 if key == "acc" else 1
-            ep = epochs_axis(len(h[f"test_{key}"]))
-            ax.plot(ep, np.asarray(h[f"train_{key}"]) * scale, color=color, ls="-",
-                    label=f"{name} train ({run['n_params']:,} params)")
-            ax.plot(ep, np.asarray(h[f"test_{key}"]) * scale, color=color, ls="--",
-                    label=f"{name} test")
-        if key == "loss":
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel)
-        ax.set_title(f"{title}, {' / '.join(results['models'])}: {ylabel} per epoch\n(eval mode; "
-                     f"train = fixed {subset:,}-image subset, test = {results['test_samples']:,} "
-                     "images)")
-        ax.legend(ncol=2)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+        scale = 100 if key == "acc" else 1
+        for ax, split in zip(axes, ("train", "test")):
+            for color, (name, model) in zip(COLORS, results["models"].items()):
+                curves = np.asarray([run["history"][f"{split}_{key}"] for run in model["runs"]])
+                mean = curves.mean(0) * scale
+                std = curves.std(0, ddof=1) * scale if len(curves) > 1 else 0 * mean
+                ep = epochs_axis(curves.shape[1])
+                ax.plot(ep, mean, color=color, lw=1.2, ls="-" if model["series"] == "depth" else "--",
+                        label=f"{name}: {model['conv_layers']} conv ({model['n_params']:,} params)")
+                ax.fill_between(ep, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+            where = (f"fixed {results['train_eval_samples']:,}-image training subset" if split == "train"
+                     else f"test set ({results['test_samples']:,} images)")
+            ax.set_title(where)
+            ax.set_xlabel("epoch")
+            if key == "loss":
+                ax.set_yscale("log")
+        axes[0].set_ylabel(ylabel)
+        axes[1].legend(fontsize=7, handlelength=3)
+        fig.suptitle(f"{title} CNNs: {ylabel} per epoch in eval mode, mean ± std over {n_seeds} "
+                     "seeds (solid: depth series, dashed: original CNN1-3)")
         fig.tight_layout()
         save_figure(fig, path)
 

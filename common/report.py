@@ -21,7 +21,8 @@ from common.outputs import atomic_write, read_json
 
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
            "hw1_2_grad_norm", "hw1_3_interpolation", "hw1_3_sensitivity"]
-TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin"}
+TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin",
+               "sign(sin(5πx))": "square"}
 TABLE_RE = re.compile(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", re.S)
 VALUE_RE = re.compile(r"<!--v:([\w.\-]+)-->(.*?)<!--/v-->")
 
@@ -76,23 +77,34 @@ def endpoint_label(ep):
 
 def table_fits(r):
     rows = []
-    for fname, fits in r["functions"].items():
-        for mname, fit in fits.items():
-            rows.append([fname, mname, f"{fit['n_params']:,}", sci(fit["final_loss"]),
-                         fit["convergence_epoch"] or "not converged", sci(min(fit["loss"]))])
-    return _table(["target", "model", "params", "final MSE", "convergence epoch",
-                   "lowest MSE"], rows)
+    for fname, per_model in r["fits"].items():
+        for name, fit in per_model.items():
+            q1, med, q3 = fit["final_quartiles"]
+            conv = [e for e in fit["convergence_epoch"] if e is not None]
+            model = r["models"][name]
+            rows.append([fname, name, model["depth"], f"{model['n_params']:,}", sci(med),
+                         f"{sci(q1)} – {sci(q3)}", f"{len(conv)} / {len(fit['final_loss'])}",
+                         f"{np.median(conv):.0f}" if conv else "–"])
+    return _table(["target", "model", "hidden layers", "params", "median final MSE",
+                   "interquartile range", "seeds converged", "median convergence epoch"], rows)
+
+
+def pm(stat, fmt):
+    """'88.12% ± 0.21%' style cell from a {'mean', 'std'} record."""
+    return f"{fmt(stat['mean'])} ± {fmt(stat['std'])}"
 
 
 def table_cnn(r):
-    rows = [[name, f"{run['n_params']:,}", f"{run['final']['train_loss']:.4f}",
-             pct(run["final"]["train_acc"]), f"{run['final']['test_loss']:.4f}",
-             pct(run["final"]["test_acc"]),
-             f"{pct(max(run['history']['test_acc']))} "
-             f"({int(np.argmax(run['history']['test_acc'])) + 1})"]
-            for name, run in r["models"].items()]
-    return _table(["model", "params", "train loss", "train acc", "test loss", "test acc",
-                   "best test acc (epoch)"], rows)
+    rows = []
+    for name, m in r["models"].items():
+        f = m["final"]
+        test_acc = np.mean([run["history"]["test_acc"] for run in m["runs"]], axis=0)
+        rows.append([name, m["series"], m["conv_layers"], f"{m['n_params']:,}",
+                     pm(f["test_acc"], pct), pm(f["test_loss"], "{:.4f}".format),
+                     pm(f["train_acc"], pct), f"{int(np.argmax(test_acc)) + 1}"])
+    return _table(["model", "series", "conv layers", "params", "final test acc",
+                   "final test loss", "final train-subset acc", "epoch of best mean test acc"],
+                  rows)
 
 
 def table_optimization(r):
@@ -196,41 +208,78 @@ def render_table(figures, name):
 # --- values quoted in the prose --------------------------------------------------------------
 
 def values_fits(r):
-    v = {"fits.points": str(len(r["x"])), "fits.epochs": str(r["meta"]["config"]["epochs"])}
-    counts = [f["n_params"] for fits in r["functions"].values() for f in fits.values()]
-    v["fits.params_range"] = f"{min(counts):,} to {max(counts):,}"
-    for fname, fits in r["functions"].items():
+    models, fits = r["models"], r["fits"]
+    v = {"fits.points": str(len(r["x"])), "fits.epochs": str(r["meta"]["config"]["epochs"]),
+         "fits.seeds": str(len(r["seeds"])),
+         "fits.params_range": f"{min(m['n_params'] for m in models.values()):,} to "
+                              f"{max(m['n_params'] for m in models.values()):,}"}
+    depth = [n for n in models if models[n]["series"] == "depth"]
+    for fname, per_model in fits.items():
         t = f"fits.{TARGET_KEYS.get(fname, fname)}"
-        conv = {m: f["convergence_epoch"] for m, f in fits.items() if f["convergence_epoch"]}
-        v[f"{t}.converged"] = count_of(len(conv), len(fits))
-        v[f"{t}.converged_list"] = (", ".join(f"{m} at epoch {e}" for m, e in conv.items())
-                                    or "no model")
-        ranked = sorted(fits, key=lambda m: fits[m]["final_loss"])
-        v[f"{t}.best"] = f"{ranked[0]} ({sci(fits[ranked[0]]['final_loss'])})"
-        v[f"{t}.worst"] = f"{ranked[-1]} ({sci(fits[ranked[-1]]['final_loss'])})"
-        v[f"{t}.ratio"] = f"{fits[ranked[-1]]['final_loss'] / fits[ranked[0]]['final_loss']:.3g}"
-        v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
+        med = {n: per_model[n]["final_quartiles"][1] for n in per_model}
+        best = min(depth, key=med.get)
+        v[f"{t}.depth_best"] = f"{best} ({models[best]['depth']} hidden, median {sci(med[best])})"
+        v[f"{t}.depth_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in depth)
+        v[f"{t}.depth_verdict"] = depth_verdict(best, depth, per_model)
+        conv = {n: sum(e is not None for e in per_model[n]["convergence_epoch"]) for n in depth}
+        v[f"{t}.depth_converged"] = ", ".join(f"{n} {conv[n]}" for n in depth)
+        orig = [n for n in per_model if n.startswith("M")]
+        v[f"{t}.original_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in orig)
+        v[f"{t}.original_verdict"] = depth_verdict(min(orig, key=med.get), orig, per_model)
     return v
+
+
+def depth_verdict(best, names, per_model):
+    """Which of `names` the interquartile range of `best` lies wholly below."""
+    from common.stats import iqr_separated
+    below = [n for n in names if n != best
+             and iqr_separated(per_model[best]["final_loss"], per_model[n]["final_loss"]) < 0]
+    others = [n for n in names if n != best and n not in below]
+    if not below:
+        return (f"its interquartile range overlaps those of all others "
+                f"({', '.join(others)}): no ranking")
+    text = f"its interquartile range lies wholly below that of {', '.join(below)}"
+    if others:
+        text += f" and overlaps that of {', '.join(others)}"
+    return text
 
 
 def values_cnn(r):
     models = r["models"]
-    by_acc = sorted(models, key=lambda m: -models[m]["final"]["test_acc"])
-    by_params = sorted(models, key=lambda m: -models[m]["n_params"])
-    accs = [models[m]["final"]["test_acc"] for m in models]
-    gaps = [models[m]["final"]["test_loss"] - models[m]["final"]["train_loss"] for m in models]
-    best_epochs = [int(np.argmax(models[m]["history"]["test_acc"])) + 1 for m in models]
-    n_epochs = len(next(iter(models.values()))["history"]["test_acc"])
-    return {
-        "cnn.order_acc": " > ".join(f"{m} ({pct(models[m]['final']['test_acc'])})" for m in by_acc),
-        "cnn.order_params": " > ".join(f"{m} ({models[m]['n_params']:,})" for m in by_params),
-        "cnn.same_order": "the same order" if by_acc == by_params else "a different order",
-        "cnn.acc_spread": f"{100 * (max(accs) - min(accs)):.2f}",
-        "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
-        "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs) == {n_epochs}
-                            else "epochs " + ", ".join(map(str, best_epochs))),
-        "cnn.epochs": str(n_epochs),
-    }
+    acc = {n: models[n]["final"]["test_acc"] for n in models}
+    n_epochs = len(models[next(iter(models))]["runs"][0]["history"]["test_acc"])
+    best_epochs = {n: int(np.argmax(np.mean([run["history"]["test_acc"] for run in m["runs"]],
+                                            axis=0))) + 1 for n, m in models.items()}
+    gaps = [m["final"]["test_loss"]["mean"] - m["final"]["train_loss"]["mean"]
+            for m in models.values()]
+    v = {"cnn.epochs": str(n_epochs), "cnn.seeds": str(len(r["seeds"])),
+         "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
+         "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs.values()) ==
+                             {n_epochs} else ", ".join(f"{n} {e}" for n, e in best_epochs.items()))}
+    trade = Path(__file__).resolve().parents[1] / "benchmarks" / "cnn_15_epochs.json"
+    if trade.exists():
+        acc15 = read_json(trade)["test_acc"]
+        gains = [100 * (a[14] - a[n_epochs - 1]) for a in acc15.values()]
+        v["cnn.trade"] = (f"{min(gains):.1f} to {max(gains):.1f} percentage points "
+                          f"({', '.join(acc15)}, one seed)")
+    for series in ("depth", "original"):
+        names = [n for n in models if models[n]["series"] == series]
+        ranked = sorted(names, key=lambda n: -acc[n]["mean"])
+        v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
+        v[f"cnn.{series}_verdict"] = spread_verdict(
+            ranked, {n: acc[n]["values"] for n in names}, "standard deviations")
+    return v
+
+
+def spread_verdict(ranked, values, spread_name):
+    """Which neighbours in `ranked` (best first) differ by more than the larger std."""
+    from common.stats import std_separated
+    parts = []
+    for a, b in zip(ranked, ranked[1:]):
+        separated = std_separated(values[a], values[b]) != 0
+        parts.append(f"{a} {'>' if separated else '≈'} {b}")
+    return (", ".join(parts) + f" (> where the means differ by more than the larger of the two "
+            f"{spread_name}, ≈ where they do not)")
 
 
 def values_optimization(r):

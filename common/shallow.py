@@ -10,6 +10,10 @@ over the (M, N, H) activation, which on a CPU is several times cheaper than doub
 """
 import torch
 
+# Networks per vectorised group: (16, 300, 500) activations stay in cache; measured 2.5x faster
+# than all 100 trainings at once on a 2-core CPU.
+GROUP_SIZE = 16
+
 
 def block_norms(blocks):
     """(M,) 2-norms of per-model vectors given as parameter blocks (M, ...) each."""

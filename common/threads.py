@@ -15,7 +15,7 @@ import time
 import torch
 
 CHECK_EVERY_S = 1.0
-FIRST_SAMPLE_S = 0.25
+FIRST_SAMPLE_S = 0.1   # 10 jiffies: enough to see a busy core (> 0.5 of one)
 _active = None  # the Governor of the run in progress, if any (set by adaptive_threads)
 
 
@@ -93,6 +93,18 @@ def adaptive_threads(max_threads):
     finally:
         _active = None
         torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def hold():
+    """Keep the thread count fixed within the block: the same computation run twice inside it
+    gives bit-identical results (reductions split across threads sum in another order)."""
+    global _active
+    saved, _active = _active, None
+    try:
+        yield
+    finally:
+        _active = saved
 
 
 def tick():

@@ -12,6 +12,20 @@ sys.path.insert(0, str(ROOT))
 from common.data import IDX_FILES  # noqa: E402
 
 
+# The smallest function-fit run: the vehicle of the tests of the shared script contract.
+TINY_FIT = ["--quick", "--epochs", "20", "--seeds", "1", "--points", "30", "--device", "cpu"]
+
+
+def assert_one_line_error(capsys, main, args, code=2):
+    """Run main(args), expect SystemExit(code) and exactly one stderr line; return that line."""
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == code
+    err = capsys.readouterr().err.strip()
+    assert err and "\n" not in err and "Traceback" not in err
+    return err
+
+
 def idx_bytes(array):
     """Serialise a uint8 array in IDX format (magic 0x08, ndim, big-endian dims)."""
     header = bytes([0, 0, 0x08, array.ndim])

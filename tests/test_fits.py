@@ -49,6 +49,30 @@ def test_stacked_training_equals_looped_training():
             torch.testing.assert_close(p_stacked, p_loop, **TOL)
 
 
+def test_multi_seed_depth_group_equals_separate_fits():
+    import argparse
+    import hw1_1_simulate_function as script
+    args = argparse.Namespace(seed=3, seeds=2, epochs=60, lr=1.2e-3, weight_decay=1e-4)
+    x, _ = function_samples("sin(5πx)", 40)
+    x = x.double()
+    targets = {f: function_samples(f, 40)[1].double() for f in ("sin(5πx)", "sign(sin(5πx))")}
+    inits = {name: [m.double() for m in models]
+             for name, models in script.initial_models(args, "cpu").items()}
+    names = ["M1", "M2"]  # one depth group, two widths (padding) x two targets x two seeds
+    runs = script.fit_depth_group(names, inits, x, targets, args)
+    for name in names:
+        for s in range(2):
+            torch.manual_seed(args.seed + s)
+            fresh = {n: function_mlp(h) for n, h in script.MODELS.items()}[name].double()
+            for fname, y in targets.items():
+                model = __import__("copy").deepcopy(fresh)
+                losses = plain_adam_fit(model, x, y, 60, 1.2e-3, 1e-4)
+                np.testing.assert_allclose(runs[(name, fname, s)][0], losses.numpy(), **TOL)
+                with torch.no_grad():
+                    np.testing.assert_allclose(runs[(name, fname, s)][1], model(x)[:, 0].numpy(),
+                                               **TOL)
+
+
 def test_zero_padding_stays_zero_during_training():
     x, y = function_samples("sin(5πx)", 50)
     models = fresh_models(2)[:3]

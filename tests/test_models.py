@@ -1,7 +1,7 @@
 import torch
 
-from common.models import (CNN, CNN_MODELS, FUNCTION_MODELS, MLP, LeNet5, StackedMLP,
-                           count_params, function_mlp)
+from common.models import (CNN, CNN_DEPTH_SERIES, CNN_MODELS, DEPTH_SERIES, FUNCTION_MODELS,
+                           MLP, LeNet5, StackedMLP, build_cnn, count_params, function_mlp)
 
 
 def closed_form_mlp_params(sizes):
@@ -21,6 +21,26 @@ def test_cnn_parameter_counts():
     # conv1: 16*c+c, conv2: 16*20*c+20, fc1: 320*f+f, fc2: 100*f+100, fc3: 1010
     for c, f in CNN_MODELS.values():
         assert count_params(CNN(c, f)) == 17 * c + 320 * c + 20 + 321 * f + 100 * f + 100 + 1010
+
+
+def test_depth_series_parameter_counts():
+    # 1-hidden: 3h + 1; L hidden layers: 2 w_1 + sum (w_i + 1) w_{i+1} + w_L + 1
+    assert {n: count_params(function_mlp(h)) for n, h in DEPTH_SERIES.items()} == {
+        "D1": 3 * 733 + 1, "D2": 2 * 45 + 46 * 45 + 46, "M1": 2177, "D8": 34 + 7 * 18 * 17 + 18}
+    for name, hidden in DEPTH_SERIES.items():
+        assert abs(count_params(function_mlp(hidden)) - 2200) <= 0.02 * 2200, name
+    # conv c_in -> c_out k x k: k^2 c_in c_out + c_out; fc a -> b: a b + b
+    def conv(c_in, c_out, k):
+        return k * k * c_in * c_out + c_out
+    expected = {"C1": conv(1, 16, 5) + 784 * 37 + 37 + 380,
+                "C2": conv(1, 16, 5) + conv(16, 32, 5) + 288 * 56 + 56 + 570,
+                "C4": conv(1, 8, 3) + conv(8, 16, 3) + conv(16, 32, 3) + conv(32, 32, 3)
+                + 288 * 50 + 50 + 510}
+    assert {n: count_params(build_cnn(n)) for n in CNN_DEPTH_SERIES} == expected
+    for name, n in expected.items():
+        assert abs(n - 30000) <= 0.03 * 30000, name
+        assert build_cnn(name)(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    assert [build_cnn(n).conv_layers for n in CNN_DEPTH_SERIES] == [1, 2, 4]
 
 
 def test_other_model_parameter_counts():

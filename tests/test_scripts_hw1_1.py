@@ -7,6 +7,7 @@ import pytest
 
 import hw1_1_mnist_cnn
 import hw1_1_simulate_function
+from conftest import TINY_FIT, assert_one_line_error
 
 
 def run_ok(main, args, tmp_path):
@@ -14,36 +15,37 @@ def run_ok(main, args, tmp_path):
     return results
 
 
-def assert_one_line_error(capsys, main, args, code=2):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    assert info.value.code == code
-    err = capsys.readouterr().err.strip()
-    assert err and "\n" not in err and "Traceback" not in err
-    return err
-
-
 def test_simulate_function_quick(tmp_path):
     results = run_ok(hw1_1_simulate_function.main, [], tmp_path)
     stem = "hw1_1_simulate_function"
-    for name in (f"{stem}.json", f"{stem}_loss.png", f"{stem}_predictions.png"):
-        assert (tmp_path / name).stat().st_size > 0
+    for name in (".json", "_loss.png", "_predictions.png", "_final_mse.png"):
+        assert (tmp_path / f"{stem}{name}").stat().st_size > 0
     on_disk = json.loads((tmp_path / f"{stem}.json").read_text())
     assert on_disk["meta"]["config"]["epochs"] == 300 and on_disk["meta"]["device"] == "cpu"
-    for fits in results["functions"].values():
-        for fit in fits.values():
-            loss = np.asarray(fit["loss"])
-            assert np.all(np.isfinite(loss)) and loss[-10:].mean() < loss[:10].mean()
-    assert [f["n_params"] for f in results["functions"]["sin(5πx)"].values()] == [2177, 2113, 2233]
+    assert len(results["fits"]) == 4 and results["seeds"] == [0, 1, 2]
+    for per_model in results["fits"].values():
+        assert list(per_model) == ["D1", "D2", "M1", "D8", "M2", "M3"]
+        for fit in per_model.values():
+            final = np.asarray(fit["final_loss"])
+            assert final.shape == (3,) and np.all(np.isfinite(final))
+            assert fit["final_quartiles"][1] == np.median(final)
+            assert fit["curve_median"][-1] < fit["curve_median"][0]
+    params = {n: m["n_params"] for n, m in results["models"].items()}
+    assert params == {"D1": 2200, "D2": 2206, "M1": 2177, "D8": 2194, "M2": 2113, "M3": 2233}
 
 
 def test_mnist_cnn_quick_and_replot(tmp_path, idx_dir):
     args = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "50"]
     results = run_ok(hw1_1_mnist_cnn.main, args, tmp_path)
-    for run in results["models"].values():
-        h = run["history"]
-        assert np.all(np.isfinite(h["test_loss"])) and h["test_loss"][-1] < h["test_loss"][0]
-        assert h["train_loss_running"][-1] < h["train_loss_running"][0]
+    assert list(results["models"]) == ["C1", "C2", "C4", "CNN1", "CNN2", "CNN3"]
+    for model in results["models"].values():
+        assert [run["seed"] for run in model["runs"]] == [0, 1]
+        for run in model["runs"]:
+            h = run["history"]
+            assert np.all(np.isfinite(h["test_loss"])) and h["test_loss"][-1] < h["test_loss"][0]
+        finals = [run["history"]["test_acc"][-1] for run in model["runs"]]
+        assert model["final"]["test_acc"]["mean"] == np.mean(finals)
+        assert model["final"]["test_acc"]["std"] == pytest.approx(np.std(finals, ddof=1))
     assert results["meta"]["dataset"] == "mnist" and results["train_eval_samples"] == 600
     png = tmp_path / "hw1_1_mnist_cnn_accuracy.png"
     png.unlink()
@@ -61,7 +63,7 @@ def test_help_lists_every_flag_with_default(capsys):
     for flag in ("--quick", "--device", "--seed", "--out-dir", "--replot", "--dataset",
                  "--data-dir", "--epochs", "--lr", "--batch-size"):
         assert flag in text
-    assert "(default: 15)" in text and "(default: 0.001)" in text
+    assert "(default: 10)" in text and "(default: 0.001)" in text
 
 
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--dataset", "cifar"], ["--lr", "-1"],
@@ -111,17 +113,17 @@ def test_cuda_without_gpu_exits_2(capsys, tmp_path):
 
 
 def test_divergence_exits_2_and_keeps_previous_files(capsys, tmp_path):
-    run_ok(hw1_1_simulate_function.main, [], tmp_path)
+    hw1_1_simulate_function.main([*TINY_FIT, "--out-dir", str(tmp_path)])
     before = (tmp_path / "hw1_1_simulate_function.json").read_bytes()
     err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
-        "--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--lr", "1e38"])
+        *TINY_FIT, "--out-dir", str(tmp_path), "--lr", "1e38"])
     assert "diverged" in err
     assert (tmp_path / "hw1_1_simulate_function.json").read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
 def test_interrupt_during_write_keeps_previous_files(capsys, tmp_path, monkeypatch):
-    run_ok(hw1_1_simulate_function.main, [], tmp_path)
+    hw1_1_simulate_function.main([*TINY_FIT, "--out-dir", str(tmp_path)])
     before = (tmp_path / "hw1_1_simulate_function.json").read_bytes()
 
     def interrupted_dump(obj, fh, **kwargs):
@@ -129,9 +131,10 @@ def test_interrupt_during_write_keeps_previous_files(capsys, tmp_path, monkeypat
         raise KeyboardInterrupt
     monkeypatch.setattr("common.outputs.json.dump", interrupted_dump)
     err = assert_one_line_error(capsys, hw1_1_simulate_function.main,
-                                ["--quick", "--device", "cpu", "--out-dir", str(tmp_path)], code=130)
+                                [*TINY_FIT, "--out-dir", str(tmp_path)], code=130)
     assert "interrupted (SIGINT); no output file was changed" in err
     assert (tmp_path / "hw1_1_simulate_function.json").read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["hw1_1_simulate_function.json",
+                                            "hw1_1_simulate_function_final_mse.png",
                                             "hw1_1_simulate_function_loss.png",
                                             "hw1_1_simulate_function_predictions.png"]

@@ -1,0 +1,299 @@
+"""Bad input, broken files and interrupted runs: one line on stderr, exit 2 (or 128 + signal),
+and the output folder exactly as it was."""
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hw1_1_mnist_cnn
+import hw1_1_simulate_function
+import hw1_2_grad_norm
+import hw1_2_optimization
+import hw1_3_sensitivity
+from common import report
+from common.data import IDX_FILES, load_image_data
+from conftest import ROOT, TINY_FIT, assert_one_line_error, idx_bytes, write_idx_set
+
+FIT = "hw1_1_simulate_function"
+
+
+def snapshot(folder):
+    """{name: bytes} of every file under `folder` (hidden ones too)."""
+    if not folder.exists():
+        return None
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def finished_fit(tmp_path_factory):
+    """One finished tiny function-fit run (made once; tests get copies)."""
+    out = tmp_path_factory.mktemp("finished") / "out"
+    hw1_1_simulate_function.main([*TINY_FIT, "--out-dir", str(out)])
+    return out
+
+
+@pytest.fixture
+def fit_dir(finished_fit, tmp_path):
+    """An output folder of this test's own holding a finished tiny function-fit run."""
+    return Path(shutil.copytree(finished_fit, tmp_path / "out"))
+
+
+# --- environment and flags -------------------------------------------------------------------
+
+def test_bad_hw1_dataset_environment_value(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HW1_DATASET", "bogus")
+    err = assert_one_line_error(capsys, hw1_1_mnist_cnn.main, ["--quick", "--out-dir", str(tmp_path / "o")])
+    assert "HW1_DATASET='bogus'" in err and "--dataset" in err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(SystemExit):
+        hw1_1_mnist_cnn.main(["--help"])
+    assert "bogus" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", str(2**32)], "must be in 0 .. 4294967295"),
+    (["--seed", "-1"], "must be in 0 .. 4294967295"),
+    (["--train-samples", "-5"], "must be 0 or a positive integer"),
+    (["--out-dir", ""], "--out-dir is empty"),
+    (["--threads", "-1"], "must be 0 or a positive integer"),
+])
+def test_bad_values_exit_2_before_anything_is_written(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    err = assert_one_line_error(capsys, hw1_1_mnist_cnn.main, ["--quick", *args])
+    assert message in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_derived_seeds_must_stay_in_range(capsys, tmp_path):
+    err = assert_one_line_error(capsys, hw1_2_optimization.main, [
+        "--quick", "--seed", str(2**32 - 4), "--out-dir", str(tmp_path / "o")])
+    assert "8 trainings needs seeds up to 4294967299" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("main, args, message", [
+    (hw1_3_sensitivity.main, ["--batch-sizes", "0,32"], "must be a positive integer, got 0"),
+    (hw1_3_sensitivity.main, ["--batch-sizes", ","], "no numbers given"),
+    (hw1_3_sensitivity.main, ["--batch-sizes", "32,,64"], "empty item"),
+    (hw1_2_grad_norm.main, ["--phase1-min", "500", "--phase1-max", "100"], "exceeds --phase1-max"),
+    (hw1_2_grad_norm.main, ["--phase1-min", "500"], "--phase1-min 500 exceeds --phase1-max 200"),
+])
+def test_quick_combinations_are_validated(capsys, tmp_path, main, args, message):
+    err = assert_one_line_error(capsys, main, ["--quick", *args, "--out-dir", str(tmp_path / "o")])
+    assert message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_explicit_flags_win_over_quick_defaults(tmp_path):
+    r = hw1_1_simulate_function.main(["--quick", "--epochs", "5", "--out-dir", str(tmp_path)])
+    assert r["meta"]["config"]["epochs"] == 5 and r["fits"]["sin(5πx)"]["M1"]["curve_epochs"][-1] == 5
+    assert r["meta"]["config"]["points"] == hw1_1_simulate_function.QUICK["points"]
+
+
+def test_quick_writes_to_its_own_folder_and_never_over_a_full_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hw1_1_simulate_function.main(TINY_FIT)
+    assert (tmp_path / "figures" / "quick" / f"{FIT}.json").is_file()
+    assert not (tmp_path / "figures" / f"{FIT}.json").exists()
+    full = tmp_path / "full"
+    hw1_1_simulate_function.main([*TINY_FIT[1:], "--out-dir", str(full)])
+    before = snapshot(full)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, ["--quick", "--out-dir", str(full)])
+    assert "holds a full run's results" in err
+    assert snapshot(full) == before
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def write_arrays(folder, train_images, test_images=None):
+    """The four IDX files from given image arrays (labels 0..9 cycling)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    test_images = train_images[:20] if test_images is None else test_images
+    arrays = {"train_images": train_images, "test_images": test_images,
+              "train_labels": np.arange(len(train_images)) % 10,
+              "test_labels": np.arange(len(test_images)) % 10}
+    for key, stem in IDX_FILES.items():
+        (folder / stem).write_bytes(idx_bytes(arrays[key]))
+    return folder
+
+
+def corrupt_gz(root):
+    folder = write_idx_set(root / "d", gz=True)
+    path = folder / f"{IDX_FILES['train_images']}.gz"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    return folder
+
+
+def three_of_four(root):
+    folder = write_idx_set(root / "d")
+    (folder / IDX_FILES["test_labels"]).unlink()
+    return folder
+
+
+def data_dir_is_a_file(root):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "file").write_text("x")
+    return root / "file"
+
+
+@pytest.mark.parametrize("make, message", [
+    (corrupt_gz, "corrupt or truncated .gz file"),
+    (lambda root: write_arrays(root / "d", np.zeros((50, 32, 32), np.uint8)), "need 28x28"),
+    (lambda root: write_arrays(root / "d", np.zeros((50, 28, 28), np.uint8),
+                               np.zeros((0, 28, 28), np.uint8)), "the test split holds no images"),
+    (three_of_four, "holds 3 of the 4 MNIST IDX files; missing: t10k-labels-idx1-ubyte"),
+    (data_dir_is_a_file, "is a file, not a folder"),
+])
+@pytest.mark.parametrize("main", [hw1_1_mnist_cnn.main, hw1_2_optimization.main])
+def test_bad_data_is_one_line_and_writes_nothing(capsys, tmp_path, make, message, main):
+    data = make(tmp_path / "data")
+    err = assert_one_line_error(capsys, main, ["--quick", "--dataset", "mnist", "--data-dir", str(data),
+                                        "--out-dir", str(tmp_path / "o")])
+    assert message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_download_leaves_no_folders(capsys, tmp_path, monkeypatch):
+    def failing_download(name, data_dir):
+        raw = data_dir / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "train-images-idx3-ubyte.gz.part").write_bytes(b"xx")
+        raise OSError("network unreachable (test)")
+    monkeypatch.setattr("common.data.download", failing_download)
+    err = assert_one_line_error(capsys, hw1_1_mnist_cnn.main, [
+        "--quick", "--dataset", "mnist", "--data-dir", str(tmp_path / "data"),
+        "--out-dir", str(tmp_path / "o")])
+    assert "MNIST not found" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_files_of_the_other_data_set_give_a_warning(capsys, idx_dir_gz):
+    load_image_data("mnist", idx_dir_gz, "cpu")
+    assert capsys.readouterr().err == ""
+    # files directly in the data dir are found before the system's Fashion-MNIST copy
+    load_image_data("fashion-mnist", idx_dir_gz, "cpu")  # synthetic pixels: mean near MNIST's
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("warning:") and "look like MNIST (--dataset mnist)" in err
+    assert "\n" not in err
+
+
+# --- broken JSON for --replot and the report -------------------------------------------------
+
+BROKEN_JSON = {
+    "another script's": json.dumps({"meta": {"script": "hw1_1_mnist_cnn.py"}, "models": {}}),
+    "an older script's": json.dumps({"meta": {"config": {}}, "models": {}}),
+    "a list": "[1, 2, 3]",
+    "missing a key": None,  # filled in the test: the real JSON without "fits"
+    "non-UTF-8": b"\xff\xfe{\x00",
+    "truncated": '{"meta": {"config": ',
+}
+
+
+@pytest.mark.parametrize("kind", list(BROKEN_JSON))
+def test_replot_of_a_broken_json_changes_nothing(capsys, fit_dir, kind):
+    path = fit_dir / f"{FIT}.json"
+    content = BROKEN_JSON[kind]
+    if content is None:
+        obj = json.loads(path.read_text())
+        del obj["fits"]
+        content = json.dumps(obj)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    before = snapshot(fit_dir)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, ["--replot", "--out-dir",
+                                                                str(fit_dir)])
+    assert str(path) in err
+    assert snapshot(fit_dir) == before
+
+
+def test_report_on_a_truncated_json_is_one_line(capsys, fit_dir, tmp_path):
+    (fit_dir / f"{FIT}.json").write_text('{"meta": {"con')
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- table:fits -->\n<!-- /table:fits -->\n")
+    assert report.main(["--figures", str(fit_dir), "--readme", str(readme)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("report: error:") and "not valid JSON" in err and "\n" not in err
+
+
+# --- interrupted runs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_after_the_json_is_written_changes_nothing(capsys, fit_dir, monkeypatch, signum):
+    before = snapshot(fit_dir)
+
+    def interrupted_plot(results, path):
+        os.kill(os.getpid(), signum)  # delivered here, after the JSON and the first figure
+    monkeypatch.setattr(hw1_1_simulate_function, "plot_function_predictions", interrupted_plot)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
+        *TINY_FIT, "--epochs", "30", "--out-dir", str(fit_dir)], code=128 + signum)
+    assert f"interrupted ({signal.Signals(signum).name}); no output file was changed" in err
+    assert snapshot(fit_dir) == before
+
+
+def test_signal_during_the_commit_lets_it_finish(capsys, fit_dir, monkeypatch):
+    real_replace = os.replace
+    calls = []
+
+    def replace_then_signal(src, dst):
+        if not calls:
+            os.kill(os.getpid(), signal.SIGTERM)
+        calls.append(dst)
+        real_replace(src, dst)
+    monkeypatch.setattr("common.outputs.os.replace", replace_then_signal)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
+        *TINY_FIT, "--epochs", "30", "--out-dir", str(fit_dir)], code=128 + signal.SIGTERM)
+    assert "after this run's output files were all written" in err
+    assert json.loads((fit_dir / f"{FIT}.json").read_text())["meta"]["config"]["epochs"] == 30
+    assert sorted(os.listdir(fit_dir)) == [f"{FIT}.json", f"{FIT}_final_mse.png", f"{FIT}_loss.png",
+                                      f"{FIT}_predictions.png"]
+
+
+def test_failed_commit_restores_the_previous_files(capsys, fit_dir, monkeypatch):
+    before = snapshot(fit_dir)
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 4:  # old JSON and old loss PNG already swapped for the new ones
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+    monkeypatch.setattr("common.outputs.os.replace", failing_replace)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
+        *TINY_FIT, "--epochs", "30", "--out-dir", str(fit_dir)])
+    assert "No space left on device; previous files kept" in err
+    assert snapshot(fit_dir) == before
+
+
+def _handler_installed(pid, signum):
+    """True once process `pid` catches `signum` (Linux /proc)."""
+    with open(f"/proc/{pid}/status") as fh:
+        caught = next(int(line.split()[1], 16) for line in fh if line.startswith("SigCgt:"))
+    return bool(caught >> (signum - 1) & 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_real_signal_to_a_running_script(fit_dir, signum):
+    before = snapshot(fit_dir)
+    proc = subprocess.Popen([sys.executable, str(ROOT / f"{FIT}.py"), "--epochs", "1000000",
+                             "--out-dir", str(fit_dir)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _handler_installed(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the training loop
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum
+    assert err.strip().endswith("no output file was changed") and "Traceback" not in err
+    assert snapshot(fit_dir) == before

@@ -1,0 +1,81 @@
+"""The README report: tables and prose values come from the JSON, and --check notices drift."""
+import json
+
+import numpy as np
+import pytest
+
+import hw1_1_simulate_function
+from common import report
+
+STEM = "hw1_1_simulate_function"
+README = """Intro.
+<!-- table:fits -->
+stale
+<!-- /table:fits -->
+Best depth on the smooth target: <!--v:fits.sinc.depth_best-->old<!--/v-->; converged:
+<!--v:fits.sinc.depth_converged-->old<!--/v-->.
+"""
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    hw1_1_simulate_function.main(["--quick", "--epochs", "40", "--seeds", "5", "--points", "30",
+                                  "--out-dir", str(out)])
+    return out
+
+
+def test_values_and_tables_are_filled_from_the_json(figures, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    assert report.main(["--figures", str(figures), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    r = json.loads((figures / f"{STEM}.json").read_text())
+    fits = r["fits"]["sin(5πx)/(5πx)"]
+    depth = ["D1", "D2", "M1", "D8"]
+    medians = {m: float(np.median(fits[m]["final_loss"])) for m in depth}  # independent of report
+    best = min(medians, key=medians.get)
+    hidden = len(r["models"][best]["hidden"])
+    assert (f"<!--v:fits.sinc.depth_best-->{best} ({hidden} hidden, median "
+            f"{report.sci(medians[best])})<!--/v-->") in text
+    converged = ", ".join(f"{m} {sum(e is not None for e in fits[m]['convergence_epoch'])}"
+                          for m in depth)
+    assert f"<!--v:fits.sinc.depth_converged-->{converged}<!--/v-->" in text
+    assert "stale" not in text and "| sin(5πx) | M1 | 4 | 2,177 |" in text
+    assert report.main(["--figures", str(figures), "--readme", str(readme), "--check"]) == 0
+
+
+def test_check_fails_when_the_json_changes(figures, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    report.main(["--figures", str(figures), "--readme", str(readme)])
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    r = json.loads((figures / f"{STEM}.json").read_text())
+    for fit in r["fits"]["sin(5πx)/(5πx)"].values():
+        fit["final_quartiles"] = [3 * q for q in fit["final_quartiles"]]
+    (changed / f"{STEM}.json").write_text(json.dumps(r))
+    before = readme.read_text()
+    assert report.main(["--figures", str(changed), "--readme", str(readme), "--check"]) == 1
+    assert readme.read_text() == before and "out of date" in capsys.readouterr().err
+
+
+def test_unknown_marker_is_an_error(figures, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("x <!--v:fits.no_such_value-->1<!--/v--> y\n")
+    assert report.main(["--figures", str(figures), "--readme", str(readme), "--check"]) == 2
+    assert "unknown value 'fits.no_such_value'" in capsys.readouterr().err
+
+
+def test_spearman_against_the_closed_form():
+    a, b = [1, 2, 3, 4, 5], [2, 1, 4, 3, 5]
+    d2 = sum((x - y) ** 2 for x, y in zip(a, b))  # rho = 1 - 6 sum d^2 / (n (n^2 - 1))
+    assert report.spearman(a, b) == pytest.approx(1 - 6 * d2 / (5 * 24))
+    assert report.spearman([0.1, 0.5, 0.9], [30, 20, 10]) == pytest.approx(-1)
+
+
+def test_trend_words():
+    assert report.trend([3, 2, 1]) == "falls at every step"
+    assert report.trend([1, 3, 2, 4]) == "rises overall, but not at every step"
+    assert report.count_of(3, 3) == "all of 3" and report.count_of(0, 3) == "none of 3"
+    assert report.sci(0.00352) == "3.52e-03" and report.sci(np.float64(0.358)) == "0.358"
