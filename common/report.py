@@ -178,10 +178,12 @@ def table_wall_times(figures):
             threads = m.get("threads", {})
             used = (", ".join(f"{k}: {v:g} s" for k, v in threads["seconds_at_count"].items())
                     if threads.get("mode") == "auto" else str(threads.get("count", "-")))
-            rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s", m["device"],
+            peak = m.get("peak_memory_mb", {}).get("process_rss")
+            rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s",
+                         f"{peak:,.0f} MiB" if peak else "-", m["device"],
                          m.get("cpu_cores", "-"), used, m.get("dataset", "-"), m["torch_version"]])
-    return _table(["script", "wall time (full default run)", "device", "cores",
-                   "torch threads (time at each count)", "data set", "torch"], rows)
+    return _table(["script", "wall time (full default run)", "peak memory (RSS)", "device",
+                   "cores", "torch threads (time at each count)", "data set", "torch"], rows)
 
 
 TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_cnn", table_cnn),
@@ -225,7 +227,9 @@ def values_fits(r):
         v[f"{t}.depth_converged"] = ", ".join(f"{n} {conv[n]}" for n in depth)
         orig = [n for n in per_model if n.startswith("M")]
         v[f"{t}.original_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in orig)
+        v[f"{t}.original_best"] = min(orig, key=med.get)
         v[f"{t}.original_verdict"] = depth_verdict(min(orig, key=med.get), orig, per_model)
+        v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
     return v
 
 
@@ -255,7 +259,9 @@ def values_cnn(r):
     v = {"cnn.epochs": str(n_epochs), "cnn.seeds": str(len(r["seeds"])),
          "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
          "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs.values()) ==
-                             {n_epochs} else ", ".join(f"{n} {e}" for n, e in best_epochs.items()))}
+                             {n_epochs} else "; ".join(
+                                 f"epoch {e} for {', '.join(n for n in best_epochs if best_epochs[n] == e)}"
+                                 for e in sorted(set(best_epochs.values()))))}
     trade = Path(__file__).resolve().parents[1] / "benchmarks" / "cnn_15_epochs.json"
     if trade.exists():
         acc15 = read_json(trade)["test_acc"]
@@ -266,20 +272,18 @@ def values_cnn(r):
         names = [n for n in models if models[n]["series"] == series]
         ranked = sorted(names, key=lambda n: -acc[n]["mean"])
         v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
-        v[f"cnn.{series}_verdict"] = spread_verdict(
-            ranked, {n: acc[n]["values"] for n in names}, "standard deviations")
+        v[f"cnn.{series}_verdict"] = spread_verdict(ranked, {n: acc[n]["values"] for n in names})
     return v
 
 
-def spread_verdict(ranked, values, spread_name):
+def spread_verdict(ranked, values):
     """Which neighbours in `ranked` (best first) differ by more than the larger std."""
     from common.stats import std_separated
     parts = []
     for a, b in zip(ranked, ranked[1:]):
         separated = std_separated(values[a], values[b]) != 0
         parts.append(f"{a} {'>' if separated else '≈'} {b}")
-    return (", ".join(parts) + f" (> where the means differ by more than the larger of the two "
-            f"{spread_name}, ≈ where they do not)")
+    return ", ".join(parts)
 
 
 def values_optimization(r):
@@ -294,7 +298,7 @@ def values_optimization(r):
     return {
         "opt.runs": str(r["runs"]),
         "opt.acc": f"{pct(acc.mean())} ± {pct(acc.std(ddof=1))}",
-        "opt.acc_range": f"{pct(acc.min())} to {pct(acc.max())}",
+        "opt.acc_range": f"{pct(acc.min())} and {pct(acc.max())}",
         "opt.ev_fc1": f"{pct(ev['fc1'][0])} / {pct(ev['fc1'][1])}",
         "opt.ev_whole": f"{pct(ev['whole'][0])} / {pct(ev['whole'][1])}",
         "opt.inv_runs": f"{100 / (r['runs'] - 1):.0f}%",
@@ -334,6 +338,11 @@ def values_grad_norm(r):
     return v
 
 
+def _above_below(diff):
+    """'0.059 above' / '0.002 below'."""
+    return f"{abs(diff):.3f} {'above' if diff >= 0 else 'below'}"
+
+
 def values_interpolation(r):
     a, v = r["alphas"], {}
     for pair, d in r["pairs"].items():
@@ -345,7 +354,7 @@ def values_interpolation(r):
             f"{p}.theta_1": endpoint_label(e1), f"{p}.theta_2": endpoint_label(e2),
             f"{p}.worst_alpha": f"{a[w]:g}", f"{p}.worst_test_loss": f"{d['test_loss'][w]:.3f}",
             f"{p}.worst_test_acc": pct(d["test_acc"][w]),
-            f"{p}.barrier": f"{d['test_loss'][w] - max(e1['test_loss'], e2['test_loss']):.3f}",
+            f"{p}.barrier": _above_below(d["test_loss"][w] - max(e1["test_loss"], e2["test_loss"])),
             f"{p}.test_acc_1": pct(e1["test_acc"]), f"{p}.test_acc_2": pct(e2["test_acc"]),
             f"{p}.train_loss_1": f"{e1['train_loss']:.3f}",
             f"{p}.train_loss_2": f"{e2['train_loss']:.3f}",
