@@ -6,19 +6,27 @@ seed..seed+7, each also shuffling its own minibatches) with Adam on an MNIST-for
 recording all parameters at initialisation and after every epoch. One PCA (2 components) is
 fitted jointly on all snapshots of all trainings, once for fc1 (weights and bias, 392,500
 parameters) and once for the whole model. The 8 trainings run at once as batched matmuls.
+Loss surfaces (Li et al., 2018) on a fixed training subset: over the plane of the top-2 principal
+directions of training 1's own path (theta_epoch - theta_final), with the path projected onto it;
+over two random filter-normalised directions (each neuron's weight row scaled to the norm of the
+model's row, biases not moved) around training 1's final model; and 1-D slices along such
+directions for trainings 1 and 2.
 
     python hw1_2_optimization.py --dataset fashion-mnist   # full run (5.5 min on 2 CPU cores)
     python hw1_2_optimization.py --quick
 
-Writes <out-dir>/hw1_2_optimization.json, _fc1.png and _whole.png.
+Writes <out-dir>/hw1_2_optimization.json, _fc1.png, _whole.png, _surface_path.png and
+_surface_random.png.
 """
+import numpy as np
 import torch
 
 from common import cli
 from common.data import load_image_data, subset_indices
-from common.metrics import pca_2d
+from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
+                            pca_2d)
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
-from common.plotting import plot_pca_paths
+from common.plotting import plot_pca_paths, plot_surface_path, plot_surface_random
 from common.train import (evaluate_stacked_classifiers, progress,
                           train_stacked_classifiers_epoch)
 
@@ -29,7 +37,11 @@ WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 1000
 ANNOTATE_EVERY = 3        # label every 3rd record with its test accuracy
 INIT_LOSS_SAMPLES = 10000 # training subset for the loss at initialisation (record 0)
-QUICK = {"epochs": 3, "train_samples": 3000}
+SURFACE_GRID = 31         # grid points per axis of each 2-D surface
+SURFACE_SAMPLES = 10000   # fixed training subset the surfaces are evaluated on
+SURFACE_MARGIN = 0.15     # the path plane extends 15% of the path's span beyond it
+SLICE_POINTS = 41         # points of each 1-D slice on [-1, 1]
+QUICK = {"epochs": 3, "train_samples": 3000, "surface_grid": 7, "surface_samples": 500}
 
 
 def build_parser():
@@ -38,11 +50,17 @@ def build_parser():
     cli.add_training_flags(parser, EPOCHS, MNIST_MLP_LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
     parser.add_argument("--annotate-every", type=cli.positive_int, default=ANNOTATE_EVERY,
                         help="annotate every k-th record with its test accuracy")
+    parser.add_argument("--surface-grid", type=cli.positive_int, default=SURFACE_GRID,
+                        help="grid points per axis of the loss surfaces")
+    parser.add_argument("--surface-samples", type=cli.positive_int, default=SURFACE_SAMPLES,
+                        help="fixed training subset for the loss surfaces")
     return parser
 
 
 def validate(args):
     cli.check_seed_count(args, args.runs, "trainings")
+    if args.runs < 2:
+        raise cli.ScriptError("--runs must be at least 2 (the slices compare two trainings)")
 
 
 def flat_snapshot(stacked):
@@ -80,9 +98,55 @@ def train_runs(args, data, device):
     return snapshots, train_loss, test_loss, test_acc, n_params
 
 
+def grid_through_zero(values, points, margin):
+    """Evenly spaced multiples of one step covering `values` and 0 (plus margin on both sides):
+    `points` or `points` + 1 of them, one exactly 0."""
+    lo, hi = min(min(values), 0.0), max(max(values), 0.0)
+    span = (hi - lo) or 1.0
+    lo, hi = lo - margin * span, hi + margin * span
+    step = (hi - lo) / max(points - 1, 1)
+    first, last = int(np.floor(lo / step)), int(np.ceil(hi / step))
+    return [k * step for k in range(first, last + 1)]
+
+
+def loss_surfaces(args, data, snapshots, device):
+    """Path-plane surface of training 1, random-direction surface around it, 1-D slices of
+    trainings 1 and 2; all on a fixed training subset."""
+    idx = subset_indices(len(data.train_x), args.surface_samples, args.seed, device)
+    x, y = data.train_x[idx], data.train_y[idx]
+    path = snapshots[0].to(device)
+    final = path[-1]
+    directions, ratio = path_directions(path[:-1] - final)
+    coords = ((path - final) @ directions.T).cpu()
+    a_grid = grid_through_zero(coords[:, 0].tolist(), args.surface_grid, SURFACE_MARGIN)
+    b_grid = grid_through_zero(coords[:, 1].tolist(), args.surface_grid, SURFACE_MARGIN)
+    plane = mlp_plane_losses(MNIST_MLP_SIZES, final, directions[0], directions[1], x, y,
+                             a_grid, b_grid)
+    g = torch.Generator().manual_seed(args.seed)
+    unit = [k / ((args.surface_grid - 1) // 2 or 1) for k in
+            range(-((args.surface_grid - 1) // 2), (args.surface_grid - 1) // 2 + 1)]
+    d1, d2 = (filter_normalised_direction(MNIST_MLP_SIZES, final, g) for _ in range(2))
+    random_plane = mlp_plane_losses(MNIST_MLP_SIZES, final, d1, d2, x, y, unit, unit)
+    t = [k / ((SLICE_POINTS - 1) // 2) for k in range(-(SLICE_POINTS // 2), SLICE_POINTS // 2 + 1)]
+    slices = {}
+    for run in (0, 1):
+        theta = snapshots[run, -1].to(device)
+        for which in (1, 2):
+            d = filter_normalised_direction(MNIST_MLP_SIZES, theta, g)
+            zero = torch.zeros_like(d)
+            slices[f"training {run + 1}, direction {which}"] = mlp_plane_losses(
+                MNIST_MLP_SIZES, theta, d, zero, x, y, t, [0.0])[:, 0].tolist()
+    return {"training": 1, "seed": args.seed, "eval_samples": len(idx),
+            "path_plane": {"a": a_grid, "b": b_grid, "loss": plane.tolist(),
+                           "path": coords.tolist(), "explained_variance_ratio": ratio.tolist()},
+            "random_plane": {"alpha": unit, "beta": unit, "loss": random_plane.tolist()},
+            "slices": {"t": t, "loss": slices}}
+
+
 def experiment(args, device):
     data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
     snapshots, train_loss, test_loss, test_acc, n_params = train_runs(args, data, device)
+    surfaces = loss_surfaces(args, data, snapshots, device)
     fc1_size = MNIST_MLP_SIZES[0] * MNIST_MLP_SIZES[1] + MNIST_MLP_SIZES[1]
     flat = snapshots.flatten(0, 1)  # run-major: row r * (epochs + 1) + e
     pca = {}
@@ -99,15 +163,18 @@ def experiment(args, device):
                             "subset; record e >= 1: mean minibatch loss during epoch e"),
         "seeds": [args.seed + k for k in range(args.runs)],
         "train_loss": train_loss.tolist(), "test_loss": test_loss.tolist(),
-        "test_acc": test_acc.tolist(), "pca": pca,
+        "test_acc": test_acc.tolist(), "pca": pca, "surfaces": surfaces,
     }
 
 
 def plot(results, out, stem):
-    paths = [out / f"{stem}_fc1.png", out / f"{stem}_whole.png"]
+    paths = [out / f"{stem}_fc1.png", out / f"{stem}_whole.png", out / f"{stem}_surface_path.png",
+             out / f"{stem}_surface_random.png"]
     every = results["meta"]["config"]["annotate_every"]
     plot_pca_paths(results, "fc1", every, paths[0])
     plot_pca_paths(results, "whole", every, paths[1])
+    plot_surface_path(results, paths[2])
+    plot_surface_random(results, paths[3])
     return paths
 
 

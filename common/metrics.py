@@ -133,3 +133,61 @@ def input_jacobian_norms(model, x, softmax=True, batch_size=500):
         norms.append(sq.sqrt())
     model.train(was_training)
     return torch.cat(norms)
+
+
+# --- loss surfaces (Li et al., 2018) ---------------------------------------------------------
+
+def mlp_layers(sizes, theta):
+    """Flat MLP parameters (P,) -> [(W (out, in), b (out,)), ...] views, nn.Module order."""
+    layers, offset = [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        w = theta[offset:offset + n_in * n_out].view(n_out, n_in)
+        offset += n_in * n_out
+        layers.append((w, theta[offset:offset + n_out]))
+        offset += n_out
+    if offset != theta.numel():
+        raise ValueError(f"theta has {theta.numel()} entries, sizes {sizes} need {offset}")
+    return layers
+
+
+def filter_normalised_direction(sizes, theta, generator):
+    """Random Gaussian direction (P,) whose weight rows (one per neuron, the dense-layer analogue
+    of a filter) have the norms of theta's rows; bias entries are 0 (Li et al., 2018)."""
+    direction = torch.randn(theta.shape, generator=generator, dtype=theta.dtype).to(theta.device)
+    for (w, b), (dw, db) in zip(mlp_layers(sizes, theta), mlp_layers(sizes, direction)):
+        dw.mul_(w.norm(dim=1, keepdim=True) / dw.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        db.zero_()
+    return direction
+
+
+def path_directions(path):
+    """Top-2 principal directions (2, P) of the rows of `path` (n, P), unit length, and the
+    explained-variance ratio (2,); Gram-matrix eigendecomposition in float64."""
+    centred = path.double() - path.double().mean(0, keepdim=True)
+    eigvals, eigvecs = torch.linalg.eigh(centred @ centred.T)
+    eigvals, eigvecs = eigvals.flip(0).clamp_min(0), eigvecs.flip(1)
+    directions = (eigvecs[:, :2].T @ centred) / eigvals[:2].sqrt()[:, None]
+    return directions.to(path.dtype), eigvals[:2] / eigvals.sum()
+
+
+@torch.no_grad()
+def mlp_plane_losses(sizes, theta, d1, d2, x, y, a_values, b_values):
+    """Cross-entropy of the ReLU MLP at theta + a d1 + b d2 on (x, y) for every a, b: (A, B).
+
+    The first layer is linear in (a, b), so x W(a, b)^T = x W^T + a x D1^T + b x D2^T is formed
+    from three products computed once; each grid point then costs only the small later layers.
+    """
+    x = x.flatten(1)
+    layers = [mlp_layers(sizes, t) for t in (theta, d1, d2)]
+    z = [torch.nn.functional.linear(x, w, b) for w, b in (layer[0] for layer in layers)]
+    losses = torch.empty(len(a_values), len(b_values), dtype=torch.float64)
+    for i, a in enumerate(a_values):
+        for j, b in enumerate(b_values):
+            h = torch.relu(z[0] + a * z[1] + b * z[2])
+            for k in range(1, len(sizes) - 1):
+                (w, bias), (w1, b1), (w2, b2) = (layer[k] for layer in layers)
+                h = torch.nn.functional.linear(h, w + a * w1 + b * w2, bias + a * b1 + b * b2)
+                if k < len(sizes) - 2:
+                    h = torch.relu(h)
+            losses[i, j] = torch.nn.functional.cross_entropy(h, y).double()
+    return losses

@@ -308,6 +308,51 @@ def values_optimization(r):
     }
 
 
+def values_surfaces(r):
+    s = r["surfaces"]
+    path, rand = s["path_plane"], s["random_plane"]
+    loss = np.asarray(path["loss"])
+    centre = loss[path["a"].index(0.0), path["b"].index(0.0)]
+    rl = np.asarray(rand["loss"])
+    mid = len(rand["alpha"]) // 2
+    edges = [rl[0, mid], rl[-1, mid], rl[mid, 0], rl[mid, -1]]
+    low = np.unravel_index(np.argmin(rl), rl.shape)
+    t = s["slices"]["t"]
+    ends = {}
+    for name, curve in s["slices"]["loss"].items():
+        run = name.split(",")[0]
+        ends.setdefault(run, []).extend([curve[0], curve[-1]])
+    centre_of = {run: [c[t.index(0.0)] for n, c in s["slices"]["loss"].items()
+                       if n.startswith(run)][0] for run in ends}
+    rise = {run: np.mean(v) / centre_of[run] for run, v in ends.items()}
+    per_direction = {run: [np.mean(v[i:i + 2]) for i in range(0, len(v), 2)]
+                     for run, v in ends.items()}
+    (r1, d1), (r2, d2) = per_direction.items()
+    if min(d1) > max(d2) or min(d2) > max(d1):
+        steeper, flatter = (r1, r2) if min(d1) > max(d2) else (r2, r1)
+        verdict = f"{flatter} is flatter than {steeper} along every direction drawn"
+    else:
+        verdict = ("the two trainings' slices interleave (one direction of each is steeper than "
+                   "one of the other), so two random directions do not rank their flatness")
+    return {
+        "surf.grid": f"{len(path['a'])} × {len(path['b'])}",
+        "surf.random_grid": f"{len(rand['alpha'])} × {len(rand['beta'])}",
+        "surf.samples": f"{s['eval_samples']:,}",
+        "surf.path_ev": f"{pct(path['explained_variance_ratio'][0])} / "
+                        f"{pct(path['explained_variance_ratio'][1])}",
+        "surf.final_loss": sci(centre),
+        "surf.plane_range": f"{sci(loss.min())} to {sci(loss.max())}",
+        "surf.random_edges": f"{sci(min(edges))} to {sci(max(edges))}",
+        "surf.random_min": ("the final model itself" if low == (mid, mid) else
+                            f"(α, β) = ({rand['alpha'][low[0]]:.2g}, {rand['beta'][low[1]]:.2g}), "
+                            f"loss {sci(rl.min())}"),
+        "surf.slices": "; ".join(f"{run}: {sci(centre_of[run])} at t = 0, mean "
+                                 f"{sci(np.mean(v))} at t = ±1 ({rise[run]:.2f}×)"
+                                 for run, v in ends.items()),
+        "surf.flatness_verdict": verdict,
+    }
+
+
 def values_grad_norm(r):
     f, m, mr = r["function"], r["mnist"], r["minimal_ratio"]
     rows = mr["trainings"]
@@ -394,7 +439,8 @@ def values_sensitivity(r):
 
 
 VALUES = {"hw1_1_simulate_function": values_fits, "hw1_1_mnist_cnn": values_cnn,
-          "hw1_2_optimization": values_optimization, "hw1_2_grad_norm": values_grad_norm,
+          "hw1_2_optimization": lambda r: {**values_optimization(r), **values_surfaces(r)},
+          "hw1_2_grad_norm": values_grad_norm,
           "hw1_3_interpolation": values_interpolation, "hw1_3_sensitivity": values_sensitivity}
 
 

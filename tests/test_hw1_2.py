@@ -3,6 +3,7 @@ import argparse
 import json
 
 import numpy as np
+import pytest
 import torch
 
 import hw1_2_grad_norm
@@ -84,9 +85,14 @@ def test_optimization_quick(tmp_path, idx_dir):
     results = hw1_2_optimization.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                        "--dataset", "mnist", "--data-dir", str(idx_dir),
                                        "--batch-size", "100"])
-    for name in ("hw1_2_optimization.json", "hw1_2_optimization_fc1.png",
-                 "hw1_2_optimization_whole.png"):
-        assert (tmp_path / name).stat().st_size > 0
+    for name in (".json", "_fc1.png", "_whole.png", "_surface_path.png", "_surface_random.png"):
+        assert (tmp_path / f"hw1_2_optimization{name}").stat().st_size > 0
+    surface = results["surfaces"]["path_plane"]
+    origin = surface["loss"][surface["a"].index(0.0)][surface["b"].index(0.0)]
+    final_train_loss_on_subset = results["surfaces"]["random_plane"]["loss"]
+    mid = len(final_train_loss_on_subset) // 2
+    assert origin == pytest.approx(final_train_loss_on_subset[mid][mid], rel=1e-12)
+    assert surface["path"][-1] == [0.0, 0.0] or np.allclose(surface["path"][-1], 0, atol=1e-6)
     loss = np.asarray(results["train_loss"])
     assert loss.shape == (8, 4) and np.all(np.isfinite(loss)) and np.all(loss[:, -1] < loss[:, 0])
     coords = np.asarray(results["pca"]["whole"]["coords"])

@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -88,3 +89,56 @@ def test_pca_annotations_sit_on_their_own_points():
         e, r = text.xy
         assert text.get_text() == f"{100 * acc[int(r)][int(e)]:.1f}"
     plt.close(fig)
+
+
+def _plain_mlp_loss(sizes, theta, x, y):
+    """Reference: an nn.Module MLP loaded with theta, plain forward pass."""
+    model = MLP(sizes).double()
+    load_flat_params(model, theta)
+    return F.cross_entropy(model(x), y).item()
+
+
+def test_plane_losses_equal_plain_forward_passes():
+    from common.metrics import mlp_plane_losses
+    torch.manual_seed(3)
+    sizes = (12, 7, 5, 3)
+    theta = flatten_params(MLP(sizes).double())
+    d1, d2 = torch.randn_like(theta), torch.randn_like(theta)
+    x, y = torch.randn(40, 12, dtype=torch.float64), torch.randint(0, 3, (40,))
+    a_values, b_values = [-0.5, 0.0, 0.25], [0.0, 0.7]
+    grid = mlp_plane_losses(sizes, theta, d1, d2, x, y, a_values, b_values)
+    assert grid[1, 0] == pytest.approx(_plain_mlp_loss(sizes, theta, x, y), rel=1e-12)
+    for i, a in enumerate(a_values):
+        for j, b in enumerate(b_values):
+            expected = _plain_mlp_loss(sizes, theta + a * d1 + b * d2, x, y)
+            assert grid[i, j].item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_filter_normalised_direction_has_the_models_row_norms():
+    from common.metrics import filter_normalised_direction, mlp_layers
+    torch.manual_seed(4)
+    sizes = (9, 6, 4)
+    theta = flatten_params(MLP(sizes))
+    d = filter_normalised_direction(sizes, theta, torch.Generator().manual_seed(0))
+    for (w, _), (dw, db) in zip(mlp_layers(sizes, theta), mlp_layers(sizes, d)):
+        torch.testing.assert_close(dw.norm(dim=1), w.norm(dim=1), rtol=1e-6, atol=0)
+        assert torch.count_nonzero(db) == 0 and not torch.allclose(dw, w)
+
+
+def test_path_directions_match_numpy_pca():
+    from common.metrics import path_directions
+    rng = np.random.default_rng(1)
+    path = rng.normal(size=(9, 30)) * np.linspace(4, 0.2, 30)
+    directions, ratio = path_directions(torch.from_numpy(path))
+    centred = path - path.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    for k in range(2):  # same axis up to sign
+        assert abs(abs(float(directions[k].numpy() @ vt[k])) - 1) < 1e-10
+    np.testing.assert_allclose(ratio.numpy(), s[:2] ** 2 / (s ** 2).sum(), rtol=1e-10)
+
+
+def test_surface_grid_contains_zero_and_the_path():
+    from hw1_2_optimization import grid_through_zero
+    grid = grid_through_zero([-3.2, -1.0, 0.0, 0.4], 31, 0.15)
+    assert 0.0 in grid and len(grid) in (31, 32)
+    assert grid[0] < -3.2 and grid[-1] > 0.4
