@@ -12,7 +12,7 @@ Part 2: 100 trainings of the 1-500-1 network from different seeds. Phase 1 minim
   Hessian is built in closed form (common/shallow.py; equal to torch.func.hessian in the tests,
   about 100x faster here). Both phases train the networks 16 at a time as batched matmuls.
 
-    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 75 s on 2 CPU cores)
+    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 70 s on 2 CPU cores)
     python hw1_2_grad_norm.py --quick
 
 Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png and _minimal_ratio.png.

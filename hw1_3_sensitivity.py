@@ -6,7 +6,7 @@ for every batch size (so large batches take far fewer steps). Sensitivity (Novak
 Frobenius norm of the Jacobian of the softmax output (10) with respect to the input image (784),
 per test sample, averaged over a fixed test subset; the same for the logits is recorded too.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 10 min on 2 CPU cores)
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 8.5 min on 2 CPU cores)
     python hw1_3_sensitivity.py --seeds 3                   # mean and std over 3 seeds
     python hw1_3_sensitivity.py --quick
 

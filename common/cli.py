@@ -30,7 +30,13 @@ class Parser(argparse.ArgumentParser):
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Keep the docstring's layout and append every flag's default."""
+    """Keep the docstring's layout and append every flag's default (flags whose default comes
+    from the environment say so in their own help instead)."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _parse(text, kind, what):
