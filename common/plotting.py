@@ -371,3 +371,35 @@ def plot_surface_random(results, path):
                  "training subset)")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_random_labels(results, path_loss, path_acc):
+    """Loss (log y) and accuracy per epoch of the true-label and the random-label run: training
+    images solid, test set dashed; a dotted line marks where each run first reached the target
+    training accuracy."""
+    title = dataset_title(results)
+    colors = {"true labels": COLORS[0], "random labels": COLORS[3]}
+    for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
+        fig, ax = plt.subplots(figsize=(7.4, 4.6))
+        scale = 100 if key == "acc" else 1
+        for run, h in results["runs"].items():
+            ep = epochs_axis(len(h[f"train_{key}"]))
+            ax.plot(ep, np.asarray(h[f"train_{key}"]) * scale, color=colors[run], ls="-",
+                    label=f"{run}: training images ({results['train_samples']:,})")
+            ax.plot(ep, np.asarray(h[f"test_{key}"]) * scale, color=colors[run], ls="--",
+                    label=f"{run}: test set ({results['test_samples']:,}, true labels)")
+            reached = results["epochs_to_target"][run]
+            if reached:
+                ax.axvline(reached, color=colors[run], ls=":", lw=1)
+        if key == "loss":
+            ax.set_yscale("log")
+        else:
+            ax.axhline(10, color="grey", lw=0.8, ls=":", label="chance (10%)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title}, MLP {layer_sizes(results['sizes'])} ({results['n_params']:,} "
+                     f"params): true vs random labels\n(eval mode; dotted vertical: first epoch "
+                     f"with training accuracy ≥ {100 * results['target_acc']:g}%)")
+        ax.legend(fontsize=7, handlelength=3)
+        fig.tight_layout()
+        save_figure(fig, path)

@@ -20,7 +20,7 @@ from common.errors import ScriptError
 from common.outputs import atomic_write, read_json
 
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
-           "hw1_2_grad_norm", "hw1_3_interpolation", "hw1_3_sensitivity"]
+           "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_interpolation", "hw1_3_sensitivity"]
 TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin",
                "sign(sin(5πx))": "square"}
 TABLE_RE = re.compile(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", re.S)
@@ -169,6 +169,43 @@ def table_sensitivity(r):
                    "sensitivity (softmax)", "sensitivity (logits)"], rows)
 
 
+def table_random_labels(r):
+    rows = []
+    for run, h in r["runs"].items():
+        reached = r["epochs_to_target"][run]
+        best = int(np.argmin(h["test_loss"]))
+        rows.append([run, reached or f"not within {len(h['train_acc'])}", pct(h["train_acc"][-1]),
+                     pct(h["test_acc"][-1]), f"{h['test_loss'][-1]:.3f}",
+                     f"{h['test_loss'][best]:.3f} ({best + 1})"])
+    return _table(["labels", f"epoch reaching {100 * r['target_acc']:g}% train acc",
+                   "final train acc", "final test acc", "final test loss",
+                   "lowest test loss (epoch)"], rows)
+
+
+def values_random_labels(r):
+    true, rand = r["runs"]["true labels"], r["runs"]["random labels"]
+    e_true, e_rand = r["epochs_to_target"]["true labels"], r["epochs_to_target"]["random labels"]
+    best = int(np.argmin(rand["test_loss"]))
+    return {
+        "rl.n_params": f"{r['n_params']:,}", "rl.train_samples": f"{r['train_samples']:,}",
+        "rl.target": f"{100 * r['target_acc']:g}%",
+        "rl.agreement": pct(r["label_agreement"]),
+        "rl.epochs_true": str(e_true) if e_true else f"more than {len(true['train_acc'])}",
+        "rl.epochs_random": str(e_rand) if e_rand else f"more than {len(rand['train_acc'])}",
+        "rl.ratio": f"{e_rand / e_true:.1f}" if e_true and e_rand else "n/a",
+        "rl.epochs": str(len(rand["train_acc"])),
+        "rl.rand_test_acc": pct(rand["test_acc"][-1]),
+        "rl.rand_test_acc_range": f"{pct(min(rand['test_acc']))} to {pct(max(rand['test_acc']))}",
+        "rl.rand_best_epoch": str(best + 1),
+        "rl.rand_best_loss": f"{rand['test_loss'][best]:.3f}",
+        "rl.rand_final_loss": f"{rand['test_loss'][-1]:.3f}",
+        "rl.true_test_acc": pct(true["test_acc"][-1]),
+        "rl.true_final_loss": f"{true['test_loss'][-1]:.3f}",
+        "rl.true_best_epoch": str(int(np.argmin(true["test_loss"])) + 1),
+        "rl.true_best_loss": f"{min(true['test_loss']):.3f}",
+    }
+
+
 def table_wall_times(figures):
     rows = []
     for stem in SCRIPTS:
@@ -189,6 +226,7 @@ def table_wall_times(figures):
 TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_cnn", table_cnn),
           "optimization": ("hw1_2_optimization", table_optimization),
           "grad_norm": ("hw1_2_grad_norm", table_grad_norm),
+          "random_labels": ("hw1_3_random_labels", table_random_labels),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity)}
 FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md"}
@@ -441,6 +479,7 @@ def values_sensitivity(r):
 VALUES = {"hw1_1_simulate_function": values_fits, "hw1_1_mnist_cnn": values_cnn,
           "hw1_2_optimization": lambda r: {**values_optimization(r), **values_surfaces(r)},
           "hw1_2_grad_norm": values_grad_norm,
+          "hw1_3_random_labels": values_random_labels,
           "hw1_3_interpolation": values_interpolation, "hw1_3_sensitivity": values_sensitivity}
 
 

@@ -109,3 +109,26 @@ def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
     polys = [c for ax in drawn[0].axes for c in ax.collections]
     assert len(polys) == 6  # train, test and sensitivity bands in each of the two panels
     assert "mean ± std over 2 seeds" in drawn[0].axes[0].get_title()
+
+
+def test_random_labels_are_a_permutation_and_the_target_epoch_rule():
+    import hw1_3_random_labels as script
+    labels = torch.arange(200) % 10
+    shuffled = script.random_labels(labels, seed=3)
+    assert torch.equal(torch.bincount(shuffled), torch.bincount(labels))  # same class counts
+    assert (shuffled == labels).float().mean() < 0.3                       # pairing destroyed
+    assert torch.equal(shuffled, script.random_labels(labels, seed=3))      # fixed by the seed
+    assert script.first_epoch_reaching([0.5, 0.98, 0.991, 0.97, 0.995], 0.99) == 3
+    assert script.first_epoch_reaching([0.5, 0.6], 0.99) is None
+
+
+def test_random_labels_quick(tmp_path, idx_dir):
+    import hw1_3_random_labels as script
+    r = script.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--dataset",
+                     "mnist", "--data-dir", str(idx_dir), "--max-epochs", "4"])
+    for name in (".json", "_loss.png", "_accuracy.png"):
+        assert (tmp_path / f"hw1_3_random_labels{name}").stat().st_size > 0
+    true, rand = r["runs"]["true labels"], r["runs"]["random labels"]
+    assert len(true["train_acc"]) == len(rand["train_acc"]) <= 4
+    assert true["train_acc"][-1] > rand["train_acc"][-1]  # real structure is learnt faster
+    assert r["label_agreement"] < 0.3 and r["n_params"] == 784 * 512 + 512 + 512 * 512 + 512 + 5130

@@ -1,0 +1,112 @@
+"""HW1-3 (generalisation): can a network fit random labels (Zhang et al., 2017), and what happens
+to its test loss while it memorises them?
+
+One MLP 784-512-512-10 (ReLU, 669,706 parameters) is trained twice from the same initialisation
+and with the same minibatch order, on the same training images (the first --train-samples): once
+with their true labels, once with those labels permuted once with a fixed seed (the class counts
+stay the same, the image-label pairing is random). Adam, cross-entropy. Both train in lock-step
+until the random-label run first reaches --target-acc training accuracy (or --max-epochs). After
+every epoch, in eval mode: loss and accuracy on the training images with the labels that run
+trains on, and on the full test set with its true labels.
+
+    python hw1_3_random_labels.py --dataset fashion-mnist   # full run (about 1.5 min on 2 CPU cores)
+    python hw1_3_random_labels.py --quick
+
+Writes <out-dir>/hw1_3_random_labels.json, _loss.png and _accuracy.png.
+"""
+import torch
+
+from common import cli
+from common.data import load_image_data
+from common.models import MLP, count_params
+from common.plotting import plot_random_labels
+from common.train import evaluate_classifier, progress, train_classifier_epoch
+
+STEM = "hw1_3_random_labels"
+SIZES = (784, 512, 512, 10)
+LR = 1e-3                 # Adam learning rate
+BATCH_SIZE = 100
+TRAIN_SAMPLES = 10000     # training images both runs fit (the first N of the training set)
+TARGET_ACC = 0.99         # stop once the random-label run reaches this training accuracy
+MAX_EPOCHS = 300
+RUNS = ("true labels", "random labels")
+QUICK = {"train_samples": 500, "max_epochs": 3}
+
+
+def build_parser():
+    parser = cli.make_parser(STEM, __doc__)
+    add = parser.add_argument
+    add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate")
+    add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, help="training minibatch size")
+    add("--train-samples", type=cli.positive_int, default=TRAIN_SAMPLES,
+        help="number of training images both runs fit")
+    add("--target-acc", type=cli.positive_float, default=TARGET_ACC,
+        help="stop when the random-label run reaches this training accuracy (0..1)")
+    add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS, help="cap on epochs")
+    return parser
+
+
+def validate(args):
+    if args.target_acc > 1:
+        raise cli.ScriptError(f"--target-acc {args.target_acc:g} is above 1: give a fraction "
+                              "such as 0.99")
+
+
+def random_labels(labels, seed):
+    """`labels` permuted once with `seed`: same class counts, random image-label pairing."""
+    g = torch.Generator().manual_seed(seed)
+    return labels[torch.randperm(len(labels), generator=g).to(labels.device)]
+
+
+def first_epoch_reaching(accuracies, target):
+    """1-based epoch where accuracies first reach target, or None."""
+    return next((k + 1 for k, a in enumerate(accuracies) if a >= target), None)
+
+
+def experiment(args, device):
+    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
+    labels = {"true labels": data.train_y,
+              "random labels": random_labels(data.train_y, args.seed)}
+    torch.manual_seed(args.seed)
+    init = MLP(SIZES).to(device)
+    models = {run: MLP(SIZES).to(device) for run in RUNS}
+    for model in models.values():
+        model.load_state_dict(init.state_dict())
+    optimizers = {run: torch.optim.Adam(models[run].parameters(), lr=args.lr) for run in RUNS}
+    generators = {run: torch.Generator().manual_seed(args.seed) for run in RUNS}
+    history = {run: {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+               for run in RUNS}
+    for _ in progress(range(args.max_epochs), "epochs (both runs)"):
+        for run in RUNS:
+            train_classifier_epoch(models[run], optimizers[run], data.train_x, labels[run],
+                                   args.batch_size, generators[run])
+            h = history[run]
+            loss, acc = evaluate_classifier(models[run], data.train_x, labels[run])
+            h["train_loss"].append(loss)
+            h["train_acc"].append(acc)
+            loss, acc = evaluate_classifier(models[run], data.test_x, data.test_y)
+            h["test_loss"].append(loss)
+            h["test_acc"].append(acc)
+        if history["random labels"]["train_acc"][-1] >= args.target_acc:
+            break
+    agree = (labels["random labels"] == data.train_y).float().mean().item()
+    return {"dataset_source": data.source, "sizes": list(SIZES), "n_params": count_params(init),
+            "train_samples": len(data.train_x), "test_samples": len(data.test_x),
+            "label_agreement": agree, "target_acc": args.target_acc,
+            "epochs_to_target": {run: first_epoch_reaching(history[run]["train_acc"],
+                                                           args.target_acc) for run in RUNS},
+            "runs": history}
+
+
+def plot(results, out, stem):
+    paths = [out / f"{stem}_loss.png", out / f"{stem}_accuracy.png"]
+    plot_random_labels(results, *paths)
+    return paths
+
+
+def main(argv=None):
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+
+
+if __name__ == "__main__":
+    main()
