@@ -20,7 +20,8 @@ from common.errors import ScriptError
 from common.outputs import atomic_write, read_json
 
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
-           "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_interpolation", "hw1_3_sensitivity"]
+           "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_params_generalization",
+           "hw1_3_interpolation", "hw1_3_sensitivity"]
 TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin",
                "sign(sin(5πx))": "square"}
 TABLE_RE = re.compile(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", re.S)
@@ -206,6 +207,43 @@ def values_random_labels(r):
     }
 
 
+def table_params(r):
+    rows = []
+    for w in r["widths"]:
+        run = r["runs"][str(w)]
+        rows.append([w, f"{run['n_params']:,}", pm(run["train_loss"], "{:.4f}".format),
+                     pm(run["test_loss"], "{:.4f}".format), pm(run["train_acc"], pct),
+                     pm(run["test_acc"], pct),
+                     f"{run['test_loss']['mean'] - run['train_loss']['mean']:.4f}"])
+    return _table(["width h", "params", "train loss", "test loss", "train acc", "test acc",
+                   "test − train loss"], rows)
+
+
+def values_params(r, tolerance=0.005):
+    runs = [r["runs"][str(w)] for w in r["widths"]]
+    params = [x["n_params"] for x in runs]
+    acc = [x["test_acc"]["mean"] for x in runs]
+    loss = [x["test_loss"]["mean"] for x in runs]
+    gap = [x["test_loss"]["mean"] - x["train_loss"]["mean"] for x in runs]
+    best = int(np.argmax(acc))
+    sat = next(i for i, a in enumerate(acc) if a >= acc[best] - tolerance)
+    low = int(np.argmin(loss))
+    return {
+        "pg.n": str(len(runs)), "pg.seeds": str(len(r["seeds"])),
+        "pg.range": f"{params[0]:,} to {params[-1]:,}",
+        "pg.best_acc": f"{pct(acc[best])} at {params[best]:,} parameters",
+        "pg.saturation": f"{params[sat]:,} parameters (width {r['widths'][sat]}, "
+                         f"{pct(acc[sat])})",
+        "pg.small_acc": f"{pct(acc[0])} at {params[0]:,}",
+        "pg.lowest_loss": f"{loss[low]:.4f} at {params[low]:,} parameters",
+        "pg.last_loss": f"{loss[-1]:.4f} at {params[-1]:,}",
+        "pg.gap": f"{gap[0]:.4f} at {params[0]:,}, {gap[sat]:.4f} at {params[sat]:,} and "
+                  f"{gap[-1]:.4f} at {params[-1]:,} parameters",
+        "pg.last_train_acc": pct(runs[-1]["train_acc"]["mean"]),
+        "pg.gap_trend": trend(gap),
+    }
+
+
 def table_wall_times(figures):
     rows = []
     for stem in SCRIPTS:
@@ -227,6 +265,7 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "optimization": ("hw1_2_optimization", table_optimization),
           "grad_norm": ("hw1_2_grad_norm", table_grad_norm),
           "random_labels": ("hw1_3_random_labels", table_random_labels),
+          "params": ("hw1_3_params_generalization", table_params),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity)}
 FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md"}
@@ -480,6 +519,7 @@ VALUES = {"hw1_1_simulate_function": values_fits, "hw1_1_mnist_cnn": values_cnn,
           "hw1_2_optimization": lambda r: {**values_optimization(r), **values_surfaces(r)},
           "hw1_2_grad_norm": values_grad_norm,
           "hw1_3_random_labels": values_random_labels,
+          "hw1_3_params_generalization": values_params,
           "hw1_3_interpolation": values_interpolation, "hw1_3_sensitivity": values_sensitivity}
 
 

@@ -132,3 +132,22 @@ def test_random_labels_quick(tmp_path, idx_dir):
     assert len(true["train_acc"]) == len(rand["train_acc"]) <= 4
     assert true["train_acc"][-1] > rand["train_acc"][-1]  # real structure is learnt faster
     assert r["label_agreement"] < 0.3 and r["n_params"] == 784 * 512 + 512 + 512 * 512 + 512 + 5130
+
+
+def test_parameter_sweep_counts_and_quick(tmp_path, idx_dir):
+    import hw1_3_params_generalization as script
+    from common.models import count_params
+    widths = script.build_parser().parse_args([]).widths
+    assert len(widths) >= 12
+    counts = [count_params(MLP(script.family_sizes(h))) for h in widths]
+    # 784 h + h  +  h h + h  +  10 h + 10
+    assert counts == [785 * h + (h + 1) * h + 10 * h + 10 for h in widths]
+    assert counts[-1] / counts[0] > 10 ** 2.5
+    r = script.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--dataset",
+                     "mnist", "--data-dir", str(idx_dir)])
+    assert (tmp_path / "hw1_3_params_generalization_params.png").stat().st_size > 0
+    assert [r["runs"][str(w)]["n_params"] for w in r["widths"]] == [
+        785 * h + (h + 1) * h + 10 * h + 10 for h in (2, 16, 64)]
+    for run in r["runs"].values():
+        assert len(run["test_acc"]["values"]) == 2
+        assert run["test_acc"]["mean"] == np.mean(run["test_acc"]["values"])

@@ -1,0 +1,94 @@
+"""HW1-3 (generalisation): how do training and test loss and accuracy change with the number of
+parameters of a network?
+
+One family, MLP 784-h-h-10 with ReLU, at 12 widths h from 1 to 768 (807 to 1,201,162 parameters,
+more than three decades), every width trained from --seeds seeds with the same Adam, batch and
+epochs on an MNIST-format training set. At the end, in eval mode: loss and accuracy on the whole
+training set and on the test set.
+
+    python hw1_3_params_generalization.py --dataset fashion-mnist   # full run (about 5 min on 2 CPU cores)
+    python hw1_3_params_generalization.py --quick
+
+Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
+"""
+import torch
+
+from common import cli
+from common.data import load_image_data
+from common.models import MLP, count_params
+from common.plotting import plot_params_generalization
+from common.stats import mean_std
+from common.train import evaluate_classifier, progress, train_classifier_epoch
+
+STEM = "hw1_3_params_generalization"
+WIDTHS = "1,2,4,8,16,32,64,128,256,384,512,768"   # h of MLP 784-h-h-10
+EPOCHS = 10
+LR = 1e-3                 # Adam learning rate
+BATCH_SIZE = 100
+SEEDS = 2
+QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000}
+
+
+def family_sizes(width):
+    """Layer sizes of the family member of hidden width `width`."""
+    return (784, width, width, 10)
+
+
+def build_parser():
+    parser = cli.make_parser(STEM, __doc__)
+    add = parser.add_argument
+    add("--widths", type=cli.positive_int_list, default=WIDTHS,
+        help="comma-separated hidden widths h of MLP 784-h-h-10")
+    cli.add_training_flags(parser, EPOCHS, LR, "Adam", batch_size=BATCH_SIZE)
+    add("--seeds", type=cli.positive_int, default=SEEDS, help="seeds per width: seed, seed + 1, ...")
+    return parser
+
+
+def validate(args):
+    cli.check_seed_count(args, args.seeds, "seeds")
+
+
+def train_width(width, seed, data, args, device):
+    """Train one family member; final eval-mode metrics on the training and test sets."""
+    torch.manual_seed(seed)
+    model = MLP(family_sizes(width)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(args.epochs):
+        train_classifier_epoch(model, optimizer, data.train_x, data.train_y, args.batch_size,
+                               generator)
+    train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y)
+    test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y)
+    return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
+            "test_acc": test_acc}
+
+
+def experiment(args, device):
+    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
+    runs = {}
+    jobs = [(w, s) for w in args.widths for s in range(args.seeds)]
+    per_seed = {w: [] for w in args.widths}
+    for width, s in progress(jobs, "width x seed"):
+        per_seed[width].append(train_width(width, args.seed + s, data, args, device))
+    for width, results in per_seed.items():
+        runs[str(width)] = {"n_params": count_params(MLP(family_sizes(width)))}
+        for key in results[0]:
+            values = [r[key] for r in results]
+            runs[str(width)][key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
+    return {"dataset_source": data.source, "family": "MLP 784-h-h-10", "widths": args.widths,
+            "seeds": [args.seed + s for s in range(args.seeds)],
+            "train_samples": len(data.train_x), "test_samples": len(data.test_x), "runs": runs}
+
+
+def plot(results, out, stem):
+    path = out / f"{stem}_params.png"
+    plot_params_generalization(results, path)
+    return [path]
+
+
+def main(argv=None):
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+
+
+if __name__ == "__main__":
+    main()
