@@ -191,3 +191,54 @@ def mlp_plane_losses(sizes, theta, d1, d2, x, y, a_values, b_values):
                     h = torch.relu(h)
             losses[i, j] = torch.nn.functional.cross_entropy(h, y).double()
     return losses
+
+
+# --- sharpness (Keskar et al., 2017) ---------------------------------------------------------
+
+def hessian_top_eigenvalue(loss_fn, params, iters=30, rel_tol=1e-4, seed=0):
+    """Largest-magnitude eigenvalue of the Hessian of loss_fn() with respect to `params` (a list
+    of tensors requiring grad), by power iteration on Hessian-vector products (double backward);
+    stops when the estimate changes by less than rel_tol. Returns (eigenvalue, iterations)."""
+    g = torch.Generator().manual_seed(seed)
+    v = [torch.randn(p.shape, generator=g, dtype=p.dtype).to(p.device) for p in params]
+    norm = torch.sqrt(sum((x * x).sum() for x in v))
+    v = [x / norm for x in v]
+    estimate = None
+    for it in range(1, iters + 1):
+        grads = torch.autograd.grad(loss_fn(), params, create_graph=True)
+        hv = torch.autograd.grad(grads, params, grad_outputs=v)
+        value = sum((h * x).sum() for h, x in zip(hv, v)).item()
+        norm = torch.sqrt(sum((h * h).sum() for h in hv))
+        v = [h.detach() / norm for h in hv]
+        if estimate is not None and abs(value - estimate) <= rel_tol * abs(value):
+            return value, it
+        estimate = value
+    return estimate, iters
+
+
+def epsilon_sharpness(loss_fn, params, eps, steps=10, step_fraction=0.25):
+    """Keskar et al.'s metric 2.1: 100 (max_z L(theta + z) - L(theta)) / (1 + L(theta)) over the
+    box |z_i| <= eps (|theta_i| + 1), the maximum found by projected sign-gradient ascent
+    (`steps` steps of step_fraction of the box per coordinate, starting at z = 0). The
+    parameters are restored afterwards. A lower bound on the true maximum."""
+    with torch.no_grad():
+        base = loss_fn().item()
+        theta = [p.detach().clone() for p in params]
+        box = [eps * (t.abs() + 1) for t in theta]
+    best = base
+    try:
+        for _ in range(steps):
+            loss = loss_fn()
+            best = max(best, loss.item())
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, t, b, gr in zip(params, theta, box, grads):
+                    z = (p - t) + step_fraction * b * gr.sign()
+                    p.copy_(t + torch.maximum(torch.minimum(z, b), -b))
+        with torch.no_grad():
+            best = max(best, loss_fn().item())
+    finally:
+        with torch.no_grad():
+            for p, t in zip(params, theta):
+                p.copy_(t)
+    return 100 * (best - base) / (1 + base)

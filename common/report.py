@@ -244,6 +244,20 @@ def values_params(r, tolerance=0.005):
     }
 
 
+def table_sharpness(r):
+    def cell(s, key, fmt):
+        v = s[key]
+        return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
+    rows = []
+    for b in r["batch_sizes"]:
+        s = r["runs"][str(b)]
+        rows.append([b, *(cell(s, f"sharpness_{e}", "{:.3g}".format) for e in r["epsilons"]),
+                     cell(s, "hessian_max_eig", "{:.3g}".format), cell(s, "train_loss", "{:.4f}".format),
+                     cell(s, "test_acc", pct)])
+    return _table(["batch", *(f"ε-sharpness ε = {e} (%)" for e in r["epsilons"]),
+                   "largest Hessian eigenvalue", "train loss", "test acc"], rows)
+
+
 def table_wall_times(figures):
     rows = []
     for stem in SCRIPTS:
@@ -267,7 +281,8 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "random_labels": ("hw1_3_random_labels", table_random_labels),
           "params": ("hw1_3_params_generalization", table_params),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
-          "sensitivity": ("hw1_3_sensitivity", table_sensitivity)}
+          "sensitivity": ("hw1_3_sensitivity", table_sensitivity),
+          "sharpness": ("hw1_3_sensitivity", table_sharpness)}
 FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md"}
 
 
@@ -512,6 +527,30 @@ def values_sensitivity(r):
         "sens.gap_trend": trend(gap), "sens.rho_gap": f"{spearman(sens, gap):.2f}",
         "sens.rho_acc": f"{spearman(sens, test_acc):.2f}",
         "sens.seeds": str(len(r["seeds"])),
+        **values_sharpness(r, sizes, runs, test_acc, gap),
+    }
+
+
+def values_sharpness(r, sizes, runs, test_acc, gap):
+    if "epsilons" not in r:
+        return {}
+    eps = r["epsilons"][0]
+    sharp = [s[f"sharpness_{eps}"]["mean"] for s in runs]
+    eig = [s["hessian_max_eig"]["mean"] for s in runs]
+    return {
+        "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
+        "sharp.trend": trend(sharp), "sharp.first": f"{sharp[0]:.3g}", "sharp.last": f"{sharp[-1]:.3g}",
+        "sharp.eig_trend": trend(eig), "sharp.eig_first": f"{eig[0]:.3g}",
+        "sharp.eig_last": f"{eig[-1]:.3g}",
+        "sharp.rho_acc": f"{spearman(sharp, test_acc):.2f}",
+        "sharp.rho_gap": f"{spearman(sharp, gap):.2f}",
+        "sharp.rho_eig": f"{spearman(sharp, eig):.2f}",
+        "sharp.rho_sens": f"{spearman(sharp, [x['sensitivity']['mean'] for x in runs]):.2f}",
+        "sharp.keskar": ("the largest batch ends flatter than the smallest by this measure, the "
+                         "opposite of Keskar et al.'s finding that large-batch training ends in "
+                         "sharper minima" if sharp[-1] < sharp[0] else
+                         "the largest batch ends sharper than the smallest, as Keskar et al. "
+                         "report for large-batch training"),
     }
 
 

@@ -80,8 +80,13 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
 def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
     r = hw1_3_sensitivity.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                 "--dataset", "mnist", "--data-dir", str(idx_dir)])
-    assert (tmp_path / "hw1_3_sensitivity_batch_size.png").stat().st_size > 0
+    for name in ("_batch_size.png", "_sharpness.png"):
+        assert (tmp_path / f"hw1_3_sensitivity{name}").stat().st_size > 0
     assert r["batch_sizes"] == [32, 256]
+    for run in r["runs"].values():
+        # the maximum starts at L(theta) itself, so the measure is never negative
+        assert run["sharpness_5e-4"]["mean"] >= 0 and run["sharpness_1e-3"]["mean"] >= 0
+        assert run["hessian_max_eig"]["mean"] != 0
     for run in r["runs"].values():
         assert run["sensitivity"]["mean"] > 0 and np.isfinite(run["test_loss"]["mean"])
     assert r["runs"]["32"]["steps"]["mean"] > r["runs"]["256"]["steps"]["mean"]

@@ -142,3 +142,39 @@ def test_surface_grid_contains_zero_and_the_path():
     grid = grid_through_zero([-3.2, -1.0, 0.0, 0.4], 31, 0.15)
     assert 0.0 in grid and len(grid) in (31, 32)
     assert grid[0] < -3.2 and grid[-1] > 0.4
+
+
+def test_hessian_top_eigenvalue_equals_the_dense_hessian():
+    from common.metrics import hessian_top_eigenvalue
+    torch.manual_seed(5)
+    model = MLP((3, 6, 2)).double()
+    x, y = torch.randn(20, 3, dtype=torch.float64), torch.randint(0, 2, (20,))
+    params = list(model.parameters())
+    value, _ = hessian_top_eigenvalue(lambda: F.cross_entropy(model(x), y), params, iters=500,
+                                      rel_tol=1e-12)
+    dense = hessian(flat_loss(model, F.cross_entropy, x, y), flatten_params(model))
+    eigs = torch.linalg.eigvalsh(dense)
+    top = eigs[eigs.abs().argmax()].item()
+    assert value == pytest.approx(top, rel=1e-6)
+
+
+def test_epsilon_sharpness_equals_the_best_box_corner():
+    from common.metrics import epsilon_sharpness
+    # L(a, b) = (a - 1)^2 + 3 (b + 2)^2 + a b: convex (Hessian [[2, 1], [1, 6]]), so its maximum
+    # over a box is at a corner; brute force over the four corners is the reference.
+    theta = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+
+    def loss_fn():
+        a, b = theta
+        return (a - 1) ** 2 + 3 * (b + 2) ** 2 + a * b
+    eps = 0.05
+    base = loss_fn().item()
+    half = [eps * (abs(v) + 1) for v in theta.tolist()]
+    corners = []
+    for sa in (-1, 1):
+        for sb in (-1, 1):
+            a, b = theta[0].item() + sa * half[0], theta[1].item() + sb * half[1]
+            corners.append((a - 1) ** 2 + 3 * (b + 2) ** 2 + a * b)
+    expected = 100 * (max(corners) - base) / (1 + base)
+    assert epsilon_sharpness(loss_fn, [theta], eps) == pytest.approx(expected, rel=1e-12)
+    assert theta.tolist() == [0.3, -0.7]  # parameters restored
