@@ -155,10 +155,15 @@ def _worst_inside(r, d):
     return max((i for i in range(len(a)) if 0 < a[i] < 1), key=lambda i: d["test_loss"][i])
 
 
+def seed_cell(r, s, key, fmt):
+    """'mean ± std' of s[key] when the run has several seeds, else the single value."""
+    v = s[key]
+    return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
+
+
 def table_sensitivity(r):
     def cell(s, key, fmt):
-        v = s[key]
-        return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
+        return seed_cell(r, s, key, fmt)
     rows = []
     for b in r["batch_sizes"]:
         s = r["runs"][str(b)]
@@ -246,8 +251,7 @@ def values_params(r, tolerance=0.005):
 
 def table_sharpness(r):
     def cell(s, key, fmt):
-        v = s[key]
-        return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
+        return seed_cell(r, s, key, fmt)
     rows = []
     for b in r["batch_sizes"]:
         s = r["runs"][str(b)]
