@@ -12,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from common.data import DATASET_TITLES, DATASETS
+from common.data import DATASETS
 from common.errors import Interrupted, ScriptError
 from common.threads import adaptive_threads
 from common.outputs import StagedOutputs, check_out_dir, read_json, signals_as_exceptions, write_json

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from common.errors import DataError
+from common.threads import tick
 
 DATASETS = ("mnist", "fashion-mnist")
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -234,7 +235,6 @@ def subset_indices(n_total, n_subset, seed, device):
 
 def minibatches(n_samples, batch_size, generator, device):
     """Yield index tensors: consecutive slices of one random permutation (last may be short)."""
-    from common.threads import tick
     perm = torch.randperm(n_samples, generator=generator).to(device)
     for start in range(0, n_samples, batch_size):
         tick()

@@ -84,7 +84,7 @@ def plot_function_losses(results, path):
 def plot_function_predictions(results, path):
     """Prediction of each model's median-final-MSE seed against the ground truth, per target."""
     x = np.asarray(results["x"])
-    fits, models = results["fits"], results["models"]
+    fits = results["fits"]
     fig, axes = _target_grid(len(fits))
     for ax, (fname, per_model) in zip(axes, fits.items()):
         ax.plot(x, results["targets"][fname], color="black", lw=2.5, alpha=0.35,

@@ -18,6 +18,7 @@ import numpy as np
 
 from common.errors import ScriptError
 from common.outputs import atomic_write, read_json
+from common.stats import iqr_separated, std_separated
 
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
            "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_params_generalization",
@@ -49,10 +50,6 @@ def pct(x):
 def sci(x):
     """Three significant digits, scientific below 1e-2: 0.358, 3.52e-04."""
     return f"{x:.2e}" if abs(x) < 1e-2 and x != 0 else f"{x:.3g}"
-
-
-def count_of(k, n):
-    return {n: "all", 0: "none"}.get(k, str(k)) + f" of {n}"
 
 
 def spearman(a, b):
@@ -161,18 +158,20 @@ def seed_cell(r, s, key, fmt):
     return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
 
 
+def batch_table(r, columns):
+    """One row per batch size of the sensitivity JSON; columns: (header, key, format)."""
+    rows = [[b, *(seed_cell(r, r["runs"][str(b)], key, fmt) for _, key, fmt in columns)]
+            for b in r["batch_sizes"]]
+    return _table(["batch", *(header for header, _, _ in columns)], rows)
+
+
 def table_sensitivity(r):
-    def cell(s, key, fmt):
-        return seed_cell(r, s, key, fmt)
-    rows = []
-    for b in r["batch_sizes"]:
-        s = r["runs"][str(b)]
-        rows.append([b, int(s["steps"]["mean"]), cell(s, "train_loss", "{:.4f}".format),
-                     cell(s, "train_acc", pct), cell(s, "test_loss", "{:.4f}".format),
-                     cell(s, "test_acc", pct), cell(s, "sensitivity", "{:.3f}".format),
-                     cell(s, "sensitivity_logits", "{:.2f}".format)])
-    return _table(["batch", "SGD steps", "train loss", "train acc", "test loss", "test acc",
-                   "sensitivity (softmax)", "sensitivity (logits)"], rows)
+    f4 = "{:.4f}".format
+    return batch_table(r, [("SGD steps", "steps", "{:.0f}".format), ("train loss", "train_loss", f4),
+                           ("train acc", "train_acc", pct), ("test loss", "test_loss", f4),
+                           ("test acc", "test_acc", pct),
+                           ("sensitivity (softmax)", "sensitivity", "{:.3f}".format),
+                           ("sensitivity (logits)", "sensitivity_logits", "{:.2f}".format)])
 
 
 def table_random_labels(r):
@@ -250,16 +249,12 @@ def values_params(r, tolerance=0.005):
 
 
 def table_sharpness(r):
-    def cell(s, key, fmt):
-        return seed_cell(r, s, key, fmt)
-    rows = []
-    for b in r["batch_sizes"]:
-        s = r["runs"][str(b)]
-        rows.append([b, *(cell(s, f"sharpness_{e}", "{:.3g}".format) for e in r["epsilons"]),
-                     cell(s, "hessian_max_eig", "{:.3g}".format), cell(s, "train_loss", "{:.4f}".format),
-                     cell(s, "test_acc", pct)])
-    return _table(["batch", *(f"ε-sharpness ε = {e} (%)" for e in r["epsilons"]),
-                   "largest Hessian eigenvalue", "train loss", "test acc"], rows)
+    g3 = "{:.3g}".format
+    return batch_table(r, [*((f"ε-sharpness ε = {e} (%)", f"sharpness_{e}", g3)
+                             for e in r["epsilons"]),
+                           ("largest Hessian eigenvalue", "hessian_max_eig", g3),
+                           ("train loss", "train_loss", "{:.4f}".format),
+                           ("test acc", "test_acc", pct)])
 
 
 def table_wall_times(figures):
@@ -331,7 +326,6 @@ def values_fits(r):
 
 def depth_verdict(best, names, per_model):
     """Which of `names` the interquartile range of `best` lies wholly below."""
-    from common.stats import iqr_separated
     below = [n for n in names if n != best
              and iqr_separated(per_model[best]["final_loss"], per_model[n]["final_loss"]) < 0]
     others = [n for n in names if n != best and n not in below]
@@ -374,7 +368,6 @@ def values_cnn(r):
 
 def spread_verdict(ranked, values):
     """Which neighbours in `ranked` (best first) differ by more than the larger std."""
-    from common.stats import std_separated
     parts = []
     for a, b in zip(ranked, ranked[1:]):
         separated = std_separated(values[a], values[b]) != 0

@@ -1,6 +1,5 @@
 """Bad input, broken files and interrupted runs: one line on stderr, exit 2 (or 128 + signal),
 and the output folder exactly as it was."""
-import gzip
 import json
 import os
 import shutil

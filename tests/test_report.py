@@ -77,5 +77,4 @@ def test_spearman_against_the_closed_form():
 def test_trend_words():
     assert report.trend([3, 2, 1]) == "falls at every step"
     assert report.trend([1, 3, 2, 4]) == "rises overall, but not at every step"
-    assert report.count_of(3, 3) == "all of 3" and report.count_of(0, 3) == "none of 3"
     assert report.sci(0.00352) == "3.52e-03" and report.sci(np.float64(0.358)) == "0.358"
