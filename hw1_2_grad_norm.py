@@ -4,24 +4,26 @@ where the gradient is almost zero look like (minimum or saddle)?
 Part 1: gradient norm (total 2-norm over all parameters) and loss at every iteration of
   (a) the 1-500-1 ReLU network (1,501 parameters) fitting sin(5πx)/(5πx) on 300 points, full-batch
       Adam, and (b) the 784-500-50-10 MLP on an MNIST-format data set, batch 1000.
-Part 2: 100 trainings of the 1-500-1 network from different seeds. Phase 1 minimises the MSE with
-  Adam for a number of epochs that varies across trainings; phase 2 minimises the squared norm of
-  the MSE gradient (double backward) until that norm is below a threshold or a step cap. At the end
-  point: the exact float64 Hessian of the MSE over all 1,501 parameters, its eigenvalues, and the
-  minimal ratio = share of eigenvalues > tol (tol relative to the largest |eigenvalue|). The
-  Hessian is built in closed form (common/shallow.py; equal to torch.func.hessian in the tests,
-  about 100x faster here). Both phases train the networks 16 at a time as batched matmuls.
+Part 2: 100 trainings of a 1-10-10-1 tanh network (141 parameters) from different seeds, in
+  float64. Phase 1 minimises the MSE with Adam for a number of epochs that varies across
+  trainings; phase 2 solves grad L = 0 by Levenberg-Marquardt steps with the exact Hessian
+  (common/critical.py), which converge to the nearby critical point whether it is a saddle or a
+  minimum. At the end point: the Hessian's eigenvalues and the minimal ratio = share of
+  eigenvalues > tol (tol relative to the largest |eigenvalue|).
+  Contrast: the same with the 1-500-1 ReLU network and Adam on ||grad L||^2 as phase 2, which
+  stalls on the kinks that ReLU puts into ||grad L||^2 (closed-form Hessian, common/shallow.py).
 
-    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 70 s on 2 CPU cores)
+    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 2.5 min on 2 CPU cores)
     python hw1_2_grad_norm.py --quick
 
-Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png and _minimal_ratio.png.
+Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png, _minimal_ratio.png and
+_minimal_ratio_relu.png.
 """
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli, threads
+from common import cli, critical, threads
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
@@ -38,14 +40,18 @@ LR = 1e-3                 # Adam learning rate (part 1 and phase 1)
 WEIGHT_DECAY = 1e-4
 MNIST_EPOCHS = 3          # part 1 (b), batch 1000 -> 60 iterations per epoch
 MNIST_BATCH = 1000        # the MLP and its learning rate are those of hw1_2_optimization
-TRAININGS = 100           # part 2
+TRAININGS = 100           # part 2 (both networks)
 PHASE1_EPOCHS = (100, 1000)  # phase-1 epochs spread evenly over the trainings
-PHASE2_STEPS = 300        # cap on gradient-norm minimisation steps (the norm plateaus well before)
-PHASE2_LR = 1e-4          # Adam learning rate on ||grad||^2
-GRAD_THRESHOLD = 1e-3     # phase 2 stops for a training once its gradient norm is below this
+TANH_SIZES = (1, 10, 10, 1)  # part 2 network: smooth, so ||grad L||^2 has no kinks
+TANH_LR = 1e-2            # phase-1 Adam learning rate of the tanh nets (plain MSE, no weight decay)
+LM_STEPS = 300            # phase-2 Levenberg-Marquardt steps on grad L = 0 (tanh nets)
+LM_REFRESH = 5            # Hessian recomputed every this many LM steps
+PHASE2_STEPS = 300        # contrast: cap on Adam steps on ||grad L||^2 (ReLU nets)
+PHASE2_LR = 1e-4          # contrast: Adam learning rate on ||grad L||^2
+GRAD_THRESHOLD = 1e-3     # "reached": final ||grad L|| below this (the ReLU phase 2 stops there)
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
-         "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100}
+         "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100, "lm_steps": 30}
 
 
 def build_parser():
@@ -59,10 +65,16 @@ def build_parser():
     add("--trainings", type=cli.positive_int, default=TRAININGS, help="part 2 trainings")
     add("--phase1-min", type=cli.positive_int, default=PHASE1_EPOCHS[0], help="fewest phase-1 epochs")
     add("--phase1-max", type=cli.positive_int, default=PHASE1_EPOCHS[1], help="most phase-1 epochs")
-    add("--phase2-steps", type=cli.positive_int, default=PHASE2_STEPS, help="phase-2 step cap")
-    add("--phase2-lr", type=cli.positive_float, default=PHASE2_LR, help="phase-2 Adam learning rate")
+    add("--tanh-lr", type=cli.positive_float, default=TANH_LR,
+        help="phase-1 Adam learning rate of the tanh nets")
+    add("--lm-steps", type=cli.positive_int, default=LM_STEPS,
+        help="phase-2 Levenberg-Marquardt steps (tanh nets)")
+    add("--phase2-steps", type=cli.positive_int, default=PHASE2_STEPS,
+        help="phase-2 Adam step cap of the ReLU contrast")
+    add("--phase2-lr", type=cli.positive_float, default=PHASE2_LR,
+        help="phase-2 Adam learning rate of the ReLU contrast")
     add("--grad-threshold", type=cli.positive_float, default=GRAD_THRESHOLD,
-        help="phase-2 target for the gradient norm of the MSE")
+        help="gradient norm of the MSE that counts as reached")
     add("--eig-rel-tol", type=cli.positive_float, default=EIG_REL_TOL,
         help="eigenvalues with |lambda| <= tol * max|lambda| count as zero")
     return parser
@@ -120,7 +132,58 @@ def part1_mnist(args, device):
             "batch_size": MNIST_BATCH, "iterations_per_epoch": per_epoch, **result}
 
 
-# --- part 2 ----------------------------------------------------------------------------------
+# --- part 2: tanh nets, Levenberg-Marquardt to a critical point ------------------------------
+
+def phase1_epochs(args):
+    """Phase-1 epochs of each training, ascending, evenly spread over [phase1_min, phase1_max]."""
+    return np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
+
+
+def tanh_phase1(args, x, y):
+    """Adam on the MSE of all tanh nets at once (dtype of x); training k stops after epochs[k]."""
+    epochs = phase1_epochs(args)
+    seeds = range(args.seed, args.seed + args.trainings)
+    theta = critical.init_mlps(TANH_SIZES, seeds, x.dtype, x.device)
+    adam = RowAdam([theta], lr=args.tanh_lr)
+    stops = torch.as_tensor(epochs, device=x.device)
+    for epoch in progress(range(1, int(epochs.max()) + 1), "phase 1 (tanh nets, MSE)"):
+        rows = torch.nonzero(stops >= epoch)[:, 0]
+        adam.step([critical.mse_grad(theta[rows], TANH_SIZES, x, y)[1]], rows)
+    check_finite(critical.mse_losses(theta, TANH_SIZES, x, y).sum().item(), "phase-1 loss")
+    return theta, epochs
+
+
+def tanh_phase2(args, theta, x, y):
+    """Levenberg-Marquardt on grad L = 0 with the exact Hessian; (theta, norms (K, steps + 1))."""
+    ticker = iter(progress(range(args.lm_steps), "phase 2 (LM on grad L = 0)"))
+    return critical.lm_critical_points(
+        theta, lambda t: critical.mse_grad(t, TANH_SIZES, x, y)[1],
+        lambda t: critical.mse_hessian(t, TANH_SIZES, x, y), args.lm_steps, LM_REFRESH,
+        on_step=lambda _: next(ticker, None))
+
+
+def part2_tanh(args, device):
+    x, y = (t[:, 0].double() for t in function_samples(TARGET, POINTS, device))
+    theta, epochs = tanh_phase1(args, x, y)
+    theta, norms = tanh_phase2(args, theta, x, y)
+    losses, grads = critical.mse_grad(theta, TANH_SIZES, x, y)
+    eigs = torch.linalg.eigvalsh(critical.mse_hessian(theta, TANH_SIZES, x, y))
+    rows = []
+    for k in range(len(theta)):
+        norm = grads[k].norm().item()
+        rows.append({"loss": losses[k].item(), "grad_norm": norm,
+                     **eigenvalue_summary(eigs[k], args.eig_rel_tol),
+                     "phase1_epochs": int(epochs[k]), "seed": args.seed + k,
+                     "reached": norm < args.grad_threshold,
+                     "phase2_norms": [float(f"{v:.4g}") for v in norms[k].tolist()]})
+    return {"activation": "tanh", "sizes": list(TANH_SIZES),
+            "n_params": critical.n_params(TANH_SIZES), "target": TARGET, "points": POINTS,
+            "phase1_lr": args.tanh_lr, "phase2": "Levenberg-Marquardt on grad L = 0",
+            "lm_steps": args.lm_steps, "lm_refresh": LM_REFRESH,
+            "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol, "trainings": rows}
+
+
+# --- contrast: 1-500-1 ReLU nets, Adam on ||grad L||^2 -------------------------------------
 
 def init_nets(args, device, dtype=torch.float32):
     """Stacked parameters of the trainings, training k initialised like MLP((1, 500, 1)) under
@@ -136,7 +199,7 @@ def phase1(args, x, y, device, chunk=GROUP_SIZE):
     """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run GROUP_SIZE at a time
     (epochs ascending, so within a chunk the ones still training are a suffix). The networks
     take the dtype of x."""
-    epochs = np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
+    epochs = phase1_epochs(args)
     nets = init_nets(args, device, x.dtype)
     adam = RowAdam(nets.parts(), lr=args.lr, weight_decay=args.weight_decay)
     for start in progress(range(0, args.trainings, chunk), "phase 1 (MSE), chunks"):
@@ -186,7 +249,7 @@ def spectrum_at_end_points(args, nets, x, y, chunk=10):
     return rows
 
 
-def part2(args, device):
+def part2_relu(args, device):
     x, y = (t[:, 0] for t in function_samples(TARGET, POINTS, device))
     nets, epochs = phase1(args, x, y, device)
     steps = phase2(args, nets, x, y)
@@ -199,19 +262,22 @@ def part2(args, device):
 
 def experiment(args, device):
     results = {"function": part1_function(args, device), "mnist": part1_mnist(args, device)}
-    results["minimal_ratio"] = {"sizes": [1, HIDDEN, 1], "n_params": 3 * HIDDEN + 1,
-                                "target": TARGET, "points": POINTS,
-                                "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
-                                "trainings": part2(args, device)}
+    results["minimal_ratio"] = part2_tanh(args, device)
+    results["minimal_ratio_relu"] = {
+        "activation": "ReLU", "sizes": [1, HIDDEN, 1], "n_params": 3 * HIDDEN + 1,
+        "target": TARGET, "points": POINTS, "phase1_lr": args.lr,
+        "phase2": "Adam on ||grad L||^2", "threshold": args.grad_threshold,
+        "eig_rel_tol": args.eig_rel_tol, "trainings": part2_relu(args, device)}
     return results
 
 
 def plot(results, out, stem):
     paths = [out / f"{stem}_function.png", out / f"{stem}_mnist.png",
-             out / f"{stem}_minimal_ratio.png"]
+             out / f"{stem}_minimal_ratio.png", out / f"{stem}_minimal_ratio_relu.png"]
     plot_grad_norm(results, "function", paths[0])
     plot_grad_norm(results, "mnist", paths[1])
-    plot_minimal_ratio(results, paths[2])
+    plot_minimal_ratio(results["minimal_ratio"], paths[2])
+    plot_minimal_ratio(results["minimal_ratio_relu"], paths[3])
     return paths
 
 

@@ -214,11 +214,14 @@ def plot_grad_norm(results, part, path):
     save_figure(fig, path)
 
 
-def plot_minimal_ratio(results, path):
-    """Final loss (log y) against the minimal ratio, marked by whether ‖∇L‖ reached the threshold."""
-    mr = results["minimal_ratio"]
+def plot_minimal_ratio(mr, path):
+    """Final loss (log y) against the minimal ratio, marked by whether ‖∇L‖ reached the threshold;
+    when the trainings carry their phase-2 gradient norms, a second panel shows those (log y)."""
     rows = mr["trainings"]
-    fig, ax = plt.subplots(figsize=(6.8, 4.6))
+    with_path = "phase2_norms" in rows[0]
+    fig, axes = plt.subplots(1, 2 if with_path else 1, figsize=(12.4 if with_path else 6.8, 4.8),
+                             squeeze=False)
+    ax = axes[0, 0]
     for reached, marker, color in ((True, "o", COLORS[0]), (False, "x", COLORS[3])):
         sel = [r for r in rows if r["reached"] == reached]
         if sel:
@@ -228,10 +231,26 @@ def plot_minimal_ratio(results, path):
     ax.set_yscale("log")
     ax.set_xlabel(f"minimal ratio = share of Hessian eigenvalues > {mr['eig_rel_tol']:g}·max|λ|")
     ax.set_ylabel("training MSE at the end point")
-    ax.set_title(f"{layer_sizes(mr['sizes'])} ReLU net on {mr['target']}: loss vs minimal ratio\n"
-                 f"({len(rows)} trainings; exact float64 Hessian over all {mr['n_params']:,} "
-                 "parameters)")
+    ax.set_title(f"loss vs minimal ratio ({len(rows)} trainings;\nexact float64 Hessian over all "
+                 f"{mr['n_params']:,} parameters)", fontsize=10)
     ax.legend(loc="best")
+    if with_path:
+        ax = axes[0, 1]
+        for r in rows:
+            norms = np.asarray(r["phase2_norms"])
+            ax.plot(np.arange(len(norms)), norms, lw=0.6, alpha=0.5,
+                    color=COLORS[0] if r["reached"] else COLORS[3])
+        ax.axhline(mr["threshold"], color="black", ls="--", lw=1,
+                   label=f"threshold {mr['threshold']:g}")
+        ax.plot([], [], color=COLORS[0], label="trainings that end below it")
+        ax.plot([], [], color=COLORS[3], label="trainings that end above it")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"phase-2 step ({mr['phase2']})")
+        ax.set_ylabel("‖∇L‖ (float64)")
+        ax.set_title("gradient norm during phase 2, every training", fontsize=10)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle(f"{layer_sizes(mr['sizes'])} {mr['activation']} net on {mr['target']} "
+                 f"({mr['points']} points): phase 2 = {mr['phase2']}")
     fig.tight_layout()
     save_figure(fig, path)
 

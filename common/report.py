@@ -113,23 +113,25 @@ def table_optimization(r):
 
 
 def table_grad_norm(r):
-    rows = r["minimal_ratio"]["trainings"]
+    parts = [r["minimal_ratio"], r["minimal_ratio_relu"]]
 
-    def spread(key, fmt):
-        v = np.asarray([t[key] for t in rows])
+    def spread(mr, key, fmt):
+        v = np.asarray([t[key] for t in mr["trainings"]])
         return f"{fmt(v.min())} / {fmt(np.median(v))} / {fmt(v.max())}"
-    reached = sum(t["reached"] for t in rows)
-    body = [
-        [f"trainings / reached ‖∇L‖ < {r['minimal_ratio']['threshold']:g}", f"{len(rows)} / {reached}"],
-        ["final ‖∇L‖ (min / median / max)", spread("grad_norm", "{:.2e}".format)],
-        ["final MSE (min / median / max)", spread("loss", "{:.2e}".format)],
-        ["minimal ratio (min / median / max)", spread("minimal_ratio", "{:.3f}".format)],
-        ["ratio among non-zero eigenvalues (min / median / max)",
-         spread("ratio_nonzero", "{:.3f}".format)],
-        ["negative eigenvalues (min / median / max)", spread("n_negative", "{:.0f}".format)],
-        ["near-zero eigenvalues (min / median / max)", spread("n_zero", "{:.0f}".format)],
-    ]
-    return _table(["quantity", "value"], body)
+
+    def reached(mr, threshold):
+        return f"{sum(t['grad_norm'] < threshold for t in mr['trainings'])} of {len(mr['trainings'])}"
+    body = [[f"reached ‖∇L‖ < {t:g}"] + [reached(mr, t) for mr in parts] for t in (1e-3, 1e-4, 1e-6)]
+    for label, key, fmt in (("final ‖∇L‖", "grad_norm", "{:.1e}".format),
+                            ("final MSE", "loss", "{:.1e}".format),
+                            ("minimal ratio", "minimal_ratio", "{:.3f}".format),
+                            ("ratio among non-zero eigenvalues", "ratio_nonzero", "{:.3f}".format),
+                            ("negative eigenvalues", "n_negative", "{:.0f}".format),
+                            ("near-zero eigenvalues", "n_zero", "{:.0f}".format)):
+        body.append([f"{label} (min / median / max)"] + [spread(mr, key, fmt) for mr in parts])
+    header = ["quantity"] + [f"{mr['activation']} {'-'.join(map(str, mr['sizes']))} "
+                             f"({mr['n_params']:,} params), phase 2: {mr['phase2']}" for mr in parts]
+    return _table(header, body)
 
 
 def table_interpolation(r):
@@ -442,11 +444,40 @@ def values_surfaces(r):
     }
 
 
-def values_grad_norm(r):
-    f, m, mr = r["function"], r["mnist"], r["minimal_ratio"]
+def _minimal_ratio_values(mr, prefix):
+    """Generated numbers of one minimal-ratio experiment under keys gn.<prefix>..."""
     rows = mr["trainings"]
+    col = {k: np.asarray([t[k] for t in rows]) for k in rows[0] if k != "phase2_norms"}
+    p = f"gn.{prefix}"
+    return {
+        p + "trainings": str(len(rows)), p + "reached": str(int(col["reached"].sum())),
+        p + "reached_1e-4": str(int((col["grad_norm"] < 1e-4).sum())),
+        p + "reached_1e-6": str(int((col["grad_norm"] < 1e-6).sum())),
+        p + "norm_range": f"{col['grad_norm'].min():.1e} to {col['grad_norm'].max():.1e}",
+        p + "norm_median": f"{np.median(col['grad_norm']):.1e}",
+        p + "nonzero_range": f"{100 * col['ratio_nonzero'].min():.0f}% to "
+                             f"{100 * col['ratio_nonzero'].max():.0f}%",
+        p + "nonzero_median": f"{100 * np.median(col['ratio_nonzero']):.0f}%",
+        p + "neg_range": f"{col['n_negative'].min()} to {col['n_negative'].max()}",
+        p + "neg_median": f"{np.median(col['n_negative']):.0f}",
+        p + "zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
+        p + "zero_median": f"{np.median(col['n_zero']):.0f}",
+        p + "minima": str(int((col["n_negative"] == 0).sum())),
+        p + "n_params": f"{mr['n_params']:,}", p + "points": str(mr["points"]),
+        p + "loss_range": f"{col['loss'].min():.1e} to {col['loss'].max():.1e}",
+        p + "mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
+        p + "mr_median": f"{np.median(col['minimal_ratio']):.3f}",
+        p + "rho_loss": f"{spearman(col['minimal_ratio'], col['loss']):.2f}",
+        p + "rho_nonzero_loss": f"{spearman(col['ratio_nonzero'], col['loss']):.2f}",
+        p + "rho_epochs": f"{spearman(col['minimal_ratio'], col['phase1_epochs']):.2f}",
+        p + "rho_zero": f"{spearman(col['minimal_ratio'], -col['n_zero']):.2f}",
+    }
+
+
+def values_grad_norm(r):
+    f, m = r["function"], r["mnist"]
     late = np.asarray(f["grad_norm"][1000:]) if len(f["grad_norm"]) > 1000 else np.asarray([np.nan])
-    col = {k: np.asarray([t[k] for t in rows]) for k in rows[0]}
+    norms = np.asarray([t["phase2_norms"] for t in r["minimal_ratio"]["trainings"]])
     v = {
         "gn.fn_first": sci(f["grad_norm"][0]), "gn.fn_last": sci(f["grad_norm"][-1]),
         "gn.fn_1000": sci(f["grad_norm"][min(999, len(f["grad_norm"]) - 1)]),
@@ -455,20 +486,12 @@ def values_grad_norm(r):
         "gn.fn_loss_last": sci(f["loss"][-1]), "gn.fn_iters": str(len(f["loss"])),
         "gn.mlp_first": sci(m["grad_norm"][0]), "gn.mlp_last": sci(m["grad_norm"][-1]),
         "gn.mlp_loss_first": sci(m["loss"][0]), "gn.mlp_loss_last": sci(m["loss"][-1]),
-        "gn.trainings": str(len(rows)), "gn.reached": str(int(col["reached"].sum())),
-        "gn.norm_range": f"{col['grad_norm'].min():.2e} to {col['grad_norm'].max():.2e}",
-        "gn.norm_median": f"{np.median(col['grad_norm']):.2e}",
-        "gn.nonzero_range": f"{100 * col['ratio_nonzero'].min():.0f}% to "
-                            f"{100 * col['ratio_nonzero'].max():.0f}%",
-        "gn.neg_range": f"{col['n_negative'].min()} to {col['n_negative'].max()}",
-        "gn.zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
-        "gn.n_params": f"{mr['n_params']:,}", "gn.points": str(mr["points"]),
-        "gn.mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
-        "gn.mr_median": f"{np.median(col['minimal_ratio']):.3f}",
-        "gn.rho_loss": f"{spearman(col['minimal_ratio'], col['loss']):.2f}",
-        "gn.rho_epochs": f"{spearman(col['minimal_ratio'], col['phase1_epochs']):.2f}",
-        "gn.rho_zero": f"{spearman(col['minimal_ratio'], -col['n_zero']):.2f}",
+        "gn.start_median": f"{np.median(norms[:, 0]):.1e}",
+        "gn.start_reached": str(int((norms[:, 0] < r["minimal_ratio"]["threshold"]).sum())),
+        "gn.lm_steps": str(norms.shape[1] - 1),
     }
+    v.update(_minimal_ratio_values(r["minimal_ratio"], ""))
+    v.update(_minimal_ratio_values(r["minimal_ratio_relu"], "relu_"))
     return v
 
 

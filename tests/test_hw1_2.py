@@ -103,15 +103,22 @@ def test_optimization_quick(tmp_path, idx_dir):
 def test_grad_norm_quick(tmp_path, idx_dir):
     results = hw1_2_grad_norm.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                     "--dataset", "mnist", "--data-dir", str(idx_dir)])
-    for name in ("_function.png", "_mnist.png", "_minimal_ratio.png", ".json"):
+    for name in ("_function.png", "_mnist.png", "_minimal_ratio.png", "_minimal_ratio_relu.png",
+                 ".json"):
         assert (tmp_path / f"hw1_2_grad_norm{name}").stat().st_size > 0
     fit = results["function"]
     assert len(fit["loss"]) == 200 and fit["loss"][-1] < fit["loss"][0]
     assert np.all(np.isfinite(fit["grad_norm"]))
+    for key, n_params in (("minimal_ratio", 141), ("minimal_ratio_relu", 1501)):
+        rows = results[key]["trainings"]
+        assert len(rows) == 6 and len({r["phase1_epochs"] for r in rows}) == 6
+        for r in rows:
+            assert r["n_positive"] + r["n_negative"] + r["n_zero"] == n_params
+            assert 0 <= r["minimal_ratio"] <= 1 and r["reached"] == (r["grad_norm"] < 1e-3)
     rows = results["minimal_ratio"]["trainings"]
-    assert len(rows) == 6 and len({r["phase1_epochs"] for r in rows}) == 6
-    for r in rows:
-        assert r["n_positive"] + r["n_negative"] + r["n_zero"] == 1501
-        assert 0 <= r["minimal_ratio"] <= 1 and r["reached"] == (r["grad_norm"] < 1e-3)
+    for r in rows:   # the LM phase never raises the norm; its last entry is the end point's norm
+        norms = np.asarray(r["phase2_norms"])
+        assert len(norms) == 31 and np.all(np.diff(norms) <= 0)
+        assert abs(norms[-1] - r["grad_norm"]) <= 1e-3 * r["grad_norm"]
     on_disk = json.loads((tmp_path / "hw1_2_grad_norm.json").read_text())
     assert on_disk["minimal_ratio"]["trainings"][0]["loss"] == rows[0]["loss"]
