@@ -10,6 +10,7 @@ order) with the same Adam, batch and epochs; after every epoch, loss and accurac
 on the full test set and on a fixed training subset.
 
     python hw1_1_mnist_cnn.py --dataset fashion-mnist     # full run (about 9 min on 2 CPU cores)
+    python hw1_1_mnist_cnn.py --jobs 4                     # 4 trainings side by side
     python hw1_1_mnist_cnn.py --quick                      # seconds
 
 Writes <out-dir>/hw1_1_mnist_cnn.json, _loss.png and _accuracy.png.
@@ -18,8 +19,8 @@ import argparse
 
 import torch
 
-from common import cli
-from common.data import load_image_data, subset_indices
+from common import cli, parallel
+from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
 from common.plotting import plot_classifier_curves
 from common.stats import mean_std
@@ -48,6 +49,7 @@ def build_parser():
                         help="batch size of no-grad evaluation")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                         help="channels_last memory layout (faster convolutions on CPU)")
+    cli.add_jobs_flag(parser)
     return parser
 
 
@@ -71,18 +73,23 @@ def train_model(model, data, eval_idx, args, generator, desc):
     return history
 
 
-def train_seeds(name, data, eval_idx, args, device):
-    """Every seed of one model: its per-seed histories and mean/std of the final metrics."""
-    runs = []
-    for s in range(args.seeds):
-        seed = args.seed + s
-        torch.manual_seed(seed)
-        model = build_cnn(name).to(device)
-        if args.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        history = train_model(model, data, eval_idx, args, torch.Generator().manual_seed(seed),
-                              f"{name} seed {seed}")
-        runs.append({"seed": seed, "history": history})
+def training_task(args, name, seed, device):
+    """One seed of one model, in this process or a --jobs worker: its per-epoch history."""
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples,
+                             args.channels_last)
+    eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
+    torch.manual_seed(seed)
+    model = build_cnn(name).to(device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    history = train_model(model, data, eval_idx, args, torch.Generator().manual_seed(seed),
+                          f"{name} seed {seed}")
+    return {"seed": seed, "history": history}
+
+
+def model_summary(name, runs):
+    """Per-seed histories of one model and mean/std of the final metrics."""
+    model = build_cnn(name)
     final = {}
     for key in METRICS:
         values = [run["history"][key][-1] for run in runs]
@@ -93,14 +100,19 @@ def train_seeds(name, data, eval_idx, args, device):
 
 
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples,
-                           channels_last=args.channels_last)
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples,
+                             args.channels_last)
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
-    models = {name: train_seeds(name, data, eval_idx, args, device)
-              for name in [*CNN_DEPTH_SERIES, *CNN_MODELS]}
+    names = [*CNN_DEPTH_SERIES, *CNN_MODELS]
+    seeds = [args.seed + s for s in range(args.seeds)]
+    jobs = args.jobs or parallel.default_jobs(device)
+    done = iter(parallel.run_tasks([(training_task, args, name, seed, device)
+                                    for name in names for seed in seeds],
+                                   jobs, "trainings (model x seed)", args.threads))
+    models = {name: model_summary(name, [next(done) for _ in seeds]) for name in names}
     return {"dataset_source": data.source, "normalisation": [data.mean, data.std],
             "train_samples": len(data.train_x), "test_samples": len(data.test_x),
-            "train_eval_samples": len(eval_idx), "seeds": [args.seed + s for s in range(args.seeds)],
+            "train_eval_samples": len(eval_idx), "seeds": seeds, "jobs": jobs,
             "models": models}
 
 

@@ -218,7 +218,7 @@ def phase2(args, nets, x, y, chunk=GROUP_SIZE):
     a training stops once its gradient norm is below the threshold. Returns steps per training."""
     adam = RowAdam(nets.parts(), lr=args.phase2_lr)
     n = len(nets.w)
-    steps = torch.full((n,), args.phase2_steps)
+    steps = torch.full((n,), args.phase2_steps, device="cpu")
     for start in progress(range(0, n, chunk), "phase 2 (grad norm), chunks"):
         active = torch.arange(start, min(start + chunk, n), device=x.device)
         for step in range(args.phase2_steps):

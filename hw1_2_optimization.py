@@ -81,8 +81,9 @@ def train_runs(args, data, device):
     generators = [torch.Generator().manual_seed(args.seed + k) for k in range(args.runs)]
     optimizer = torch.optim.Adam(stacked.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     n_params = count_params(models[0])
-    snapshots = torch.empty(args.runs, args.epochs + 1, n_params)
-    train_loss = torch.empty(args.runs, args.epochs + 1)
+    # snapshots and histories live in host memory whatever the device (651 MB of snapshots)
+    snapshots = torch.empty(args.runs, args.epochs + 1, n_params, device="cpu")
+    train_loss = torch.empty(args.runs, args.epochs + 1, device="cpu")
     test_loss, test_acc = torch.empty_like(train_loss), torch.empty_like(train_loss)
     init_idx = subset_indices(len(data.train_x), INIT_LOSS_SAMPLES, args.seed, device)
     snapshots[:, 0] = flat_snapshot(stacked)

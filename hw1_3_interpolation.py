@@ -9,6 +9,7 @@ At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accura
 test set and on a fixed training subset, in no-grad batches.
 
     python hw1_3_interpolation.py --dataset fashion-mnist    # full run (about 5 min on 2 CPU cores)
+    python hw1_3_interpolation.py --jobs 3                   # the three trainings side by side
     python hw1_3_interpolation.py --quick
 
 Writes <out-dir>/hw1_3_interpolation.json, _batch.png and _lr.png.
@@ -17,8 +18,8 @@ import copy
 
 import torch
 
-from common import cli, threads
-from common.data import load_image_data, subset_indices
+from common import cli, parallel, threads
+from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
 from common.plotting import plot_interpolation
@@ -60,6 +61,7 @@ def build_parser():
         help="fixed training subset evaluated along alpha")
     add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
         help="alpha values per unit interval (61 values on [-1, 2] at 20)")
+    cli.add_jobs_flag(parser)
     return parser
 
 
@@ -69,18 +71,29 @@ def alphas(steps_per_unit):
     return [i / steps_per_unit for i in range(lo, hi + 1)]
 
 
-def train_models(args, data, device):
-    """Train the three models from one initialisation; returns name -> (model, loss history)."""
+def training_task(args, name, device):
+    """Train one of the models from the shared initialisation (seed args.seed), in this process
+    or a --jobs worker; (state dict on the CPU, per-epoch training loss)."""
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     torch.manual_seed(args.seed)
-    init = LeNet5().to(device).to(memory_format=torch.channels_last)
-    models = {name: copy.deepcopy(init) for name in MODELS}
-    histories = {name: [] for name in MODELS}
-    for name, (batch, lr) in MODELS.items():
-        g = torch.Generator().manual_seed(args.seed)
-        opt = torch.optim.SGD(models[name].parameters(), lr=lr, momentum=MOMENTUM)
-        for _ in progress(range(args.epochs), name):
-            histories[name].append(train_classifier_epoch(models[name], opt, data.train_x,
-                                                          data.train_y, batch, g))
+    model = LeNet5().to(device).to(memory_format=torch.channels_last)
+    batch, lr = MODELS[name]
+    g = torch.Generator().manual_seed(args.seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
+    history = [train_classifier_epoch(model, opt, data.train_x, data.train_y, batch, g)
+               for _ in progress(range(args.epochs), name)]
+    return {k: v.cpu() for k, v in model.state_dict().items()}, history
+
+
+def train_models(args, device, jobs):
+    """Train the three models from one initialisation; returns name -> model, name -> history."""
+    done = parallel.run_tasks([(training_task, args, name, device) for name in MODELS], jobs,
+                              "trainings", args.threads)
+    models, histories = {}, {}
+    for name, (state, history) in zip(MODELS, done):
+        models[name] = LeNet5().to(device).to(memory_format=torch.channels_last)
+        models[name].load_state_dict(state)
+        histories[name] = history
     return models, histories
 
 
@@ -99,17 +112,17 @@ def interpolate(model_1, model_2, alpha_values, evals, desc):
 
 
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples,
-                           channels_last=True)
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
              "test": (data.test_x, data.test_y)}
-    models, histories = train_models(args, data, device)
+    jobs = args.jobs or parallel.default_jobs(device)
+    models, histories = train_models(args, device, jobs)
     with threads.hold():  # alpha = 0 and 1 must reproduce the endpoint metrics to the bit
         endpoints, pairs = evaluate_line(args, models, histories, evals)
     return {"dataset_source": data.source, "model": MODEL_NAME,
             "n_params": count_params(models[PAIRS["batch"][0]]),
-            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x),
+            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x), "jobs": jobs,
             "alphas": alphas(args.alpha_steps), "endpoints": endpoints, "pairs": pairs}
 
 

@@ -7,18 +7,19 @@ epochs on an MNIST-format training set. At the end, in eval mode: loss and accur
 training set and on the test set.
 
     python hw1_3_params_generalization.py --dataset fashion-mnist   # full run (about 5 min on 2 CPU cores)
+    python hw1_3_params_generalization.py --jobs 4   # 4 trainings side by side
     python hw1_3_params_generalization.py --quick
 
 Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
 """
 import torch
 
-from common import cli
-from common.data import load_image_data
+from common import cli, parallel
+from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import plot_params_generalization
 from common.stats import mean_std
-from common.train import evaluate_classifier, progress, train_classifier_epoch
+from common.train import evaluate_classifier, train_classifier_epoch
 
 STEM = "hw1_3_params_generalization"
 WIDTHS = "1,2,4,8,16,32,64,128,256,384,512,768"   # h of MLP 784-h-h-10
@@ -41,6 +42,7 @@ def build_parser():
         help="comma-separated hidden widths h of MLP 784-h-h-10")
     cli.add_training_flags(parser, EPOCHS, LR, "Adam", batch_size=BATCH_SIZE)
     add("--seeds", type=cli.positive_int, default=SEEDS, help="seeds per width: seed, seed + 1, ...")
+    cli.add_jobs_flag(parser)
     return parser
 
 
@@ -63,20 +65,28 @@ def train_width(width, seed, data, args, device):
             "test_acc": test_acc}
 
 
+def training_task(args, width, seed, device):
+    """train_width in this process or a --jobs worker (the data set loaded once per process)."""
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
+    return train_width(width, seed, data, args, device)
+
+
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
+    seeds = [args.seed + s for s in range(args.seeds)]
+    jobs = args.jobs or parallel.default_jobs(device)
+    done = iter(parallel.run_tasks([(training_task, args, w, seed, device)
+                                    for w in args.widths for seed in seeds],
+                                   jobs, "trainings (width x seed)", args.threads))
     runs = {}
-    jobs = [(w, s) for w in args.widths for s in range(args.seeds)]
-    per_seed = {w: [] for w in args.widths}
-    for width, s in progress(jobs, "width x seed"):
-        per_seed[width].append(train_width(width, args.seed + s, data, args, device))
-    for width, results in per_seed.items():
+    for width in args.widths:
+        results = [next(done) for _ in seeds]
         runs[str(width)] = {"n_params": count_params(MLP(family_sizes(width)))}
         for key in results[0]:
             values = [r[key] for r in results]
             runs[str(width)][key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
     return {"dataset_source": data.source, "family": "MLP 784-h-h-10", "widths": args.widths,
-            "seeds": [args.seed + s for s in range(args.seeds)],
+            "seeds": seeds, "jobs": jobs,
             "train_samples": len(data.train_x), "test_samples": len(data.test_x), "runs": runs}
 
 

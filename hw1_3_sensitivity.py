@@ -10,22 +10,31 @@ eps-sharpness 100 (max L(theta + z) - L(theta)) / (1 + L(theta)) over the box
 |z_i| <= eps (|theta_i| + 1) for eps = 1e-3 and 5e-4, maximised by 10 steps of projected
 sign-gradient ascent, and the largest Hessian eigenvalue by power iteration on Hessian-vector
 products.
+Matched training (Keskar et al. compare converged models; at a fixed epoch count large batches
+end under-trained): a second set of trainings on a fixed training subset, every batch size
+trained until its epoch-mean training loss reaches --target-train-loss (or --max-epochs), with
+the learning rate scaled by sqrt(batch / smallest batch) so that large batches get there in a
+bearable number of epochs; the same measurements at the end. --target-train-loss 0 skips it.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 8.5 min on 2 CPU cores)
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 11 min on 2 CPU cores)
     python hw1_3_sensitivity.py --seeds 3                   # mean and std over 3 seeds
+    python hw1_3_sensitivity.py --jobs 4                    # 4 trainings side by side
     python hw1_3_sensitivity.py --quick
 
-Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png and _sharpness.png.
+Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png, _sharpness.png and _matched.png.
 """
+import dataclasses
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli
-from common.data import load_image_data, subset_indices
+from common import cli, parallel
+from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import plot_sensitivity, plot_sharpness
+from common.plotting import plot_matched, plot_sensitivity, plot_sharpness
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_sensitivity"
@@ -37,9 +46,15 @@ SEEDS = 1
 SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
 SHARPNESS_SAMPLES = 2000    # fixed training subset for the sharpness measures
 EPSILONS = {"1e-3": 1e-3, "5e-4": 5e-4}  # eps-sharpness box sizes (Keskar et al. use both)
+MATCHED_BATCH_SIZES = "32,256,2048"  # matched-training mode: fewer sizes to fit the budget
+TARGET_TRAIN_LOSS = 0.25     # each trains until its epoch-mean training loss is at most this
+MAX_EPOCHS = 150             # cap of the matched trainings
+MATCHED_SAMPLES = 10000      # fixed training subset of the matched trainings
+MATCHED_SEEDS = 2
 MODEL_NAME = "LeNet-5"
 QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
-         "sharpness_samples": 200}
+         "sharpness_samples": 200, "matched_batch_sizes": [32, 256], "max_epochs": 2,
+         "matched_samples": 1000, "matched_seeds": 1}
 
 
 def build_parser():
@@ -53,21 +68,41 @@ def build_parser():
         help="size of the fixed test subset for the Jacobian norms")
     add("--sharpness-samples", type=cli.positive_int, default=SHARPNESS_SAMPLES,
         help="size of the fixed training subset for the sharpness measures")
+    add("--target-train-loss", type=cli.nonnegative_float, default=TARGET_TRAIN_LOSS,
+        help="matched training: train each batch size until its epoch-mean training loss is at "
+             "most this (0 = skip the matched trainings)")
+    add("--matched-batch-sizes", type=cli.positive_int_list, default=MATCHED_BATCH_SIZES,
+        help="comma-separated batch sizes of the matched trainings")
+    add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS,
+        help="epoch cap of the matched trainings")
+    add("--matched-samples", type=cli.positive_int, default=MATCHED_SAMPLES,
+        help="size of the fixed training subset of the matched trainings")
+    add("--matched-seeds", type=cli.positive_int, default=MATCHED_SEEDS,
+        help="repeats of the matched trainings (seed, seed+1, ...)")
+    cli.add_jobs_flag(parser)
     return parser
 
 
 def validate(args):
     cli.check_seed_count(args, args.seeds, "seeds")
+    cli.check_seed_count(args, args.matched_seeds, "matched-seeds")
 
 
-def train_one(args, data, batch_size, seed, device):
-    """Train LeNet-5 at one batch size; final metrics and sensitivities."""
+def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
+    """Train LeNet-5 at one batch size for args.epochs epochs, or, with target_loss, until the
+    epoch-mean training loss is at most target_loss (cap args.max_epochs); final metrics,
+    sensitivities and sharpness."""
     torch.manual_seed(seed)
     model = LeNet5().to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=MOMENTUM)
+    opt = torch.optim.SGD(model.parameters(), lr=lr or args.lr, momentum=MOMENTUM)
     g = torch.Generator().manual_seed(seed)
-    for _ in progress(range(args.epochs), f"batch {batch_size} seed {seed}"):
-        train_classifier_epoch(model, opt, data.train_x, data.train_y, batch_size, g)
+    epochs = args.epochs if target_loss is None else args.max_epochs
+    done = 0
+    for _ in progress(range(epochs), f"batch {batch_size} seed {seed}"):
+        loss = train_classifier_epoch(model, opt, data.train_x, data.train_y, batch_size, g)
+        done += 1
+        if target_loss is not None and loss <= target_loss:
+            break
     train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y)
     test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y)
     idx = subset_indices(len(data.test_x), args.sensitivity_samples, args.seed, device)
@@ -75,8 +110,8 @@ def train_one(args, data, batch_size, seed, device):
     sens_logits = input_jacobian_norms(model, data.test_x[idx], softmax=False).mean().item()
     return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
             "test_acc": test_acc, "sensitivity": sens, "sensitivity_logits": sens_logits,
-            "steps": args.epochs * -(-len(data.train_x) // batch_size),
-            **sharpness(model, data, args, device)}
+            "epochs": done, "steps": done * -(-len(data.train_x) // batch_size),
+            "last_epoch_loss": loss, **sharpness(model, data, args, device)}
 
 
 def sharpness(model, data, args, device):
@@ -94,32 +129,80 @@ def sharpness(model, data, args, device):
     return out
 
 
+def load_data(args, device):
+    """The data set, loaded once per process (the main one and each worker)."""
+    return cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
+
+
+def matched_subset(args, data, device):
+    """The fixed training subset of the matched trainings."""
+    idx = subset_indices(len(data.train_x), args.matched_samples, args.seed, device)
+    return dataclasses.replace(data, train_x=data.train_x[idx], train_y=data.train_y[idx])
+
+
+def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
+    """One training, in this process or a worker: the full training set at args.lr for
+    args.epochs, or with target_loss the matched subset at lr until that loss."""
+    data = load_data(args, device)
+    if target_loss is not None:
+        data = matched_subset(args, data, device)
+    return train_one(args, data, batch_size, seed, device, lr, target_loss)
+
+
+def matched_lr(args, batch_size):
+    """lr * sqrt(batch / smallest matched batch)."""
+    return args.lr * math.sqrt(batch_size / min(args.matched_batch_sizes))
+
+
 def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples,
-                           channels_last=True)
-    runs = {}
-    for batch_size in args.batch_sizes:
-        per_seed = [train_one(args, data, batch_size, args.seed + s, device)
-                    for s in range(args.seeds)]
-        summary = {}
-        for key in per_seed[0]:
-            values = np.asarray([r[key] for r in per_seed], dtype=float)
-            summary[key] = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1
-                            else 0.0, "values": values.tolist()}
-        runs[str(batch_size)] = summary
-    return {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
-            "seeds": [args.seed + s for s in range(args.seeds)],
-            "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
-            "sharpness_samples": min(args.sharpness_samples, len(data.train_x)),
-            "epsilons": list(EPSILONS),
-            "train_eval_samples": len(data.train_x), "batch_sizes": args.batch_sizes,
-            "runs": runs}
+    data = load_data(args, device)
+    seeds = [args.seed + s for s in range(args.seeds)]
+    tasks = [(training_task, args, b, seed, device) for b in args.batch_sizes for seed in seeds]
+    matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
+    if args.target_train_loss > 0:
+        tasks += [(training_task, args, b, seed, device, matched_lr(args, b), args.target_train_loss)
+                  for b in args.matched_batch_sizes for seed in matched_seeds]
+    jobs = args.jobs or parallel.default_jobs(device)
+    done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads))
+    runs = {str(b): summarise([next(done) for _ in seeds]) for b in args.batch_sizes}
+    results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
+               "seeds": seeds,
+               "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
+               "sharpness_samples": min(args.sharpness_samples, len(data.train_x)),
+               "epsilons": list(EPSILONS),
+               "train_eval_samples": len(data.train_x), "batch_sizes": args.batch_sizes,
+               "epochs": args.epochs, "lr": args.lr,
+               "jobs": jobs,
+               "runs": runs}
+    if args.target_train_loss > 0:
+        results["matched"] = {
+            "target_train_loss": args.target_train_loss, "max_epochs": args.max_epochs,
+            "train_samples": min(args.matched_samples, len(data.train_x)),
+            "lr_rule": "lr * sqrt(batch / smallest batch)",
+            "lrs": {str(b): matched_lr(args, b) for b in args.matched_batch_sizes},
+            "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,
+            "runs": {str(b): summarise([next(done) for _ in matched_seeds])
+                     for b in args.matched_batch_sizes}}
+    return results
+
+
+def summarise(per_seed):
+    """{key: {mean, std (ddof 1, 0 for one seed), values}} over the seeds' result dicts."""
+    summary = {}
+    for key in per_seed[0]:
+        values = np.asarray([r[key] for r in per_seed], dtype=float)
+        summary[key] = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1
+                        else 0.0, "values": values.tolist()}
+    return summary
 
 
 def plot(results, out, stem):
     paths = [out / f"{stem}_batch_size.png", out / f"{stem}_sharpness.png"]
     plot_sensitivity(results, paths[0])
     plot_sharpness(results, paths[1])
+    if "matched" in results:
+        paths.append(out / f"{stem}_matched.png")
+        plot_matched(results, paths[2])
     return paths
 
 

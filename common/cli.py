@@ -97,6 +97,15 @@ def positive_int_list(text):
     return sorted(set(values))
 
 
+def add_jobs_flag(parser):
+    """--jobs: independent trainings side by side in worker processes (common/parallel.py)."""
+    parser.add_argument("--jobs", type=nonnegative_int, default=0,
+                        help="trainings run side by side in this many worker processes, the "
+                             "cores shared out among them; 0 = 1 on a GPU, else one per core (at "
+                             "most 4). Results equal the one-job run with the same threads per "
+                             "training")
+
+
 def make_parser(stem, doc, uses_dataset=True):
     """Parser of script `stem` with the shared flags; `doc` is its module docstring."""
     parser = Parser(prog=f"{stem}.py", description=doc, formatter_class=HelpFormatter,
@@ -284,6 +293,9 @@ def peak_memory_mb(device):
     peak of torch's allocations there."""
     import resource
     peak = {"process_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if children:   # worker processes of --jobs: the largest one's peak
+        peak["largest_worker_rss"] = round(children / 1024, 1)
     if device.type == "cuda":
         peak["cuda_allocated"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
     return peak

@@ -1,4 +1,5 @@
 """Target functions and MNIST-format data sets held on the device as normalised float tensors."""
+import functools
 import gzip
 import math
 import shutil
@@ -194,6 +195,14 @@ def load_image_data(name, data_dir, device, allow_download=True, train_limit=0,
     return ImageData(to_images(arrays["train_images"]), to_labels(arrays["train_labels"]),
                      to_images(arrays["test_images"]), to_labels(arrays["test_labels"]),
                      name=name, source=str(folder), mean=mean, std=std)
+
+
+@functools.lru_cache(maxsize=1)
+def cached_image_data(name, data_dir, device, train_limit=0, channels_last=False):
+    """load_image_data, loaded once per process: the main one and each --jobs worker, whose
+    tasks name the data set instead of carrying its tensors."""
+    return load_image_data(name, data_dir, device, train_limit=train_limit,
+                           channels_last=channels_last)
 
 
 def check_arrays(arrays, folder):

@@ -21,7 +21,7 @@ def gradient_norm(parameters):
     """Total 2-norm of the .grad of all parameters: sqrt(sum_p sum(grad_p^2)) (a 0-d tensor)."""
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
-        return torch.zeros(())
+        return torch.zeros((), device="cpu")
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
@@ -43,7 +43,7 @@ def eigenvalue_summary(eigenvalues, rel_tol=1e-6):
     share of ALL eigenvalues that are positive beyond that tolerance (1 = strict local minimum
     in every direction); ratio_nonzero is the same share among the non-zero ones only.
     """
-    eig = torch.as_tensor(eigenvalues, dtype=torch.float64)
+    eig = torch.as_tensor(eigenvalues, dtype=torch.float64, device="cpu")
     tol = rel_tol * eig.abs().max().item() if eig.numel() else 0.0
     n_pos = int((eig > tol).sum())
     n_neg = int((eig < -tol).sum())
@@ -64,7 +64,7 @@ def pca_2d(snapshots):
     positive. Returns (coords (n, 2) float64, explained-variance ratio (2,) float64).
     """
     mean = snapshots.mean(0, keepdim=True, dtype=torch.float64)
-    gram = torch.zeros(len(snapshots), len(snapshots), dtype=torch.float64)
+    gram = torch.zeros(len(snapshots), len(snapshots), dtype=torch.float64, device="cpu")
     for start in range(0, snapshots.shape[1], 1 << 16):
         block = snapshots[:, start:start + (1 << 16)].double() - mean[:, start:start + (1 << 16)]
         gram += (block @ block.T).cpu()
@@ -180,7 +180,7 @@ def mlp_plane_losses(sizes, theta, d1, d2, x, y, a_values, b_values):
     x = x.flatten(1)
     layers = [mlp_layers(sizes, t) for t in (theta, d1, d2)]
     z = [torch.nn.functional.linear(x, w, b) for w, b in (layer[0] for layer in layers)]
-    losses = torch.empty(len(a_values), len(b_values), dtype=torch.float64)
+    losses = torch.empty(len(a_values), len(b_values), dtype=torch.float64, device="cpu")
     for i, a in enumerate(a_values):
         for j, b in enumerate(b_values):
             h = torch.relu(z[0] + a * z[1] + b * z[2])

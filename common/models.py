@@ -160,9 +160,9 @@ class StackedMLP(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
-            dtype = models[0].layers[i].weight.dtype
-            w = torch.zeros(len(models), w_out, w_in, dtype=dtype)
-            b = torch.zeros(len(models), w_out, dtype=dtype)
+            dtype, device = models[0].layers[i].weight.dtype, models[0].layers[i].weight.device
+            w = torch.zeros(len(models), w_out, w_in, dtype=dtype, device=device)
+            b = torch.zeros(len(models), w_out, dtype=dtype, device=device)
             for k, m in enumerate(models):
                 layer = m.layers[i]
                 w[k, :layer.out_features, :layer.in_features] = layer.weight.detach()

@@ -259,8 +259,34 @@ def table_sharpness(r):
                            ("test acc", "test_acc", pct)])
 
 
+def table_matched(r):
+    if "matched" not in r:
+        return "(no matched-training run in this JSON: it was run with --target-train-loss 0)"
+    m = r["matched"]
+    g3, f4 = "{:.3g}".format, "{:.4f}".format
+    columns = [("epochs", "epochs", "{:.1f}".format), ("SGD steps", "steps", "{:.0f}".format),
+               ("train loss", "train_loss", f4), ("test acc", "test_acc", pct),
+               *((f"ε-sharpness ε = {e} (%)", f"sharpness_{e}", g3) for e in r["epsilons"]),
+               ("largest Hessian eigenvalue", "hessian_max_eig", g3),
+               ("sensitivity (softmax)", "sensitivity", "{:.3f}".format)]
+    rows = [[b, f"{m['lrs'][str(b)]:.3g}",
+             *(seed_cell(m, m["runs"][str(b)], key, fmt) for _, key, fmt in columns)]
+            for b in m["batch_sizes"]]
+    return _table(["batch", "lr", *(header for header, _, _ in columns)], rows)
+
+
+# Full-default-run budgets on a 2-core CPU, from the issues that defined each script (seconds;
+# an "earlier + n" budget is the run time before that issue plus n). None: no budget was given.
+BUDGETS = {"hw1_1_simulate_function": 120, "hw1_1_mnist_cnn": 600,
+           "hw1_2_optimization": 269 + 120, "hw1_2_grad_norm": 180, "hw1_3_random_labels": 360,
+           "hw1_3_params_generalization": 480, "hw1_3_interpolation": None,
+           "hw1_3_sensitivity": 504 + 180}
+SUITE_BUDGET = 45 * 60
+MEMORY_BUDGET_MB = 4096
+
+
 def table_wall_times(figures):
-    rows = []
+    rows, total = [], 0.0
     for stem in SCRIPTS:
         r = load(figures, stem)
         if r:
@@ -268,12 +294,22 @@ def table_wall_times(figures):
             threads = m.get("threads", {})
             used = (", ".join(f"{k}: {v:g} s" for k, v in threads["seconds_at_count"].items())
                     if threads.get("mode") == "auto" else str(threads.get("count", "-")))
-            peak = m.get("peak_memory_mb", {}).get("process_rss")
+            peak = m.get("peak_memory_mb", {})
+            memory = max(peak.get("process_rss", 0), peak.get("largest_worker_rss", 0))
+            budget = BUDGETS[stem]
+            total += m["wall_time_s"]
             rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s",
-                         f"{peak:,.0f} MiB" if peak else "-", m["device"],
-                         m.get("cpu_cores", "-"), used, m.get("dataset", "-"), m["torch_version"]])
-    return _table(["script", "wall time (full default run)", "peak memory (RSS)", "device",
-                   "cores", "torch threads (time at each count)", "data set", "torch"], rows)
+                         f"{budget} s ({'within' if m['wall_time_s'] <= budget else 'OVER'})"
+                         if budget else "none given",
+                         f"{memory:,.0f} MiB" if memory else "-",
+                         str(r.get("jobs", 1)), used, m["device"], m.get("cpu_cores", "-"),
+                         m.get("dataset", "-"), m["torch_version"]])
+    rows.append(["**all eight**", f"**{total:.0f} s ({total / 60:.1f} min)**",
+                 f"{SUITE_BUDGET} s ({'within' if total <= SUITE_BUDGET else 'OVER'})",
+                 f"budget {MEMORY_BUDGET_MB:,} MiB", "", "", "", "", "", ""])
+    return _table(["script", "wall time (full default run)", "budget", "peak memory (RSS, largest "
+                   "process)", "jobs", "main-process torch threads (time at each count)",
+                   "device", "cores", "data set", "torch"], rows)
 
 
 TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_cnn", table_cnn),
@@ -283,8 +319,9 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "params": ("hw1_3_params_generalization", table_params),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity),
-          "sharpness": ("hw1_3_sensitivity", table_sharpness)}
-FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md"}
+          "sharpness": ("hw1_3_sensitivity", table_sharpness),
+          "matched": ("hw1_3_sensitivity", table_matched)}
+FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md"}
 
 
 def render_table(figures, name):
@@ -548,7 +585,54 @@ def values_sensitivity(r):
         "sens.rho_acc": f"{spearman(sens, test_acc):.2f}",
         "sens.seeds": str(len(r["seeds"])),
         **values_sharpness(r, sizes, runs, test_acc, gap),
+        **values_matched(r),
     }
+
+
+def _compare_ends(runs, key, scale=1.0, fmt="{:.3g}"):
+    """Largest vs smallest batch of one measure: '<first> to <last> (higher / lower / within the
+    seed spread)', by std_separated over the seeds' values."""
+    first, last = runs[0][key], runs[-1][key]
+    side = std_separated(last["values"], first["values"])
+    verdict = {1: "higher", -1: "lower", 0: "no difference beyond the seed spread"}[side]
+    if len(first["values"]) < 2:
+        verdict += " (one seed: no spread to compare with)"
+    return (f"{fmt.format(scale * first['mean'])} to {fmt.format(scale * last['mean'])}", verdict)
+
+
+def values_matched(r):
+    if "matched" not in r:
+        return {}
+    m = r["matched"]
+    sizes = m["batch_sizes"]
+    runs = [m["runs"][str(b)] for b in sizes]
+    eps = r["epsilons"][0]
+    out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
+           "m.sizes": ", ".join(map(str, sizes)), "m.first_batch": str(sizes[0]),
+           "m.last_batch": str(sizes[-1]), "m.seeds": str(len(m["seeds"])),
+           "m.max_epochs": str(m["max_epochs"]),
+           "m.reached": str(sum(v <= m["target_train_loss"] for s in runs
+                                for v in s["last_epoch_loss"]["values"])),
+           "m.trainings": str(sum(len(s["last_epoch_loss"]["values"]) for s in runs)),
+           "m.epochs": ", ".join(f"{s['epochs']['mean']:.0f}" for s in runs),
+           "m.lr_last": f"{m['lrs'][str(sizes[-1])]:.3g}"}
+    fixed = {b: r["runs"].get(str(b)) for b in (sizes[0], sizes[-1])}
+    for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
+                                  ("eig", "hessian_max_eig", 1, "{:.3g}"),
+                                  ("acc", "test_acc", 100, "{:.2f}%"),
+                                  ("sens", "sensitivity", 1, "{:.3f}")):
+        if all(fixed.values()):
+            first, last = (fixed[b][key]["mean"] * scale for b in (sizes[0], sizes[-1]))
+            out[f"m.fixed_{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
+        else:
+            out[f"m.fixed_{name}"] = "(batch sizes not in the fixed-epoch run)"
+    for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
+                                  ("eig", "hessian_max_eig", 1, "{:.3g}"),
+                                  ("acc", "test_acc", 100, "{:.2f}%"),
+                                  ("sens", "sensitivity", 1, "{:.3f}"),
+                                  ("train", "train_loss", 1, "{:.3f}")):
+        out[f"m.{name}"], out[f"m.{name}_verdict"] = _compare_ends(runs, key, scale, fmt)
+    return out
 
 
 def values_sharpness(r, sizes, runs, test_acc, gap):

@@ -10,11 +10,14 @@ from common.errors import DivergedError
 from common.data import minibatches
 
 
+BARS = {"shown": True}   # worker processes hide their bars (the main process shows one for all)
+
+
 def progress(iterable, desc, total=None, **kwargs):
     """tqdm bar on stderr (hidden when stderr is not a terminal); each step also lets the thread
     count follow the machine's load (common.threads.tick)."""
     for item in tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
-                     disable=None, **kwargs):
+                     disable=None if BARS["shown"] else True, **kwargs):
         threads.tick()
         yield item
 

@@ -80,9 +80,13 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
 def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
     r = hw1_3_sensitivity.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                 "--dataset", "mnist", "--data-dir", str(idx_dir)])
-    for name in ("_batch_size.png", "_sharpness.png"):
+    for name in ("_batch_size.png", "_sharpness.png", "_matched.png"):
         assert (tmp_path / f"hw1_3_sensitivity{name}").stat().st_size > 0
     assert r["batch_sizes"] == [32, 256]
+    m = r["matched"]
+    assert m["batch_sizes"] == [32, 256] and m["lrs"] == {"32": 1e-2, "256": 1e-2 * 8 ** 0.5}
+    for run in m["runs"].values():
+        assert 1 <= run["epochs"]["mean"] <= 2 and run["steps"]["mean"] > 0
     for run in r["runs"].values():
         # the maximum starts at L(theta) itself, so the measure is never negative
         assert run["sharpness_5e-4"]["mean"] >= 0 and run["sharpness_1e-3"]["mean"] >= 0
@@ -93,6 +97,23 @@ def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
     with __import__("pytest").raises(SystemExit) as info:
         hw1_3_sensitivity.main(["--batch-sizes", "32,-4"])
     assert info.value.code == 2 and "\n" not in capsys.readouterr().err.strip()
+
+
+def test_matched_training_stops_at_the_target_loss_or_the_cap():
+    import argparse
+    from common.data import ImageData
+    g = torch.Generator().manual_seed(0)
+    data = ImageData(torch.randn(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g),
+                     torch.randn(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g),
+                     name="mnist", source="-", mean=0.0, std=1.0)
+    args = argparse.Namespace(lr=1e-2, epochs=5, max_epochs=3, sensitivity_samples=8,
+                              sharpness_samples=8, seed=0)
+    easy = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=100.0)
+    assert easy["epochs"] == 1 and easy["steps"] == 2 and easy["last_epoch_loss"] <= 100.0
+    hard = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=1e-9)
+    assert hard["epochs"] == 3 and hard["steps"] == 6 and hard["last_epoch_loss"] > 1e-9
+    fixed = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu")
+    assert fixed["epochs"] == 5 and fixed["steps"] == 10
 
 
 def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):

@@ -1,0 +1,488 @@
+"""Price the whole default suite two ways, in one process on one machine, and print the tables.
+
+    python benchmarks/suite.py --dataset fashion-mnist [--device auto] [--repeats 3]
+
+The usual way of writing these experiments: a torchvision dataset + DataLoader with per-image
+ToTensor/Normalize for every training and every evaluation, one model at a time, autograd
+(torch.func for Hessians) and no vectorised training. This project: the data set on the device as
+tensors, randperm slices, stacked/batched trainings, closed-form and batched second-order work.
+
+For every kind of training and evaluation the suite does, the cost of a small unit (a few
+optimiser steps, one evaluation pass, a few grid points) is measured both ways (median of
+--repeats after a warm-up) and multiplied by how often the default suite does it (counts from
+the default settings and, where a run decides its own length, from the committed JSON). Work that
+is the same code both ways (sharpness, Hessian power iteration) is measured once and counted on
+both sides. Prints one table per script and a total; writes benchmarks/suite_<device>.md.
+"""
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench import torchvision_copy  # noqa: E402
+from common import cli, critical, parallel  # noqa: E402
+from common.data import function_samples, load_image_data, minibatches  # noqa: E402
+from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
+                            input_jacobian_norms, mlp_plane_losses)
+from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
+                           LeNet5, StackedMLP, build_cnn, function_mlp)
+from common.outputs import atomic_write  # noqa: E402
+from common.report import load  # noqa: E402
+from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
+                          train_stacked_classifiers_epoch)
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = 12                 # optimiser steps timed per (model, batch) and way
+EVAL_IMAGES = 5000         # images per timed evaluation pass
+
+
+class Clock:
+    def __init__(self, repeats, device):
+        self.repeats = repeats
+        self.sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def __call__(self, fn):
+        """Median seconds of fn() over the repeats, after one warm-up call."""
+        fn()
+        self.sync()
+        times = []
+        for _ in range(self.repeats):
+            start = time.perf_counter()
+            fn()
+            self.sync()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+
+# --- the two ways of training and evaluating an image classifier ------------------------------
+
+class Usual:
+    """torchvision dataset objects with per-image ToTensor + Normalize, read through DataLoaders."""
+
+    def __init__(self, args, data, tmp, device):
+        import torchvision
+        from torchvision import transforms
+        root = torchvision_copy(args.dataset, args.data_dir, tmp)
+        cls = {"mnist": torchvision.datasets.MNIST,
+               "fashion-mnist": torchvision.datasets.FashionMNIST}[args.dataset]
+        tf = transforms.Compose([transforms.ToTensor(),
+                                 transforms.Normalize((data.mean,), (data.std,))])
+        self.train = cls(root, train=True, download=False, transform=tf)
+        self.test = cls(root, train=False, download=False, transform=tf)
+        self.device = device
+
+    def train_steps(self, model, optimizer, batch, steps, flatten=False):
+        loader = torch.utils.data.DataLoader(self.train, batch_size=batch, shuffle=True)
+        model.train()
+        for k, (x, y) in enumerate(loader):
+            if k == steps:
+                break
+            x, y = x.to(self.device), y.to(self.device)
+            loss = F.cross_entropy(model(x.flatten(1) if flatten else x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    @torch.no_grad()
+    def evaluate(self, model, images, flatten=False, split="test"):
+        subset = torch.utils.data.Subset(self.test if split == "test" else self.train,
+                                         range(images))
+        model.eval()
+        for x, y in torch.utils.data.DataLoader(subset, batch_size=1000):
+            x, y = x.to(self.device), y.to(self.device)
+            F.cross_entropy(model(x.flatten(1) if flatten else x), y)
+
+
+class Ours:
+    """The whole data set as tensors on the device, randperm slices (channels_last for convs)."""
+
+    def __init__(self, data):
+        self.x, self.y = data.train_x, data.train_y
+        self.x_cl = data.train_x.contiguous(memory_format=torch.channels_last)
+        self.test_x, self.test_y = data.test_x, data.test_y
+        self.g = torch.Generator().manual_seed(0)
+
+    def train_steps(self, model, optimizer, batch, steps, flatten=False):
+        x = self.x if flatten else self.x_cl
+        model.train()
+        for k, idx in enumerate(minibatches(len(x), batch, self.g, x.device)):
+            if k == steps:
+                break
+            xb = x[idx].flatten(1) if flatten else x[idx]
+            loss = F.cross_entropy(model(xb), self.y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    def evaluate(self, model, images, flatten=False):
+        x = self.test_x[:images]
+        evaluate_classifier(model, x.flatten(1) if flatten else x, self.test_y[:images])
+
+
+def classifier_rows(clock, usual, ours, label, make, opt, batch, steps, evals, flatten=False,
+                    channels_last=True):
+    """Two rows (training steps, evaluated images) for one kind of image classifier."""
+    def build(conv):
+        torch.manual_seed(0)
+        model = make().to(usual.device)
+        if conv and channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return model, opt(model.parameters())
+    (mu, ou), (mo, oo) = build(False), build(True)
+    rows = []
+    if steps:
+        n = min(STEPS, steps)
+        t_u = clock(lambda: usual.train_steps(mu, ou, batch, n, flatten)) / n
+        t_o = clock(lambda: ours.train_steps(mo, oo, batch, n, flatten)) / n
+        rows.append((f"{label}: training steps at batch {batch}", steps, t_u, t_o))
+    if evals:
+        e_u = clock(lambda: usual.evaluate(mu, EVAL_IMAGES, flatten)) / EVAL_IMAGES
+        e_o = clock(lambda: ours.evaluate(mo, EVAL_IMAGES, flatten)) / EVAL_IMAGES
+        rows.append((f"{label}: evaluated images", evals, e_u, e_o))
+    return rows
+
+
+def adam(lr, wd=0.0):
+    return lambda params: torch.optim.Adam(params, lr=lr, weight_decay=wd)
+
+
+def sgd(lr):
+    return lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def epochs_steps(images, batch):
+    return -(-images // batch)
+
+
+# --- per script ------------------------------------------------------------------------------
+
+def price_function_fits(clock, device):
+    """240 fits x 3000 full-batch epochs: one model at a time vs the script's stacked groups."""
+    import argparse
+    import hw1_1_simulate_function as script
+    x, _ = function_samples("sin(5πx)", script.POINTS, device)
+    targets = {f: function_samples(f, script.POINTS, device)[1] for f in script.TARGET_FUNCTIONS}
+    fits_per_model = len(targets) * script.SEEDS
+    epochs = 30
+    args = argparse.Namespace(seeds=script.SEEDS, seed=0, epochs=epochs, lr=script.LR,
+                              weight_decay=script.WEIGHT_DECAY)
+    inits = script.initial_models(args, device)
+    groups = {}
+    for name, hidden in script.MODELS.items():
+        groups.setdefault(len(hidden), []).append(name)
+    t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, args)
+                            for names in groups.values()]) / epochs
+    t_usual = 0.0
+    for name, hidden in script.MODELS.items():
+        model = function_mlp(hidden).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=script.LR, weight_decay=script.WEIGHT_DECAY)
+        y = targets["sin(5πx)"]
+
+        def steps():
+            for _ in range(epochs):
+                loss = F.mse_loss(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        t_usual += clock(steps) / epochs * fits_per_model
+    n_fits = fits_per_model * len(script.MODELS)
+    return [(f"{n_fits} fits: full-batch epochs (all fits)", script.EPOCHS, t_usual, t_ours)]
+
+
+def price_cnn(clock, usual, ours):
+    import hw1_1_mnist_cnn as script
+    rows = []
+    steps = epochs_steps(60000, script.BATCH_SIZE) * script.EPOCHS * script.SEEDS
+    evals = (script.TRAIN_EVAL_SAMPLES + 10000) * script.EPOCHS * script.SEEDS
+    for name in [*CNN_DEPTH_SERIES, *CNN_MODELS]:
+        rows += classifier_rows(clock, usual, ours, name, lambda n=name: build_cnn(n),
+                                adam(1e-3, 1e-4), script.BATCH_SIZE, steps, evals)
+    return rows
+
+
+def price_optimization(clock, usual, ours, data, device):
+    """8 MLPs: looped through DataLoaders vs stacked; the surfaces' grid points."""
+    import hw1_2_optimization as script
+    runs, epochs, batch = script.RUNS, script.EPOCHS, script.BATCH_SIZE
+    steps = epochs_steps(60000, batch) * epochs
+    torch.manual_seed(0)
+    models = [MLP(MNIST_MLP_SIZES).to(device) for _ in range(runs)]
+    opts = [torch.optim.Adam(m.parameters(), lr=4e-4, weight_decay=1e-4) for m in models]
+    n = STEPS
+    t_u = clock(lambda: [usual.train_steps(m, o, batch, n, True) for m, o in zip(models, opts)]) / n
+    stacked = StackedMLP(models).to(device)
+    opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
+    gens = [torch.Generator().manual_seed(k) for k in range(runs)]
+    x, y = data.train_x[:batch * n], data.train_y[:batch * n]
+    t_o = clock(lambda: train_stacked_classifiers_epoch(stacked, opt, x, y, batch, gens)) / n
+    e_u = clock(lambda: [usual.evaluate(m, EVAL_IMAGES, True) for m in models]) / EVAL_IMAGES
+    tx, ty = data.test_x[:EVAL_IMAGES], data.test_y[:EVAL_IMAGES]
+    e_o = clock(lambda: evaluate_stacked_classifiers(stacked, tx, ty)) / EVAL_IMAGES
+    rows = [(f"{runs} MLPs 784-500-50-10: training steps at batch {batch} (all {runs})", steps,
+             t_u, t_o),
+            (f"{runs} MLPs: evaluated test images (all {runs})", 10000 * (epochs + 1), e_u, e_o)]
+    # grid points: 32 x 32 path plane + 31 x 31 random plane + 2 trainings x 2 slices x 41 points
+    points = 32 * 32 + script.SURFACE_GRID ** 2 + 2 * 2 * script.SLICE_POINTS
+    sizes = MNIST_MLP_SIZES
+    theta = torch.cat([p.detach().flatten() for p in models[0].parameters()])
+    d1, d2 = torch.randn_like(theta), torch.randn_like(theta)
+    sx, sy = data.train_x[:script.SURFACE_SAMPLES], data.train_y[:script.SURFACE_SAMPLES]
+    grid = [0.1 * k for k in range(4)]
+    g_o = clock(lambda: mlp_plane_losses(sizes, theta, d1, d2, sx, sy, grid, grid)) / 16
+    probe = MLP(sizes).to(device)
+
+    def usual_points():
+        for k in range(2):
+            with torch.no_grad():
+                torch.nn.utils.vector_to_parameters(theta + 0.1 * k * d1, probe.parameters())
+            usual.evaluate(probe, script.SURFACE_SAMPLES, True, "train")
+    g_u = clock(usual_points) / 2
+    rows.append(("loss-surface grid points (10,000 images each)", points, g_u, g_o))
+    return rows
+
+
+def price_grad_norm(clock, args, device):
+    """Part 2: 100 tanh trainings (Adam, then Levenberg-Marquardt) and the ReLU contrast."""
+    import hw1_2_grad_norm as script
+    from torch.func import hessian
+    from benchmarks.bench import bench_minimal_ratio
+    x, y = (t[:, 0].double() for t in function_samples(script.TARGET, script.POINTS, device))
+    sizes, k = script.TANH_SIZES, script.TRAININGS
+    theta = critical.init_mlps(sizes, range(k), torch.float64, device)
+    net_epochs = sum(round(script.PHASE1_EPOCHS[0] + i * (script.PHASE1_EPOCHS[1] -
+                     script.PHASE1_EPOCHS[0]) / (k - 1)) for i in range(k))
+    one = theta[:1].clone().requires_grad_(True)
+    opt1 = torch.optim.Adam([one], lr=script.TANH_LR)
+
+    def usual_phase1():
+        for _ in range(20):
+            loss = critical.mse_losses(one, sizes, x, y).sum()
+            opt1.zero_grad()
+            loss.backward()
+            opt1.step()
+    t_u = clock(usual_phase1) / 20
+    t_o = clock(lambda: [critical.mse_grad(theta, sizes, x, y) for _ in range(20)]) / 20 / k
+    rows = [(f"{k} tanh nets: phase-1 Adam epochs (net-epochs)", net_epochs, t_u, t_o)]
+
+    def usual_hessian():
+        return torch.linalg.eigh(hessian(lambda t: critical.mse_losses(t[None], sizes, x, y)[0])(
+            theta[0]))
+    # one LM step: a Hessian every LM_REFRESH steps, 1 gradient + 5 trial gradients every step
+    t_u = (clock(usual_hessian) / script.LM_REFRESH
+           + clock(lambda: [critical.mse_grad(theta[:1], sizes, x, y) for _ in range(6)]))
+    t_o = (clock(lambda: torch.linalg.eigh(critical.mse_hessian(theta, sizes, x, y)))
+           / script.LM_REFRESH
+           + clock(lambda: [critical.mse_grad(theta, sizes, x, y) for _ in range(6)])) / k
+    rows.append((f"{k} tanh nets: Levenberg-Marquardt steps (net-steps)", k * script.LM_STEPS,
+                 t_u, t_o))
+    relu = bench_minimal_ratio(args, device, clock.sync)
+    (_, _, p1_u, _, p1_o), (_, _, p2_u, _, p2_o), (_, _, h_u, _, h_o) = relu
+    rows += [(f"{k} ReLU nets (contrast): phase-1 Adam epochs (net-epochs)", net_epochs,
+              p1_u / (100 * 20), p1_o / (100 * 20)),
+             (f"{k} ReLU nets: phase-2 steps on ‖∇L‖² (net-steps)", k * script.PHASE2_STEPS,
+              p2_u / (100 * 20), p2_o / (100 * 20)),
+             (f"{k} ReLU nets: float64 Hessians 1,501 × 1,501", k, h_u / 3, h_o / 3)]
+    return rows
+
+
+def price_random_labels(clock, usual, ours):
+    import hw1_3_random_labels as script
+    r = load(ROOT / "figures", "hw1_3_random_labels")
+    epochs = len(next(iter(r["runs"].values()))["train_acc"]) if r else script.MAX_EPOCHS
+    steps = 2 * epochs * epochs_steps(script.TRAIN_SAMPLES, script.BATCH_SIZE)
+    evals = 2 * epochs * (script.TRAIN_SAMPLES + 10000)
+    return classifier_rows(clock, usual, ours, "MLP 784-512-512-10", lambda: MLP(script.SIZES),
+                           adam(script.LR), script.BATCH_SIZE, steps, evals, flatten=True)
+
+
+def price_params(clock, usual, ours):
+    import hw1_3_params_generalization as script
+    rows = []
+    widths = [int(w) for w in script.WIDTHS.split(",")]
+    steps = script.SEEDS * script.EPOCHS * epochs_steps(60000, script.BATCH_SIZE)
+    evals = script.SEEDS * 70000
+    for w in widths:
+        rows += classifier_rows(clock, usual, ours, f"MLP 784-{w}-{w}-10",
+                                lambda w=w: MLP(script.family_sizes(w)), adam(script.LR),
+                                script.BATCH_SIZE, steps, evals, flatten=True)
+    return rows
+
+
+def price_interpolation(clock, usual, ours):
+    import hw1_3_interpolation as script
+    rows = []
+    for name, (batch, lr) in script.MODELS.items():
+        rows += classifier_rows(clock, usual, ours, f"LeNet-5 ({name})", LeNet5, sgd(lr), batch,
+                                script.EPOCHS * epochs_steps(60000, batch), 0)
+    n_alpha = len(script.alphas(script.ALPHA_STEPS_PER_UNIT))
+    evals = (len(script.PAIRS) * n_alpha + len(script.MODELS)) * (script.TRAIN_EVAL_SAMPLES + 10000)
+    rows += classifier_rows(clock, usual, ours, "LeNet-5 along α", LeNet5, sgd(1e-2), 100, 0,
+                            evals)
+    return rows
+
+
+def price_sensitivity(clock, usual, ours, data, device):
+    import hw1_3_sensitivity as script
+    rows = []
+    sizes = [int(b) for b in script.BATCH_SIZES.split(",")]
+    r = load(ROOT / "figures", "hw1_3_sensitivity")
+    matched = (r or {}).get("matched")
+    for b in sizes:
+        steps = script.EPOCHS * epochs_steps(60000, b)
+        if matched and str(b) in matched["runs"]:
+            steps += sum(matched["runs"][str(b)]["steps"]["values"])
+        rows += classifier_rows(clock, usual, ours, "LeNet-5", LeNet5, sgd(script.LR), b, steps, 0)
+    trainings = len(sizes) + (sum(len(s["steps"]["values"]) for s in matched["runs"].values())
+                              if matched else 0)
+    rows += classifier_rows(clock, usual, ours, "LeNet-5 final models", LeNet5, sgd(1e-2), 32, 0,
+                            trainings * 70000)
+    torch.manual_seed(0)
+    model = LeNet5().to(device).eval()
+    x = data.test_x[:200]
+    j_o = clock(lambda: (input_jacobian_norms(model, x, True), input_jacobian_norms(model, x, False))) / 200
+
+    def usual_jacobians():
+        for img in x[:10]:
+            for soft in (True, False):
+                f = (lambda z: torch.softmax(model(z), 1)) if soft else model
+                torch.autograd.functional.jacobian(f, img[None]).norm()
+    j_u = clock(usual_jacobians) / 10
+    rows.append(("input Jacobians (softmax and logits), per test image",
+                 trainings * script.SENSITIVITY_SAMPLES, j_u, j_o))
+    sx, sy = data.train_x[:script.SHARPNESS_SAMPLES], data.train_y[:script.SHARPNESS_SAMPLES]
+    params = list(model.parameters())
+
+    def loss_fn():
+        return F.cross_entropy(model(sx), sy)
+    t_s = clock(lambda: ([epsilon_sharpness(loss_fn, params, e) for e in script.EPSILONS.values()],
+                         hessian_top_eigenvalue(loss_fn, params)))
+    rows.append(("sharpness of a final model (same code both ways)", trainings, t_s, t_s))
+    return rows
+
+
+def price_jobs(cli_args, device):
+    """Four LeNet-5 trainings (batch 100, 2 epochs of 60,000 images): one after the other with
+    all cores vs side by side in two worker processes (worker start and data loading included).
+    One timed run each: these take tens of seconds."""
+    import argparse
+    import hw1_3_sensitivity as script
+    args = argparse.Namespace(dataset=cli_args.dataset, data_dir=cli_args.data_dir,
+                              train_samples=0, lr=1e-2, epochs=2, max_epochs=2,
+                              sensitivity_samples=10, sharpness_samples=10, seed=0,
+                              matched_samples=10000, matched_batch_sizes=[100])
+    tasks = [(script.training_task, args, 100, seed, device) for seed in range(4)]
+    script.load_data(args, device)   # the main process has its data loaded, as in the scripts
+    times = []
+    for jobs in (1, 2):
+        start = time.perf_counter()
+        parallel.run_tasks(tasks, jobs, f"{jobs} job(s)")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}; {parallel.available_cores()} cores; torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
+
+
+def render(device_name, sections, jobs, measured):
+    lines = [f"Machine: {device_name}.", "",
+             "Per unit = measured time of one unit (median of the repeats); total = per unit × "
+             "count; ratio = usual / this project.", ""]
+    grand_u = grand_o = 0.0
+    summary = []
+    for script, rows in sections:
+        lines += [f"**`{script}.py`**", "",
+                  "| work | count | usual, per unit | this project, per unit | usual, total | "
+                  "this project, total | ratio |", "|---|---|---|---|---|---|---|"]
+        tot_u = tot_o = 0.0
+        for what, count, u, o in rows:
+            tot_u, tot_o = tot_u + count * u, tot_o + count * o
+            lines.append(f"| {what} | {count:,} | {fmt_s(u)} | {fmt_s(o)} | {count * u:,.1f} s | "
+                         f"{count * o:,.1f} s | {u / o:.1f}x |")
+        lines += [f"| **total** | | | | **{tot_u:,.0f} s** | **{tot_o:,.0f} s** | "
+                  f"**{tot_u / tot_o:.1f}x** |", ""]
+        summary.append((script, tot_u, tot_o))
+        grand_u, grand_o = grand_u + tot_u, grand_o + tot_o
+    lines += ["**Whole suite**", "", "| script | usual (priced) | this project (priced) | ratio | "
+              "this project, full run measured (its JSON) |", "|---|---|---|---|---|"]
+    for script, u, o in summary:
+        lines.append(f"| `{script}.py` | {u / 60:,.1f} min | {o / 60:,.1f} min | {u / o:.1f}x | "
+                     f"{measured.get(script, float('nan')) / 60:,.1f} min |")
+    lines.append(f"| **total** | **{grand_u / 60:,.1f} min** | **{grand_o / 60:,.1f} min** | "
+                 f"**{grand_u / grand_o:.1f}x** | **{sum(measured.values()) / 60:,.1f} min** |")
+    t1, t2 = jobs
+    lines += ["", "**Parallel trainings (`--jobs`)**", "",
+              "| four LeNet-5 trainings (2 epochs of 60,000 images, batch 100; one timed run) | "
+              "time |",
+              "|---|---|",
+              f"| one after the other, {torch.get_num_threads()} threads (`--jobs 1`) | {t1:.2f} s |",
+              f"| side by side in 2 worker processes, {parallel.threads_per_job(2)} thread(s) each "
+              f"(`--jobs 2`, worker start and data loading included) | {t2:.2f} s |",
+              f"| speed-up | {t1 / t2:.2f}x |"]
+    return "\n".join(lines) + "\n"
+
+
+def fmt_s(seconds):
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def main(argv=None):
+    parser = cli.make_parser("suite", __doc__)
+    parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
+    args = cli.parse_args(parser, argv, {})
+    with cli.clean_errors("suite.py"):
+        device = cli.resolve_device(args.device)
+        torch.set_flush_denormal(True)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        clock = Clock(args.repeats, device)
+        name = (torch.cuda.get_device_name(device) + "; " if device.type == "cuda" else "") + machine()
+        data = load_image_data(args.dataset, args.data_dir, device)
+        sections = []
+        with tempfile.TemporaryDirectory() as tmp:
+            usual, ours = Usual(args, data, tmp, device), Ours(data)
+            steps = [("hw1_1_simulate_function", lambda: price_function_fits(clock, device)),
+                     ("hw1_1_mnist_cnn", lambda: price_cnn(clock, usual, ours)),
+                     ("hw1_2_optimization", lambda: price_optimization(clock, usual, ours, data,
+                                                                        device)),
+                     ("hw1_2_grad_norm", lambda: price_grad_norm(clock, args, device)),
+                     ("hw1_3_random_labels", lambda: price_random_labels(clock, usual, ours)),
+                     ("hw1_3_params_generalization", lambda: price_params(clock, usual, ours)),
+                     ("hw1_3_interpolation", lambda: price_interpolation(clock, usual, ours)),
+                     ("hw1_3_sensitivity", lambda: price_sensitivity(clock, usual, ours, data,
+                                                                      device))]
+            for script, fn in steps:
+                start = time.perf_counter()
+                sections.append((script, fn()))
+                print(f"{script}: priced in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        jobs = price_jobs(args, device)
+        measured = {}
+        for script, _ in sections:
+            r = load(ROOT / "figures", script)
+            if r:
+                measured[script] = r["meta"]["wall_time_s"]
+        text = render(name, sections, jobs, measured)
+        print(text)
+        out = Path(__file__).resolve().parent / f"suite_{device.type}.md"
+        atomic_write(out, lambda tmp: Path(tmp).write_text(text))
+    return text
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Independent trainings side by side in worker processes (the scripts' --jobs flag).
+
+Each task is a module-level function and its arguments; every task seeds its own training, so a
+task gives the same result in a worker as in the main process with the same thread count.
+Workers are spawned (not forked: a forked child of a process that has used OpenMP threads can
+hang in its first parallel region), ignore Ctrl-C and are ended by the main process when it
+stops for any reason, so no worker outlives a run.
+"""
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+
+import torch
+
+from common import train
+from common.train import progress
+
+MAX_DEFAULT_JOBS = 4   # more workers than this rarely pay: each holds its own copy of the data
+
+
+def available_cores():
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_jobs(device):
+    """1 on a GPU (one device, trainings queue on it anyway); else one job per core, at most
+    MAX_DEFAULT_JOBS."""
+    return 1 if torch.device(device).type != "cpu" else min(available_cores(), MAX_DEFAULT_JOBS)
+
+
+def threads_per_job(jobs):
+    """torch threads of each worker: the cores shared out, at least one."""
+    return max(1, available_cores() // jobs)
+
+
+def _init_worker(threads):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    train.BARS["shown"] = False
+
+
+def run_tasks(tasks, jobs, desc, threads=0):
+    """[fn(*args) for fn, *args in tasks], in order. jobs > 1: in that many worker processes with
+    `threads` torch threads each (0: threads_per_job(jobs)); the first failure is raised in the
+    caller (after the workers are ended), and so is an interrupt."""
+    jobs = min(jobs, len(tasks))
+    if jobs <= 1:
+        return [fn(*args) for fn, *args in progress(tasks, desc)]
+    pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_init_worker, initargs=(threads or threads_per_job(jobs),))
+    try:
+        futures = [pool.submit(fn, *args) for fn, *args in tasks]
+        for future in progress(cf.as_completed(futures), desc, total=len(futures)):
+            future.result()
+        results = [future.result() for future in futures]
+    except BaseException:
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results

@@ -1,0 +1,41 @@
+"""--jobs: worker results in order and equal to the one-process run; failures and interrupts end
+every worker."""
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import hw1_3_sensitivity
+from common import parallel
+
+
+def test_tasks_come_back_in_order_and_a_failure_is_raised():
+    assert parallel.run_tasks([(math.sqrt, 9.0), (math.sqrt, 4.0), (abs, -3)], 2, "t") == [3.0, 2.0, 3]
+    with pytest.raises(ValueError, match="math domain error"):
+        parallel.run_tasks([(math.sqrt, 4.0), (math.sqrt, -1.0)], 2, "t")
+    assert multiprocessing.active_children() == []
+
+
+def test_interrupt_ends_the_workers():
+    timer = threading.Timer(3.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run_tasks([(time.sleep, 60)] * 3, 2, "t")
+    assert time.perf_counter() - start < 30
+    assert multiprocessing.active_children() == []
+
+
+def test_sensitivity_with_two_jobs_equals_one_job(tmp_path, idx_dir):
+    # one torch thread per training either way, so the trainings are bit-identical
+    flags = ["--quick", "--device", "cpu", "--threads", "1", "--dataset", "mnist",
+             "--data-dir", str(idx_dir), "--batch-sizes", "64,128", "--matched-batch-sizes", "64",
+             "--sensitivity-samples", "50", "--sharpness-samples", "50"]
+    one = hw1_3_sensitivity.main(flags + ["--jobs", "1", "--out-dir", str(tmp_path / "a")])
+    two = hw1_3_sensitivity.main(flags + ["--jobs", "2", "--out-dir", str(tmp_path / "b")])
+    assert one["jobs"] == 1 and two["jobs"] == 2
+    assert one["runs"] == two["runs"] and one["matched"] == two["matched"]
