@@ -34,7 +34,8 @@ BATCH_SIZE = 600
 SEEDS = 3                   # seeds seed .. seed + SEEDS - 1 for every model
 TRAIN_EVAL_SAMPLES = 5000   # fixed random training subset evaluated every epoch
 EVAL_BATCH_SIZE = 1000      # no-grad evaluation batch (fastest measured on 2 CPU cores)
-QUICK = {"epochs": 2, "seeds": 2, "train_samples": 2000, "train_eval_samples": 1000}
+QUICK = {"epochs": 2, "seeds": 2, "train_samples": 2000, "train_eval_samples": 1000,
+         "jobs": 1}
 METRICS = ("train_loss_running", "train_loss", "train_acc", "test_loss", "test_acc")
 
 

@@ -34,7 +34,8 @@ ALPHA_RANGE = (-1.0, 2.0)
 ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
 TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 2000
-QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4}
+QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4,
+         "jobs": 1}
 MODEL_NAME = "LeNet-5"
 
 

@@ -27,7 +27,8 @@ EPOCHS = 10
 LR = 1e-3                 # Adam learning rate
 BATCH_SIZE = 100
 SEEDS = 2
-QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000}
+QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000,
+         "jobs": 1}
 
 
 def family_sizes(width):

@@ -54,7 +54,8 @@ MATCHED_SEEDS = 2
 MODEL_NAME = "LeNet-5"
 QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
          "sharpness_samples": 200, "matched_batch_sizes": [32, 256], "max_epochs": 2,
-         "matched_samples": 1000, "matched_seeds": 1}
+         "matched_samples": 1000, "matched_seeds": 1,
+         "jobs": 1}
 
 
 def build_parser():

@@ -27,13 +27,13 @@ def test_every_created_tensor_names_its_device():
     offenders = []
     for path in SOURCES:
         source = path.read_text()
+        lines = source.splitlines()
         for stmt in _statements(ast.parse(source)):
-            text = ast.get_source_segment(source, stmt) or ""
-            for call in ast.walk(stmt):
-                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                        and call.func.attr in FACTORIES
-                        and isinstance(call.func.value, ast.Name) and call.func.value.id == "torch"
-                        and not any(k.arg == "device" for k in call.keywords)
-                        and ".to(" not in text and "device" not in text):
-                    offenders.append(f"{path.name}:{call.lineno}: {text.strip()[:80]}")
+            calls = [c for c in ast.walk(stmt)
+                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                     and c.func.attr in FACTORIES and isinstance(c.func.value, ast.Name)
+                     and c.func.value.id == "torch" and not any(k.arg == "device" for k in c.keywords)]
+            text = "\n".join(lines[stmt.lineno - 1:stmt.end_lineno]) if calls else ""
+            if calls and ".to(" not in text and "device" not in text:
+                offenders.append(f"{path.name}:{stmt.lineno}: {text.strip()[:80]}")
     assert not offenders, "tensors created without a device:\n" + "\n".join(offenders)

@@ -33,7 +33,7 @@ def test_interrupt_ends_the_workers():
 def test_sensitivity_with_two_jobs_equals_one_job(tmp_path, idx_dir):
     # one torch thread per training either way, so the trainings are bit-identical
     flags = ["--quick", "--device", "cpu", "--threads", "1", "--dataset", "mnist",
-             "--data-dir", str(idx_dir), "--batch-sizes", "64,128", "--matched-batch-sizes", "64",
+             "--data-dir", str(idx_dir), "--batch-sizes", "128", "--matched-batch-sizes", "128",
              "--sensitivity-samples", "50", "--sharpness-samples", "50"]
     one = hw1_3_sensitivity.main(flags + ["--jobs", "1", "--out-dir", str(tmp_path / "a")])
     two = hw1_3_sensitivity.main(flags + ["--jobs", "2", "--out-dir", str(tmp_path / "b")])
