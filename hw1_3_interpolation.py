@@ -117,7 +117,7 @@ def experiment(args, device):
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
              "test": (data.test_x, data.test_y)}
-    jobs = args.jobs or parallel.default_jobs(device)
+    jobs = args.jobs or parallel.default_jobs(device, len(MODELS))
     models, histories = train_models(args, device, jobs)
     with threads.hold():  # alpha = 0 and 1 must reproduce the endpoint metrics to the bit
         endpoints, pairs = evaluate_line(args, models, histories, evals)

@@ -75,10 +75,9 @@ def training_task(args, width, seed, device):
 def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
     seeds = [args.seed + s for s in range(args.seeds)]
-    jobs = args.jobs or parallel.default_jobs(device)
-    done = iter(parallel.run_tasks([(training_task, args, w, seed, device)
-                                    for w in args.widths for seed in seeds],
-                                   jobs, "trainings (width x seed)", args.threads))
+    tasks = [(training_task, args, w, seed, device) for w in args.widths for seed in seeds]
+    jobs = args.jobs or parallel.default_jobs(device, len(tasks))
+    done = iter(parallel.run_tasks(tasks, jobs, "trainings (width x seed)", args.threads))
     runs = {}
     for width in args.widths:
         results = [next(done) for _ in seeds]

@@ -163,7 +163,7 @@ def experiment(args, device):
     if args.target_train_loss > 0:
         tasks += [(training_task, args, b, seed, device, matched_lr(args, b), args.target_train_loss)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
-    jobs = args.jobs or parallel.default_jobs(device)
+    jobs = args.jobs or parallel.default_jobs(device, len(tasks))
     done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads))
     runs = {str(b): summarise([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),

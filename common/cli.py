@@ -101,9 +101,9 @@ def add_jobs_flag(parser):
     """--jobs: independent trainings side by side in worker processes (common/parallel.py)."""
     parser.add_argument("--jobs", type=nonnegative_int, default=0,
                         help="trainings run side by side in this many worker processes, the "
-                             "cores shared out among them; 0 = 1 on a GPU, else one per core (at "
-                             "most 4). Results equal the one-job run with the same threads per "
-                             "training")
+                             "cores shared out among them; 0 = 1 on a GPU, else chosen from the "
+                             "core count (see README, Performance). Results equal the one-job "
+                             "run with the same threads per training")
 
 
 def make_parser(stem, doc, uses_dataset=True):

@@ -296,3 +296,40 @@ def test_real_signal_to_a_running_script(fit_dir, signum):
     assert proc.returncode == 128 + signum
     assert err.strip().endswith("no output file was changed") and "Traceback" not in err
     assert snapshot(fit_dir) == before
+
+
+def _processes_with_marker(marker):
+    """PIDs of live processes whose environment holds `marker` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_parallel_trainings_leaves_no_worker(tmp_path, idx_dir, signum):
+    marker = f"HW1_TEST_MARK={os.getpid()}_{signum}"
+    env = {**os.environ, "HW1_TEST_MARK": marker.split("=", 1)[1]}
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "hw1_3_sensitivity.py"), "--jobs", "2",
+                             "--epochs", "1000", "--batch-sizes", "32,64", "--target-train-loss", "0",
+                             "--dataset", "mnist", "--data-dir", str(idx_dir),
+                             "--out-dir", str(out)], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while len(_processes_with_marker(marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)   # the script and its two workers
+    assert len(_processes_with_marker(marker)) >= 3
+    time.sleep(1.0)       # workers into their trainings
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    time.sleep(0.5)
+    assert _processes_with_marker(marker) == [] and not out.exists()

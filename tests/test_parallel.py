@@ -39,3 +39,15 @@ def test_sensitivity_with_two_jobs_equals_one_job(tmp_path, idx_dir):
     two = hw1_3_sensitivity.main(flags + ["--jobs", "2", "--out-dir", str(tmp_path / "b")])
     assert one["jobs"] == 1 and two["jobs"] == 2
     assert one["runs"] == two["runs"] and one["matched"] == two["matched"]
+
+
+def test_default_jobs_from_the_core_count(monkeypatch):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    assert parallel.default_jobs("cpu", 14) == 2          # sensitivity: 8 + 6 trainings
+    assert parallel.default_jobs("cpu", 3) == 1           # 3 trainings: a third would run alone
+    assert parallel.default_jobs("cpu", 18, threads_per_training=2) == 1   # CNNs
+    assert parallel.default_jobs("cuda", 24) == 1
+    monkeypatch.setattr(parallel, "available_cores", lambda: 16)
+    assert parallel.default_jobs("cpu", 24) == parallel.MAX_DEFAULT_JOBS
+    assert parallel.default_jobs("cpu", 14) == 3 and parallel.default_jobs("cpu", 3) == 3
+    assert parallel.threads_per_job(3) == 5
