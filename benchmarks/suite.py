@@ -427,7 +427,7 @@ def render(device_name, sections, jobs, measured):
         tot_u = tot_o = 0.0
         for what, count, u, o in rows:
             tot_u, tot_o = tot_u + count * u, tot_o + count * o
-            lines.append(f"| {what} | {count:,} | {fmt_s(u)} | {fmt_s(o)} | {count * u:,.1f} s | "
+            lines.append(f"| {what} | {int(count):,} | {fmt_s(u)} | {fmt_s(o)} | {count * u:,.1f} s | "
                          f"{count * o:,.1f} s | {u / o:.1f}x |")
         lines += [f"| **total** | | | | **{tot_u:,.0f} s** | **{tot_o:,.0f} s** | "
                   f"**{tot_u / tot_o:.1f}x** |", ""]
