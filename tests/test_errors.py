@@ -281,18 +281,34 @@ def _handler_installed(pid, signum):
     return bool(caught >> (signum - 1) & 1)
 
 
+def _wait_or_describe(proc, err_file, timeout=60):
+    """stderr of `proc` once it has exited; fails with its threads' states if it has not within
+    `timeout` s (stderr goes to a file, so a lingering child cannot hold a pipe open)."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        tasks = {t: open(f"/proc/{proc.pid}/task/{t}/stat").read().split()[2]
+                 for t in os.listdir(f"/proc/{proc.pid}/task")}
+        proc.kill()
+        pytest.fail(f"no exit {timeout} s after the signal; thread states {tasks}; stderr "
+                    f"{err_file.read_text()[-2000:]!r}")
+    return err_file.read_text()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_real_signal_to_a_running_script(fit_dir, signum):
+def test_real_signal_to_a_running_script(fit_dir, signum, tmp_path):
     before = snapshot(fit_dir)
-    proc = subprocess.Popen([sys.executable, str(ROOT / f"{FIT}.py"), "--epochs", "1000000",
-                             "--out-dir", str(fit_dir)], stderr=subprocess.PIPE, text=True)
+    err_file = tmp_path / "stderr"
+    with open(err_file, "w") as err_fh:
+        proc = subprocess.Popen([sys.executable, str(ROOT / f"{FIT}.py"), "--epochs", "1000000",
+                                 "--out-dir", str(fit_dir)], stderr=err_fh, text=True)
     deadline = time.monotonic() + 60
     while not _handler_installed(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # into the training loop
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
+    err = _wait_or_describe(proc, err_file)
     assert proc.returncode == 128 + signum
     assert err.strip().endswith("no output file was changed") and "Traceback" not in err
     assert snapshot(fit_dir) == before
@@ -319,17 +335,20 @@ def test_ctrl_c_during_parallel_trainings_leaves_no_worker(tmp_path, idx_dir):
     marker = f"HW1_TEST_MARK={os.getpid()}_{signum}"
     env = {**os.environ, "HW1_TEST_MARK": marker.split("=", 1)[1]}
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "hw1_3_sensitivity.py"), "--jobs", "2",
-                             "--epochs", "1000", "--batch-sizes", "32,64", "--target-train-loss", "0",
-                             "--dataset", "mnist", "--data-dir", str(idx_dir),
-                             "--out-dir", str(out)], stderr=subprocess.PIPE, text=True, env=env)
+    err_file = tmp_path / "stderr"
+    with open(err_file, "w") as err_fh:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "hw1_3_sensitivity.py"), "--jobs", "2",
+                                 "--epochs", "1000", "--batch-sizes", "32,64",
+                                 "--target-train-loss", "0", "--dataset", "mnist", "--data-dir",
+                                 str(idx_dir), "--out-dir", str(out)], stderr=err_fh, text=True,
+                                env=env)
     deadline = time.monotonic() + 60
     while len(_processes_with_marker(marker)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)   # the script and its two workers
     assert len(_processes_with_marker(marker)) >= 3
     time.sleep(1.0)       # workers into their trainings
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
+    err = _wait_or_describe(proc, err_file)
     assert proc.returncode == 128 + signum
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     time.sleep(0.5)
