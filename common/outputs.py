@@ -82,14 +82,23 @@ def read_json(path, what="results"):
     return obj
 
 
+_PENDING = []   # signals seen by signals_as_exceptions' handler in the current block
+
+
 @contextlib.contextmanager
 def signals_as_exceptions():
-    """SIGINT and SIGTERM raise Interrupted (main thread only; elsewhere nothing changes)."""
+    """SIGINT and SIGTERM raise Interrupted (main thread only; elsewhere nothing changes).
+
+    A handler that runs while Python executes a finalizer (__del__, a weakref callback) has its
+    exception printed and dropped, and the run would go on; so the signal is also remembered,
+    and raise_pending_interrupt() raises it again at the next safe point (every progress step).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
+        _PENDING.append(signum)
         raise Interrupted(signum)
     previous = {s: signal.signal(s, handler) for s in HANDLED_SIGNALS}
     try:
@@ -97,6 +106,13 @@ def signals_as_exceptions():
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _PENDING.clear()
+
+
+def raise_pending_interrupt():
+    """Raise Interrupted for a signal whose first exception was dropped (see above)."""
+    if _PENDING:
+        raise Interrupted(_PENDING[0])
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from tqdm.auto import tqdm
 
 from common import threads
 from common.errors import DivergedError
+from common.outputs import raise_pending_interrupt
 from common.data import minibatches
 
 
@@ -14,10 +15,12 @@ BARS = {"shown": True}   # worker processes hide their bars (the main process sh
 
 
 def progress(iterable, desc, total=None, **kwargs):
-    """tqdm bar on stderr (hidden when stderr is not a terminal); each step also lets the thread
-    count follow the machine's load (common.threads.tick)."""
+    """tqdm bar on stderr (hidden when stderr is not a terminal); each step also raises an
+    interrupt whose first exception was dropped and lets the thread count follow the machine's
+    load (common.threads.tick)."""
     for item in tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
                      disable=None if BARS["shown"] else True, **kwargs):
+        raise_pending_interrupt()
         threads.tick()
         yield item
 

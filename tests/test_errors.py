@@ -353,3 +353,23 @@ def test_ctrl_c_during_parallel_trainings_leaves_no_worker(tmp_path, idx_dir):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     time.sleep(0.5)
     assert _processes_with_marker(marker) == [] and not out.exists()
+
+
+def test_an_interrupt_dropped_in_a_finalizer_is_raised_at_the_next_progress_step():
+    # A signal handled while a __del__ runs: Python prints and drops its exception (a training
+    # once ran on for 24 minutes after SIGTERM that way); the next progress step raises it.
+    from common.errors import Interrupted
+    from common.outputs import signals_as_exceptions
+    from common.train import progress
+
+    class SignalOnDelete:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)   # the handler runs here, inside the finalizer
+    steps = []
+    with pytest.raises(Interrupted) as info:
+        with signals_as_exceptions():
+            SignalOnDelete()   # deleted at once: its exception is dropped
+            for step in progress(range(5), "steps"):
+                steps.append(step)
+    assert info.value.signum == signal.SIGTERM and steps == []
