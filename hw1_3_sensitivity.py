@@ -26,7 +26,6 @@ Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png, _sharpness.png and _ma
 import dataclasses
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -35,6 +34,7 @@ from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
 from common.plotting import plot_matched, plot_sensitivity, plot_sharpness
+from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_sensitivity"
@@ -191,9 +191,8 @@ def summarise(per_seed):
     """{key: {mean, std (ddof 1, 0 for one seed), values}} over the seeds' result dicts."""
     summary = {}
     for key in per_seed[0]:
-        values = np.asarray([r[key] for r in per_seed], dtype=float)
-        summary[key] = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1
-                        else 0.0, "values": values.tolist()}
+        values = [float(r[key]) for r in per_seed]
+        summary[key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
     return summary
 
 

@@ -15,7 +15,6 @@ is the same code both ways (sharpness, Hessian power iteration) is measured once
 both sides. Prints one table per script and a total; writes benchmarks/suite_<device>.md.
 """
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import torchvision_copy  # noqa: E402
+from benchmarks.bench import timed, torchvision_copy  # noqa: E402
 from common import cli, critical, parallel  # noqa: E402
 from common.data import function_samples, load_image_data, minibatches  # noqa: E402
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
@@ -50,15 +49,7 @@ class Clock:
 
     def __call__(self, fn):
         """Median seconds of fn() over the repeats, after one warm-up call."""
-        fn()
-        self.sync()
-        times = []
-        for _ in range(self.repeats):
-            start = time.perf_counter()
-            fn()
-            self.sync()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
+        return timed(fn, self.repeats, self.sync)
 
 
 # --- the two ways of training and evaluating an image classifier ------------------------------
