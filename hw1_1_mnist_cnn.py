@@ -31,7 +31,7 @@ EPOCHS = 10
 LR = 1e-3                   # Adam learning rate
 WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 600
-SEEDS = 3                   # seeds seed .. seed + SEEDS - 1 for every model
+SEEDS = 5                   # seeds seed .. seed + SEEDS - 1 for every model
 TRAIN_EVAL_SAMPLES = 5000   # fixed random training subset evaluated every epoch
 EVAL_BATCH_SIZE = 1000      # no-grad evaluation batch (fastest measured on 2 CPU cores)
 THREADS_PER_TRAINING = 2    # default --jobs = cores // this: on 2 cores the 18 trainings took

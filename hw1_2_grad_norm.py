@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli, critical, threads
+from common import cli, critical
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
@@ -207,7 +207,6 @@ def phase1(args, x, y, device, chunk=GROUP_SIZE):
         for epoch in range(1, epochs[start:stop].max() + 1):
             first = start + int(np.searchsorted(epochs[start:stop], epoch))
             rows = torch.arange(first, stop, device=device)
-            threads.tick()
             adam.step(nets[first:stop].grad(x, y)[1], rows)
     check_finite(nets.loss(x, y).sum().item(), "phase-1 loss")
     return nets, epochs
@@ -222,7 +221,6 @@ def phase2(args, nets, x, y, chunk=GROUP_SIZE):
     for start in progress(range(0, n, chunk), "phase 2 (grad norm), chunks"):
         active = torch.arange(start, min(start + chunk, n), device=x.device)
         for step in range(args.phase2_steps):
-            threads.tick()
             _, grads, hvp = nets[active].grad_and_hvp(x, y)
             reached = block_norms(grads) < args.grad_threshold
             if reached.any():

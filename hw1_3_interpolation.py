@@ -1,14 +1,14 @@
 """HW1-3 (flatness vs generalisation, part 1): what do loss and accuracy look like on the straight
 line between two trained models, theta(alpha) = (1 - alpha) theta_1 + alpha theta_2?
 
-LeNet-5 (61,706 parameters), cross-entropy, SGD with momentum 0.9, all models from the same
-initialisation and the same minibatch order. Two pairs:
+LeNet-5 (61,706 parameters), cross-entropy, SGD with momentum 0.9. For each of --seeds seeds,
+three models from the seed's initialisation and minibatch order, forming two pairs:
   "batch": batch 100 vs batch 500 (lr 1e-2);   "lr": lr 1e-3 vs lr 1e-2 (batch 100).
 The model (batch 100, lr 1e-2) belongs to both pairs and is trained once.
 At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accuracy on the full
 test set and on a fixed training subset, in no-grad batches.
 
-    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (about 5 min on 2 CPU cores)
+    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (about 14 min on 2 CPU cores)
     python hw1_3_interpolation.py --jobs 3                   # the three trainings side by side
     python hw1_3_interpolation.py --quick
 
@@ -18,7 +18,7 @@ import copy
 
 import torch
 
-from common import cli, parallel, threads
+from common import cli, parallel
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
@@ -34,8 +34,9 @@ ALPHA_RANGE = (-1.0, 2.0)
 ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
 TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 2000
+SEEDS = 3                   # seed pairs: the three models of each seed share an initialisation
 QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4,
-         "jobs": 1}
+         "seeds": 2, "jobs": 1}
 MODEL_NAME = "LeNet-5"
 
 
@@ -62,8 +63,14 @@ def build_parser():
         help="fixed training subset evaluated along alpha")
     add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
         help="alpha values per unit interval (61 values on [-1, 2] at 20)")
+    add("--seeds", type=cli.positive_int, default=SEEDS,
+        help="seed pairs (seed, seed + 1, ...): each seed's three models share its initialisation")
     cli.add_jobs_flag(parser)
     return parser
+
+
+def validate(args):
+    cli.check_seed_count(args, args.seeds, "seeds")
 
 
 def alphas(steps_per_unit):
@@ -72,30 +79,33 @@ def alphas(steps_per_unit):
     return [i / steps_per_unit for i in range(lo, hi + 1)]
 
 
-def training_task(args, name, device):
-    """Train one of the models from the shared initialisation (seed args.seed), in this process
-    or a --jobs worker; (state dict on the CPU, per-epoch training loss)."""
+def training_task(args, name, seed, device):
+    """Train one of the models from the seed's initialisation and minibatch order, in this
+    process or a --jobs worker; (state dict on the CPU, per-epoch training loss)."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     model = LeNet5().to(device).to(memory_format=torch.channels_last)
     batch, lr = MODELS[name]
-    g = torch.Generator().manual_seed(args.seed)
+    g = torch.Generator().manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     history = [train_classifier_epoch(model, opt, data.train_x, data.train_y, batch, g)
-               for _ in progress(range(args.epochs), name)]
+               for _ in progress(range(args.epochs), f"{name} seed {seed}")]
     return {k: v.cpu() for k, v in model.state_dict().items()}, history
 
 
-def train_models(args, device, jobs):
-    """Train the three models from one initialisation; returns name -> model, name -> history."""
-    done = parallel.run_tasks([(training_task, args, name, device) for name in MODELS], jobs,
-                              "trainings", args.threads)
-    models, histories = {}, {}
-    for name, (state, history) in zip(MODELS, done):
-        models[name] = LeNet5().to(device).to(memory_format=torch.channels_last)
-        models[name].load_state_dict(state)
-        histories[name] = history
-    return models, histories
+def train_models(args, seeds, device, jobs):
+    """Train the three models of every seed; [(name -> model, name -> history)] per seed."""
+    tasks = [(training_task, args, name, seed, device) for seed in seeds for name in MODELS]
+    done = iter(parallel.run_tasks(tasks, jobs, "trainings", args.threads))
+    out = []
+    for _ in seeds:
+        models, histories = {}, {}
+        for name in MODELS:
+            state, histories[name] = next(done)
+            models[name] = LeNet5().to(device).to(memory_format=torch.channels_last)
+            models[name].load_state_dict(state)
+        out.append((models, histories))
+    return out
 
 
 def interpolate(model_1, model_2, alpha_values, evals, desc):
@@ -117,17 +127,18 @@ def experiment(args, device):
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
              "test": (data.test_x, data.test_y)}
-    jobs = args.jobs or parallel.default_jobs(device, len(MODELS))
-    models, histories = train_models(args, device, jobs)
-    with threads.hold():  # alpha = 0 and 1 must reproduce the endpoint metrics to the bit
-        endpoints, pairs = evaluate_line(args, models, histories, evals)
-    return {"dataset_source": data.source, "model": MODEL_NAME,
-            "n_params": count_params(models[PAIRS["batch"][0]]),
+    seeds = [args.seed + s for s in range(args.seeds)]
+    jobs = args.jobs or parallel.default_jobs(device, len(MODELS) * len(seeds))
+    per_seed = []
+    for seed, (models, histories) in zip(seeds, train_models(args, seeds, device, jobs)):
+        endpoints, pairs = evaluate_line(args, models, histories, evals, seed)
+        per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs})
+    return {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
             "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x), "jobs": jobs,
-            "alphas": alphas(args.alpha_steps), "endpoints": endpoints, "pairs": pairs}
+            "alphas": alphas(args.alpha_steps), "seeds": seeds, "per_seed": per_seed}
 
 
-def evaluate_line(args, models, histories, evals):
+def evaluate_line(args, models, histories, evals, seed):
     """Endpoint metrics and the metrics along alpha for every pair."""
     endpoints = {}
     for name, model in models.items():
@@ -142,20 +153,21 @@ def evaluate_line(args, models, histories, evals):
     pairs = {}
     for pair, (first, second) in PAIRS.items():
         pairs[pair] = {"varies": PAIR_SETTINGS[pair][0], "theta_1": first, "theta_2": second,
-                       **interpolate(models[first], models[second], alpha_values, evals, pair)}
+                       **interpolate(models[first], models[second], alpha_values, evals,
+                                     f"{pair} seed {seed}")}
     return endpoints, pairs
 
 
 def plot(results, out, stem):
     paths = []
-    for pair in results["pairs"]:
+    for pair in PAIRS:
         paths.append(out / f"{stem}_{pair}.png")
         plot_interpolation(results, pair, paths[-1])
     return paths
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
 
 
 if __name__ == "__main__":

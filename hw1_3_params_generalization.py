@@ -26,8 +26,8 @@ WIDTHS = "1,2,4,8,16,32,64,128,256,384,512,768"   # h of MLP 784-h-h-10
 EPOCHS = 10
 LR = 1e-3                 # Adam learning rate
 BATCH_SIZE = 100
-SEEDS = 2
-QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000,
+SEEDS = 3
+QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000, "seeds": 2,
          "jobs": 1}
 
 

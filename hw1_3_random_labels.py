@@ -1,23 +1,24 @@
 """HW1-3 (generalisation): can a network fit random labels (Zhang et al., 2017), and what happens
 to its test loss while it memorises them?
 
-One MLP 784-512-512-10 (ReLU, 669,706 parameters) is trained twice from the same initialisation
-and with the same minibatch order, on the same training images (the first --train-samples): once
-with their true labels, once with those labels permuted once with a fixed seed (the class counts
-stay the same, the image-label pairing is random). Adam, cross-entropy. Both train in lock-step
+For each of --seeds seeds, one MLP 784-512-512-10 (ReLU, 669,706 parameters) is trained twice
+from the same initialisation and with the same minibatch order, on the same training images (the
+first --train-samples): once with their true labels, once with those labels permuted with the
+seed (the class counts stay the same, the image-label pairing is random); the seed sets the
+initialisation, the minibatch order and the permutation. Adam, cross-entropy. Both train in lock-step
 until the random-label run first reaches --target-acc training accuracy (or --max-epochs). After
 every epoch, in eval mode: loss and accuracy on the training images with the labels that run
 trains on, and on the full test set with its true labels.
 
-    python hw1_3_random_labels.py --dataset fashion-mnist   # full run (about 1.5 min on 2 CPU cores)
+    python hw1_3_random_labels.py --dataset fashion-mnist   # full run (about 5 min on 2 CPU cores)
     python hw1_3_random_labels.py --quick
 
 Writes <out-dir>/hw1_3_random_labels.json, _loss.png and _accuracy.png.
 """
 import torch
 
-from common import cli
-from common.data import load_image_data
+from common import cli, parallel
+from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import plot_random_labels
 from common.train import evaluate_classifier, progress, train_classifier_epoch
@@ -29,8 +30,9 @@ BATCH_SIZE = 100
 TRAIN_SAMPLES = 10000     # training images both runs fit (the first N of the training set)
 TARGET_ACC = 0.99         # stop once the random-label run reaches this training accuracy
 MAX_EPOCHS = 300
+SEEDS = 3
 RUNS = ("true labels", "random labels")
-QUICK = {"train_samples": 500, "max_epochs": 3}
+QUICK = {"train_samples": 500, "max_epochs": 3, "seeds": 2, "jobs": 1}
 
 
 def build_parser():
@@ -43,10 +45,13 @@ def build_parser():
     add("--target-acc", type=cli.positive_float, default=TARGET_ACC,
         help="stop when the random-label run reaches this training accuracy (0..1)")
     add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS, help="cap on epochs")
+    add("--seeds", type=cli.positive_int, default=SEEDS, help="seeds: seed, seed + 1, ...")
+    cli.add_jobs_flag(parser)
     return parser
 
 
 def validate(args):
+    cli.check_seed_count(args, args.seeds, "seeds")
     if args.target_acc > 1:
         raise cli.ScriptError(f"--target-acc {args.target_acc:g} is above 1: give a fraction "
                               "such as 0.99")
@@ -63,20 +68,20 @@ def first_epoch_reaching(accuracies, target):
     return next((k + 1 for k, a in enumerate(accuracies) if a >= target), None)
 
 
-def experiment(args, device):
-    data = load_image_data(args.dataset, args.data_dir, device, train_limit=args.train_samples)
-    labels = {"true labels": data.train_y,
-              "random labels": random_labels(data.train_y, args.seed)}
-    torch.manual_seed(args.seed)
+def train_seed(data, seed, args, device):
+    """True and random labels from one initialisation (seed) until the random-label run reaches
+    args.target_acc training accuracy (or args.max_epochs); per-epoch eval-mode histories."""
+    labels = {"true labels": data.train_y, "random labels": random_labels(data.train_y, seed)}
+    torch.manual_seed(seed)
     init = MLP(SIZES).to(device)
     models = {run: MLP(SIZES).to(device) for run in RUNS}
     for model in models.values():
         model.load_state_dict(init.state_dict())
     optimizers = {run: torch.optim.Adam(models[run].parameters(), lr=args.lr) for run in RUNS}
-    generators = {run: torch.Generator().manual_seed(args.seed) for run in RUNS}
+    generators = {run: torch.Generator().manual_seed(seed) for run in RUNS}
     history = {run: {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
                for run in RUNS}
-    for _ in progress(range(args.max_epochs), "epochs (both runs)"):
+    for _ in progress(range(args.max_epochs), f"seed {seed}, epochs (both runs)"):
         for run in RUNS:
             train_classifier_epoch(models[run], optimizers[run], data.train_x, labels[run],
                                    args.batch_size, generators[run])
@@ -90,12 +95,27 @@ def experiment(args, device):
         if history["random labels"]["train_acc"][-1] >= args.target_acc:
             break
     agree = (labels["random labels"] == data.train_y).float().mean().item()
-    return {"dataset_source": data.source, "sizes": list(SIZES), "n_params": count_params(init),
-            "train_samples": len(data.train_x), "test_samples": len(data.test_x),
-            "label_agreement": agree, "target_acc": args.target_acc,
+    return {"seed": seed, "label_agreement": agree,
             "epochs_to_target": {run: first_epoch_reaching(history[run]["train_acc"],
                                                            args.target_acc) for run in RUNS},
             "runs": history}
+
+
+def seed_task(args, seed, device):
+    """train_seed in this process or a --jobs worker (the data set loaded once per process)."""
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
+    return train_seed(data, seed, args, device)
+
+
+def experiment(args, device):
+    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
+    seeds = [args.seed + s for s in range(args.seeds)]
+    jobs = args.jobs or parallel.default_jobs(device, len(seeds))
+    tasks = [(seed_task, args, seed, device) for seed in seeds]
+    return {"dataset_source": data.source, "sizes": list(SIZES),
+            "n_params": count_params(MLP(SIZES)), "train_samples": len(data.train_x),
+            "test_samples": len(data.test_x), "target_acc": args.target_acc, "seeds": seeds,
+            "jobs": jobs, "per_seed": parallel.run_tasks(tasks, jobs, "seeds", args.threads)}
 
 
 def plot(results, out, stem):

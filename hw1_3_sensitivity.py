@@ -1,23 +1,24 @@
 """HW1-3 (flatness vs generalisation, part 2): how do input sensitivity, loss and accuracy move
 with the training batch size?
 
-LeNet-5 (61,706 parameters), cross-entropy, SGD momentum 0.9, lr 1e-2, the same number of epochs
-for every batch size (so large batches take far fewer steps). Sensitivity (Novak et al., 2018) =
+LeNet-5 (61,706 parameters), cross-entropy, SGD momentum 0.9, every training on one fixed random
+subset of --train-subset training images. Fixed-epoch trainings: lr 1e-2, the same number of
+epochs for every batch size (so large batches take far fewer steps). Sensitivity (Novak et al., 2018) =
 Frobenius norm of the Jacobian of the softmax output (10) with respect to the input image (784),
 per test sample, averaged over a fixed test subset; the same for the logits is recorded too.
 Sharpness (Keskar et al., 2017) of every final model on a fixed training subset: the
 eps-sharpness 100 (max L(theta + z) - L(theta)) / (1 + L(theta)) over the box
 |z_i| <= eps (|theta_i| + 1) for eps = 1e-3 and 5e-4, maximised by 10 steps of projected
-sign-gradient ascent, and the largest Hessian eigenvalue by power iteration on Hessian-vector
-products.
+sign-gradient ascent, and the largest Hessian eigenvalue by Lanczos on Hessian-vector products
+(relative accuracy 1e-3).
 Matched training (Keskar et al. compare converged models; at a fixed epoch count large batches
-end under-trained): a second set of trainings on a fixed training subset, every batch size
-trained until its epoch-mean training loss reaches --target-train-loss (or --max-epochs), with
-the learning rate scaled by sqrt(batch / smallest batch) so that large batches get there in a
+end under-trained): a second set of trainings on the same subset, every batch size trained
+until its epoch-mean training loss reaches --target-train-loss (or --max-epochs), with the
+learning rate scaled by sqrt(batch / smallest batch) so that large batches get there in a
 bearable number of epochs; the same measurements at the end. --target-train-loss 0 skips it.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 11 min on 2 CPU cores)
-    python hw1_3_sensitivity.py --seeds 3                   # mean and std over 3 seeds
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 9 min on 2 CPU cores)
+    python hw1_3_sensitivity.py --seeds 5                   # 5 seeds per fixed-epoch batch size
     python hw1_3_sensitivity.py --jobs 4                    # 4 trainings side by side
     python hw1_3_sensitivity.py --quick
 
@@ -42,19 +43,20 @@ BATCH_SIZES = ",".join(str(2 ** k) for k in range(5, 13))   # 32 .. 4096
 EPOCHS = 20
 LR = 1e-2
 MOMENTUM = 0.9
-SEEDS = 1
+SEEDS = 3
 SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
 SHARPNESS_SAMPLES = 2000    # fixed training subset for the sharpness measures
 EPSILONS = {"1e-3": 1e-3, "5e-4": 5e-4}  # eps-sharpness box sizes (Keskar et al. use both)
 MATCHED_BATCH_SIZES = "32,256,2048"  # matched-training mode: fewer sizes to fit the budget
 TARGET_TRAIN_LOSS = 0.25     # each trains until its epoch-mean training loss is at most this
 MAX_EPOCHS = 150             # cap of the matched trainings
-MATCHED_SAMPLES = 10000      # fixed training subset of the matched trainings
-MATCHED_SEEDS = 2
+TRAIN_SUBSET = 10000         # fixed random training subset of every training (both modes)
+MATCHED_SEEDS = 5
 MODEL_NAME = "LeNet-5"
-QUICK = {"epochs": 1, "train_samples": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
+QUICK = {"epochs": 1, "train_subset": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
+         "seeds": 1,
          "sharpness_samples": 200, "matched_batch_sizes": [32, 256], "max_epochs": 2,
-         "matched_samples": 1000, "matched_seeds": 1,
+         "matched_seeds": 1,
          "jobs": 1}
 
 
@@ -63,7 +65,9 @@ def build_parser():
     add = parser.add_argument
     add("--batch-sizes", type=cli.positive_int_list, default=BATCH_SIZES,
         help="comma-separated training batch sizes")
-    cli.add_training_flags(parser, EPOCHS, LR, "SGD")
+    cli.add_training_flags(parser, EPOCHS, LR, "SGD", train_samples=False)
+    add("--train-subset", type=cli.positive_int, default=TRAIN_SUBSET,
+        help="size of the fixed random training subset that every training uses")
     add("--seeds", type=cli.positive_int, default=SEEDS, help="repeats (seed, seed+1, ...)")
     add("--sensitivity-samples", type=cli.positive_int, default=SENSITIVITY_SAMPLES,
         help="size of the fixed test subset for the Jacobian norms")
@@ -76,8 +80,6 @@ def build_parser():
         help="comma-separated batch sizes of the matched trainings")
     add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS,
         help="epoch cap of the matched trainings")
-    add("--matched-samples", type=cli.positive_int, default=MATCHED_SAMPLES,
-        help="size of the fixed training subset of the matched trainings")
     add("--matched-seeds", type=cli.positive_int, default=MATCHED_SEEDS,
         help="repeats of the matched trainings (seed, seed+1, ...)")
     cli.add_jobs_flag(parser)
@@ -126,27 +128,26 @@ def sharpness(model, data, args, device):
         return F.cross_entropy(model(x), y)
     out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps)
            for name, eps in EPSILONS.items()}
-    out["hessian_max_eig"] = hessian_top_eigenvalue(loss_fn, params, seed=args.seed)[0]
+    out["hessian_max_eig"], out["hessian_products"] = hessian_top_eigenvalue(loss_fn, params,
+                                                                             seed=args.seed)
     return out
 
 
 def load_data(args, device):
     """The data set, loaded once per process (the main one and each worker)."""
-    return cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
+    return cached_image_data(args.dataset, args.data_dir, device, 0, True)
 
 
-def matched_subset(args, data, device):
-    """The fixed training subset of the matched trainings."""
-    idx = subset_indices(len(data.train_x), args.matched_samples, args.seed, device)
+def training_subset(args, data, device):
+    """The fixed random training subset that every training uses."""
+    idx = subset_indices(len(data.train_x), args.train_subset, args.seed, device)
     return dataclasses.replace(data, train_x=data.train_x[idx], train_y=data.train_y[idx])
 
 
 def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
-    """One training, in this process or a worker: the full training set at args.lr for
-    args.epochs, or with target_loss the matched subset at lr until that loss."""
-    data = load_data(args, device)
-    if target_loss is not None:
-        data = matched_subset(args, data, device)
+    """One training on the fixed subset, in this process or a worker: at args.lr for
+    args.epochs, or with target_loss at lr until that loss."""
+    data = training_subset(args, load_data(args, device), device)
     return train_one(args, data, batch_size, seed, device, lr, target_loss)
 
 
@@ -156,7 +157,7 @@ def matched_lr(args, batch_size):
 
 
 def experiment(args, device):
-    data = load_data(args, device)
+    data = training_subset(args, load_data(args, device), device)
     seeds = [args.seed + s for s in range(args.seeds)]
     tasks = [(training_task, args, b, seed, device) for b in args.batch_sizes for seed in seeds]
     matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
@@ -178,7 +179,7 @@ def experiment(args, device):
     if args.target_train_loss > 0:
         results["matched"] = {
             "target_train_loss": args.target_train_loss, "max_epochs": args.max_epochs,
-            "train_samples": min(args.matched_samples, len(data.train_x)),
+            "train_samples": len(data.train_x),
             "lr_rule": "lr * sqrt(batch / smallest batch)",
             "lrs": {str(b): matched_lr(args, b) for b in args.matched_batch_sizes},
             "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,

@@ -2,7 +2,9 @@
 # CUDA check, in one go (about 9 minutes at most on one GPU):
 #   1. every script's --quick with --device cuda, and its JSON must say "cuda";
 #   2. the full default suite on cuda, each script under a time limit, into benchmarks/cuda_run/;
-#   3. the benchmark table for cuda (benchmarks/results_cuda.md), full-run times from step 2.
+#   3. the benchmark table for cuda (benchmarks/results_cuda.md), full-run times from step 2;
+#   4. stacked seeds against looped ones on cuda (benchmarks/stacking_cuda.md): where they pay,
+#      the scripts' seeds could train as one ModelStack there.
 # Needs the four Fashion-MNIST IDX files in $HW1_DATA_DIR (default: data/) or Debian's folder, and
 # a python with torch, torchvision, numpy, matplotlib and tqdm ($PY, default .venv/bin/python, else
 # python3). Usage: bash benchmarks/gpu_check.sh [seconds per full script, default 90]; the whole
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 LIMIT=${1:-90}
 BEGIN=$(date +%s)
-DEADLINE=$(( BEGIN + ${TOTAL:-540} - 90 ))   # the last 90 s are for the benchmark table
+DEADLINE=$(( BEGIN + ${TOTAL:-540} - 150 ))   # the last 150 s are for the two benchmark tables
 export HW1_DATASET=${HW1_DATASET:-fashion-mnist} HW1_DATA_DIR=${HW1_DATA_DIR:-data}
 export PYTHONUNBUFFERED=1
 RUN=benchmarks/cuda_run
@@ -52,5 +54,7 @@ done
 
 echo "== 3. benchmark table"
 "$PY" benchmarks/bench.py --device cuda --repeats 2 --figures "$RUN/full" || failed=1
+echo "== 4. stacked seeds vs looped seeds"
+"$PY" benchmarks/stacking.py --device cuda --repeats 2 || failed=1
 echo "total $(( $(date +%s) - BEGIN )) s"
 exit $failed

@@ -286,7 +286,9 @@ def price_grad_norm(clock, args, device):
 def price_random_labels(clock, usual, ours):
     import hw1_3_random_labels as script
     r = load(ROOT / "figures", "hw1_3_random_labels")
-    epochs = len(next(iter(r["runs"].values()))["train_acc"]) if r else script.MAX_EPOCHS
+    # epochs of every seed (both runs train in lock-step) from the committed run, else the cap
+    epochs = (sum(len(s["runs"]["random labels"]["train_acc"]) for s in r["per_seed"])
+              if r and "per_seed" in r else script.MAX_EPOCHS * script.SEEDS)
     steps = 2 * epochs * epochs_steps(script.TRAIN_SAMPLES, script.BATCH_SIZE)
     evals = 2 * epochs * (script.TRAIN_SAMPLES + 10000)
     return classifier_rows(clock, usual, ours, "MLP 784-512-512-10", lambda: MLP(script.SIZES),
@@ -311,9 +313,10 @@ def price_interpolation(clock, usual, ours):
     rows = []
     for name, (batch, lr) in script.MODELS.items():
         rows += classifier_rows(clock, usual, ours, f"LeNet-5 ({name})", LeNet5, sgd(lr), batch,
-                                script.EPOCHS * epochs_steps(60000, batch), 0)
+                                script.SEEDS * script.EPOCHS * epochs_steps(60000, batch), 0)
     n_alpha = len(script.alphas(script.ALPHA_STEPS_PER_UNIT))
-    evals = (len(script.PAIRS) * n_alpha + len(script.MODELS)) * (script.TRAIN_EVAL_SAMPLES + 10000)
+    evals = (script.SEEDS * (len(script.PAIRS) * n_alpha + len(script.MODELS))
+             * (script.TRAIN_EVAL_SAMPLES + 10000))
     rows += classifier_rows(clock, usual, ours, "LeNet-5 along α", LeNet5, sgd(1e-2), 100, 0,
                             evals)
     return rows
@@ -326,14 +329,15 @@ def price_sensitivity(clock, usual, ours, data, device):
     r = load(ROOT / "figures", "hw1_3_sensitivity")
     matched = (r or {}).get("matched")
     for b in sizes:
-        steps = script.EPOCHS * epochs_steps(60000, b)
+        steps = script.SEEDS * script.EPOCHS * epochs_steps(script.TRAIN_SUBSET, b)
         if matched and str(b) in matched["runs"]:
             steps += sum(matched["runs"][str(b)]["steps"]["values"])
         rows += classifier_rows(clock, usual, ours, "LeNet-5", LeNet5, sgd(script.LR), b, steps, 0)
-    trainings = len(sizes) + (sum(len(s["steps"]["values"]) for s in matched["runs"].values())
-                              if matched else 0)
+    trainings = script.SEEDS * len(sizes) + (sum(len(s["steps"]["values"])
+                                                 for s in matched["runs"].values())
+                                             if matched else 0)
     rows += classifier_rows(clock, usual, ours, "LeNet-5 final models", LeNet5, sgd(1e-2), 32, 0,
-                            trainings * 70000)
+                            trainings * (script.TRAIN_SUBSET + 10000))
     torch.manual_seed(0)
     model = LeNet5().to(device).eval()
     x = data.test_x[:200]
@@ -369,7 +373,7 @@ def price_jobs(cli_args, device):
     common = dict(dataset=cli_args.dataset, data_dir=cli_args.data_dir, train_samples=0, seed=0,
                   epochs=2)
     lenet = argparse.Namespace(**common, lr=1e-2, max_epochs=2, sensitivity_samples=10,
-                               sharpness_samples=10, matched_samples=10000,
+                               sharpness_samples=10, train_subset=10000,
                                matched_batch_sizes=[100])
     conv = argparse.Namespace(**common, lr=1e-3, weight_decay=1e-4, batch_size=cnn.BATCH_SIZE,
                               train_eval_samples=cnn.TRAIN_EVAL_SAMPLES,

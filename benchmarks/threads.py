@@ -1,13 +1,18 @@
 """Thread counts per workload: 1 vs 2 (or more) torch threads, on a quiet machine and with
-another process busy on one core, for a short slice of every kind of work the scripts do.
+another process busy on one core, with OpenMP's default wait policy and with
+OMP_WAIT_POLICY=PASSIVE (idle threads sleep instead of spinning), for a short slice of every
+kind of work the scripts do.
 
     python benchmarks/threads.py --dataset fashion-mnist [--thread-counts 1,2]
 
-Prints a table and writes it to benchmarks/threads_<device>.md. Each time is the median of
---repeats runs after one warm-up; "busy" runs beside a pure-Python busy loop (one core's worth
-of load). The scripts' default thread policy (common/threads.py) follows from this table.
+Each wait policy is measured in a fresh child process (OpenMP reads the variable when torch is
+loaded). Prints a table and writes it to benchmarks/threads_<device>.md. Each time is the median
+of --repeats runs after one warm-up; "busy" runs beside a pure-Python busy loop (one core's worth
+of load). The scripts' thread policy (common/threads.py) follows from this table.
 """
+import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -27,7 +32,6 @@ from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES, LeNet5,  
                            StackedMLP, function_mlp)
 from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
-from common.threads import adaptive_threads  # noqa: E402
 from common.train import (RowAdam, evaluate_classifier, train_classifier_epoch,  # noqa: E402
                           train_stacked_classifiers_epoch, train_stacked_regressors)
 
@@ -110,49 +114,69 @@ def workloads(data):
     }
 
 
+POLICIES = ("default", "PASSIVE")
+
+
 def measure(args):
+    """{workload: (scripts, {"busy,threads": seconds})} in this process (its wait policy)."""
     data = load_image_data(args.dataset, args.data_dir, "cpu", channels_last=True)
-    rows = []
+    rows = {}
     for name, (scripts, fn) in workloads(data).items():
         times = {}
         for busy in (False, True):
             with busy_core() if busy else contextlib.nullcontext():
                 for n in args.thread_counts:
                     torch.set_num_threads(n)
-                    times[(busy, n)] = timed(fn, args.repeats)
-                with adaptive_threads(max(args.thread_counts)):
-                    times[(busy, "auto")] = timed(fn, args.repeats)
-        rows.append((name, scripts, times))
-        print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
+                    times[f"{int(busy)},{n}"] = timed(fn, args.repeats)
+        rows[name] = (scripts, times)
+        print(name, policy_of_this_process(), times, file=sys.stderr, flush=True)
     return rows
 
 
-def render(rows, threads):
+def policy_of_this_process():
+    return os.environ.get("OMP_WAIT_POLICY", "default")
+
+
+def measure_in_child(argv, policy):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy != "default":
+        env["OMP_WAIT_POLICY"] = policy
+    out = subprocess.run([sys.executable, __file__, *argv, "--child"], env=env, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out)
+
+
+def render(by_policy, threads):
     cpu = platform.processor() or platform.machine()
     head = [f"Machine: {cpu}, {os.cpu_count()} cores; torch {torch.__version__}. Median of "
-            "repeats after a warm-up; busy = beside a process spinning on one core; auto = the "
-            "scripts' default (common/threads.py: one thread per idle core).", ""]
-    threads = [*threads, "auto"]
-    cols = [f"{'busy' if b else 'quiet'}, {n} thr" for b in (False, True) for n in threads]
-    head += ["| workload | scripts | " + " | ".join(cols) + " | best quiet | best busy |",
-             "|---|---|" + "---|" * (len(cols) + 2)]
-    for name, scripts, times in rows:
-        cells = [f"{times[(b, n)]:.2f} s" for b in (False, True) for n in threads]
-        best = [min(threads[:-1], key=lambda n: times[(b, n)]) for b in (False, True)]
-        head.append(f"| {name} | {scripts} | " + " | ".join(cells)
-                    + f" | {best[0]} | {best[1]} |")
+            "repeats after a warm-up; busy = beside a process spinning on one core; PASSIVE = "
+            "OMP_WAIT_POLICY=PASSIVE (waiting threads sleep instead of spinning).", ""]
+    cols = [(b, n, p) for b in (0, 1) for n in threads for p in POLICIES]
+    names = [f"{'busy' if b else 'quiet'}, {n} thr" + (", PASSIVE" if p != "default" else "")
+             for b, n, p in cols]
+    head += ["| workload | scripts | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(cols)]
+    first = by_policy[POLICIES[0]]
+    for name, (scripts, _) in first.items():
+        cells = [f"{by_policy[p][name][1][f'{b},{n}']:.2f} s" for b, n, p in cols]
+        head.append(f"| {name} | {scripts} | " + " | ".join(cells) + " |")
     return "\n".join(head) + "\n"
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     parser = cli.make_parser("threads", __doc__)
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
     parser.add_argument("--thread-counts", type=cli.positive_int_list,
                         default="1,2", help="thread counts to compare")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = cli.parse_args(parser, argv, {})
     with cli.clean_errors("threads.py"):
         torch.set_flush_denormal(True)
-        text = render(measure(args), args.thread_counts)
+        if args.child:
+            print(json.dumps(measure(args)))
+            return None
+        by_policy = {p: measure_in_child(argv, p) for p in POLICIES}
+        text = render(by_policy, args.thread_counts)
         print(text)
         out = Path(__file__).resolve().parent / "threads_cpu.md"
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))

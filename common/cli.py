@@ -14,7 +14,7 @@ import torch
 
 from common.data import DATASETS
 from common.errors import Interrupted, ScriptError
-from common.threads import adaptive_threads
+from common.threads import available_cores, default_threads
 from common.outputs import StagedOutputs, check_out_dir, read_json, signals_as_exceptions, write_json
 
 SEED_MAX = 2**32 - 1          # numpy's seed range (torch's is wider): seeds above would collide
@@ -119,9 +119,10 @@ def make_parser(stem, doc, uses_dataset=True):
     parser.add_argument("--seed", type=seed_value, default=0,
                         help=f"seed for python, numpy and torch (0 .. {SEED_MAX})")
     parser.add_argument("--threads", type=nonnegative_int, default=0,
-                        help="torch CPU threads; 0 = one per idle core, re-checked every second "
-                             "(fastest on a quiet machine, no collapse beside a busy process: "
-                             "see benchmarks/threads_cpu.md)")
+                        help="torch CPU threads for the whole run, recorded in the JSON; 0 = one "
+                             "per core this process may use. Results depend on the count, never "
+                             "on the machine's load; beside a busy process --threads 1 is faster "
+                             "(benchmarks/threads_cpu.md)")
     parser.add_argument("--out-dir", default="figures", help="folder for the JSON and PNG outputs")
     parser.add_argument("--replot", action="store_true",
                         help="redraw the figures from the existing JSON without training")
@@ -210,6 +211,7 @@ def run_metadata(args, device, stem):
         "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                         else platform.processor() or platform.machine()),
         "cpu_cores": os.cpu_count(),
+        "cpu_cores_available": available_cores(),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -273,7 +275,10 @@ def run_script(args, stem, experiment, plot, validate=None):
 def train(args, stem, experiment):
     """Run the experiment with the chosen device, seed and threads; results as JSON would hold."""
     device = resolve_device(args.device)
-    with thread_policy(args.threads) as governor:
+    threads = args.threads or default_threads()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
         seed_everything(args.seed)
         # Denormal floats (tiny Adam moments late in training) slow CPU arithmetic many-fold.
         torch.set_flush_denormal(True)
@@ -282,8 +287,9 @@ def train(args, stem, experiment):
         results = experiment(args, device)
         meta["wall_time_s"] = round(time.perf_counter() - start, 2)
         meta["peak_memory_mb"] = peak_memory_mb(device)
-        meta["threads"] = ({"mode": "auto", "seconds_at_count": governor.summary()}
-                           if governor else {"mode": "fixed", "count": args.threads})
+        meta["threads"] = threads
+    finally:
+        torch.set_num_threads(previous)
     # Through JSON and back, so that figures are drawn from exactly what is written.
     return json.loads(json.dumps({"meta": meta, **results}))
 
@@ -299,22 +305,6 @@ def peak_memory_mb(device):
     if device.type == "cuda":
         peak["cuda_allocated"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
     return peak
-
-
-@contextlib.contextmanager
-def thread_policy(requested):
-    """requested > 0: exactly that many torch threads; 0: adaptive (yields the Governor)."""
-    previous = torch.get_num_threads()
-    if requested:
-        torch.set_num_threads(requested)
-        try:
-            yield None
-        finally:
-            torch.set_num_threads(previous)
-    else:
-        with adaptive_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                              else os.cpu_count() or 1) as governor:
-            yield governor
 
 
 def load_results(json_path, stem):

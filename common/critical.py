@@ -6,7 +6,6 @@ row is that of nn.Linear, layer by layer: weight (out, in) row-major, then bias.
 """
 import torch
 
-from common import threads
 
 
 def n_params(sizes):
@@ -59,7 +58,6 @@ def mse_hessian(theta, sizes, x, y):
     (grads,) = torch.autograd.grad(mse_losses(theta, sizes, x, y).sum(), theta, create_graph=True)
     rows = []
     for j in range(theta.shape[1]):
-        threads.tick()
         rows.append(torch.autograd.grad(grads[:, j].sum(), theta, retain_graph=True)[0])
     return torch.stack(rows, 1)
 

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from common.errors import DataError
-from common.threads import tick
 
 DATASETS = ("mnist", "fashion-mnist")
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -246,5 +245,4 @@ def minibatches(n_samples, batch_size, generator, device):
     """Yield index tensors: consecutive slices of one random permutation (last may be short)."""
     perm = torch.randperm(n_samples, generator=generator).to(device)
     for start in range(0, n_samples, batch_size):
-        tick()
         yield perm[start:start + batch_size]

@@ -8,20 +8,15 @@ stops for any reason, so no worker outlives a run.
 """
 import concurrent.futures as cf
 import multiprocessing
-import os
 import signal
 
 import torch
 
 from common import train
+from common.threads import available_cores
 from common.train import progress
 
 MAX_DEFAULT_JOBS = 4   # more workers than this rarely pay: each holds its own copy of the data
-
-
-def available_cores():
-    """CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def default_jobs(device, n_tasks, threads_per_training=1):

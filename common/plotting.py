@@ -261,21 +261,27 @@ def endpoint_label(endpoint):
 
 
 def plot_interpolation(results, pair, path):
-    """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test dashed."""
-    data = results["pairs"][pair]
+    """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test
+    dashed, one line per seed pair."""
     alpha = np.asarray(results["alphas"])
     fig, ax_loss = plt.subplots(figsize=(7.2, 4.6))
     ax_acc = ax_loss.twinx()
     ax_acc.grid(False)
     lines = []
-    for split, style in (("train", "-"), ("test", "--")):
-        lines += ax_loss.plot(alpha, data[f"{split}_loss"], style, color=COLORS[0],
-                              label=f"{split} cross-entropy (left)")
-        lines += ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style, color=COLORS[1],
-                             label=f"{split} accuracy (right)")
+    for i, seed_run in enumerate(results["per_seed"]):
+        data = seed_run["pairs"][pair]
+        for split, style in (("train", "-"), ("test", "--")):
+            loss = ax_loss.plot(alpha, data[f"{split}_loss"], style, color=COLORS[0], lw=1,
+                                label=f"{split} cross-entropy (left)")
+            acc = ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style,
+                              color=COLORS[1], lw=1, label=f"{split} accuracy (right)")
+            if i == 0:
+                lines += loss + acc
+    first = results["per_seed"][0]
+    data = first["pairs"][pair]
     for a, key in ((0, "theta_1"), (1, "theta_2")):
         ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
-        ax_loss.annotate(f"α={a}: {endpoint_label(results['endpoints'][data[key]])}", xy=(a, 1),
+        ax_loss.annotate(f"α={a}: {endpoint_label(first['endpoints'][data[key]])}", xy=(a, 1),
                          xycoords=("data", "axes fraction"), xytext=(3, -12),
                          textcoords="offset points", fontsize=7, color="dimgrey")
     ax_loss.set_yscale("log")
@@ -284,11 +290,11 @@ def plot_interpolation(results, pair, path):
     ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
     ax_acc.set_ylim(0, 100)
     ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="center left", fontsize=7)
-    what = data["varies"]
+    n = len(results["per_seed"])
     ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "
-                      f"{what}s\n"
+                      f"{data['varies']}s, {n} seed pairs (one line each)\n"
                       f"(train = fixed {results['train_eval_samples']:,}-sample subset, "
-                      f"test = {results['test_samples']:,} images)")
+                      f"test = {results['test_samples']:,} images)", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -393,23 +399,28 @@ def plot_surface_random(results, path):
 
 
 def plot_random_labels(results, path_loss, path_acc):
-    """Loss (log y) and accuracy per epoch of the true-label and the random-label run: training
-    images solid, test set dashed; a dotted line marks where each run first reached the target
-    training accuracy."""
+    """Loss (log y) and accuracy per epoch of the true-label and the random-label runs, one line
+    per seed: training images solid, test set dashed; a dotted line marks where each run first
+    reached the target training accuracy."""
     title = dataset_title(results)
     colors = {"true labels": COLORS[0], "random labels": COLORS[3]}
+    n = len(results["per_seed"])
     for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
         fig, ax = plt.subplots(figsize=(7.4, 4.6))
         scale = 100 if key == "acc" else 1
-        for run, h in results["runs"].items():
-            ep = epochs_axis(len(h[f"train_{key}"]))
-            ax.plot(ep, np.asarray(h[f"train_{key}"]) * scale, color=colors[run], ls="-",
-                    label=f"{run}: training images ({results['train_samples']:,})")
-            ax.plot(ep, np.asarray(h[f"test_{key}"]) * scale, color=colors[run], ls="--",
-                    label=f"{run}: test set ({results['test_samples']:,}, true labels)")
-            reached = results["epochs_to_target"][run]
-            if reached:
-                ax.axvline(reached, color=colors[run], ls=":", lw=1)
+        for i, seed_run in enumerate(results["per_seed"]):
+            for run, h in seed_run["runs"].items():
+                ep = epochs_axis(len(h[f"train_{key}"]))
+                first = i == 0
+                ax.plot(ep, np.asarray(h[f"train_{key}"]) * scale, color=colors[run], ls="-",
+                        lw=1, label=f"{run}: training images ({results['train_samples']:,})"
+                        if first else None)
+                ax.plot(ep, np.asarray(h[f"test_{key}"]) * scale, color=colors[run], ls="--",
+                        lw=1, label=f"{run}: test set ({results['test_samples']:,}, true labels)"
+                        if first else None)
+                reached = seed_run["epochs_to_target"][run]
+                if reached:
+                    ax.axvline(reached, color=colors[run], ls=":", lw=0.8)
         if key == "loss":
             ax.set_yscale("log")
         else:
@@ -417,8 +428,9 @@ def plot_random_labels(results, path_loss, path_acc):
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title}, MLP {layer_sizes(results['sizes'])} ({results['n_params']:,} "
-                     f"params): true vs random labels\n(eval mode; dotted vertical: first epoch "
-                     f"with training accuracy ≥ {100 * results['target_acc']:g}%)")
+                     f"params): true vs random labels, {n} seeds (one line each)\n(eval mode; "
+                     f"dotted vertical: first epoch with training accuracy ≥ "
+                     f"{100 * results['target_acc']:g}%)", fontsize=9)
         ax.legend(fontsize=7, handlelength=3)
         fig.tight_layout()
         save_figure(fig, path)

@@ -137,16 +137,18 @@ def table_grad_norm(r):
 def table_interpolation(r):
     rows = []
     a = r["alphas"]
-    for pair, d in r["pairs"].items():
-        for key in (d["theta_1"], d["theta_2"]):
-            ep = r["endpoints"][key]
-            rows.append([pair, endpoint_label(ep), f"{ep['train_loss']:.4f}", pct(ep["train_acc"]),
-                         f"{ep['test_loss']:.4f}", pct(ep["test_acc"])])
-        worst = _worst_inside(r, d)
-        rows.append([pair, f"worst α in (0, 1): α = {a[worst]:g}", f"{d['train_loss'][worst]:.4f}",
-                     pct(d["train_acc"][worst]), f"{d['test_loss'][worst]:.4f}",
-                     pct(d["test_acc"][worst])])
-    return _table(["pair", "point", "train loss", "train acc", "test loss", "test acc"], rows)
+    for seed_run in r["per_seed"]:
+        for pair, d in seed_run["pairs"].items():
+            for key in (d["theta_1"], d["theta_2"]):
+                ep = seed_run["endpoints"][key]
+                rows.append([seed_run["seed"], pair, endpoint_label(ep), f"{ep['train_loss']:.4f}",
+                             pct(ep["train_acc"]), f"{ep['test_loss']:.4f}", pct(ep["test_acc"])])
+            worst = _worst_inside(r, d)
+            rows.append([seed_run["seed"], pair, f"worst α in (0, 1): α = {a[worst]:g}",
+                         f"{d['train_loss'][worst]:.4f}", pct(d["train_acc"][worst]),
+                         f"{d['test_loss'][worst]:.4f}", pct(d["test_acc"][worst])])
+    return _table(["seed", "pair", "point", "train loss", "train acc", "test loss", "test acc"],
+                  rows)
 
 
 def _worst_inside(r, d):
@@ -178,38 +180,54 @@ def table_sensitivity(r):
 
 def table_random_labels(r):
     rows = []
-    for run, h in r["runs"].items():
-        reached = r["epochs_to_target"][run]
-        best = int(np.argmin(h["test_loss"]))
-        rows.append([run, reached or f"not within {len(h['train_acc'])}", pct(h["train_acc"][-1]),
-                     pct(h["test_acc"][-1]), f"{h['test_loss'][-1]:.3f}",
-                     f"{h['test_loss'][best]:.3f} ({best + 1})"])
-    return _table(["labels", f"epoch reaching {100 * r['target_acc']:g}% train acc",
+    for seed_run in r["per_seed"]:
+        for run, h in seed_run["runs"].items():
+            reached = seed_run["epochs_to_target"][run]
+            best = int(np.argmin(h["test_loss"]))
+            rows.append([seed_run["seed"], run, reached or f"not within {len(h['train_acc'])}",
+                         pct(h["train_acc"][-1]), pct(h["test_acc"][-1]),
+                         f"{h['test_loss'][-1]:.3f}", f"{h['test_loss'][best]:.3f} ({best + 1})"])
+    return _table(["seed", "labels", f"epoch reaching {100 * r['target_acc']:g}% train acc",
                    "final train acc", "final test acc", "final test loss",
                    "lowest test loss (epoch)"], rows)
 
 
+def per_seed(values):
+    """'a / b / c': one value per seed, in seed order."""
+    return " / ".join(values)
+
+
 def values_random_labels(r):
-    true, rand = r["runs"]["true labels"], r["runs"]["random labels"]
-    e_true, e_rand = r["epochs_to_target"]["true labels"], r["epochs_to_target"]["random labels"]
-    best = int(np.argmin(rand["test_loss"]))
+    seeds = r["per_seed"]
+    true = [s["runs"]["true labels"] for s in seeds]
+    rand = [s["runs"]["random labels"] for s in seeds]
+    reached = {run: [s["epochs_to_target"][run] for s in seeds] for run in ("true labels", "random labels")}
+
+    def epochs(run, runs):
+        return per_seed(str(e) if e else f"more than {len(h['train_acc'])}"
+                        for e, h in zip(reached[run], runs))
+    best = [int(np.argmin(h["test_loss"])) for h in rand]
+    ratios = [f"{b / a:.1f}" if a and b else "n/a"
+              for a, b in zip(reached["true labels"], reached["random labels"])]
     return {
         "rl.n_params": f"{r['n_params']:,}", "rl.train_samples": f"{r['train_samples']:,}",
-        "rl.target": f"{100 * r['target_acc']:g}%",
-        "rl.agreement": pct(r["label_agreement"]),
-        "rl.epochs_true": str(e_true) if e_true else f"more than {len(true['train_acc'])}",
-        "rl.epochs_random": str(e_rand) if e_rand else f"more than {len(rand['train_acc'])}",
-        "rl.ratio": f"{e_rand / e_true:.1f}" if e_true and e_rand else "n/a",
-        "rl.epochs": str(len(rand["train_acc"])),
-        "rl.rand_test_acc": pct(rand["test_acc"][-1]),
-        "rl.rand_test_acc_range": f"{pct(min(rand['test_acc']))} to {pct(max(rand['test_acc']))}",
-        "rl.rand_best_epoch": str(best + 1),
-        "rl.rand_best_loss": f"{rand['test_loss'][best]:.3f}",
-        "rl.rand_final_loss": f"{rand['test_loss'][-1]:.3f}",
-        "rl.true_test_acc": pct(true["test_acc"][-1]),
-        "rl.true_final_loss": f"{true['test_loss'][-1]:.3f}",
-        "rl.true_best_epoch": str(int(np.argmin(true["test_loss"])) + 1),
-        "rl.true_best_loss": f"{min(true['test_loss']):.3f}",
+        "rl.target": f"{100 * r['target_acc']:g}%", "rl.seeds": str(len(seeds)),
+        "rl.seed_list": ", ".join(str(s["seed"]) for s in seeds),
+        "rl.agreement": per_seed(pct(s["label_agreement"]) for s in seeds),
+        "rl.epochs_true": epochs("true labels", true),
+        "rl.epochs_random": epochs("random labels", rand),
+        "rl.ratio": per_seed(ratios),
+        "rl.epochs": per_seed(str(len(h["train_acc"])) for h in rand),
+        "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
+        "rl.rand_test_acc_range": f"{pct(min(min(h['test_acc']) for h in rand))} to "
+                                  f"{pct(max(max(h['test_acc']) for h in rand))}",
+        "rl.rand_best_epoch": per_seed(str(b + 1) for b in best),
+        "rl.rand_best_loss": per_seed(f"{h['test_loss'][b]:.3f}" for h, b in zip(rand, best)),
+        "rl.rand_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in rand),
+        "rl.true_test_acc": per_seed(pct(h["test_acc"][-1]) for h in true),
+        "rl.true_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in true),
+        "rl.true_best_epoch": per_seed(str(int(np.argmin(h["test_loss"])) + 1) for h in true),
+        "rl.true_best_loss": per_seed(f"{min(h['test_loss']):.3f}" for h in true),
     }
 
 
@@ -275,13 +293,10 @@ def table_matched(r):
     return _table(["batch", "lr", *(header for header, _, _ in columns)], rows)
 
 
-# Full-default-run budgets on a 2-core CPU, from the issues that defined each script (seconds;
-# an "earlier + n" budget is the run time before that issue plus n). None: no budget was given.
-BUDGETS = {"hw1_1_simulate_function": 120, "hw1_1_mnist_cnn": 600,
-           "hw1_2_optimization": 269 + 120, "hw1_2_grad_norm": 180, "hw1_3_random_labels": 360,
-           "hw1_3_params_generalization": 480, "hw1_3_interpolation": None,
-           "hw1_3_sensitivity": 504 + 180}
-SUITE_BUDGET = 45 * 60
+# Full-default-run budgets on a 2-core CPU (seconds), with the seed counts of the scripts'
+# defaults: every script at most 15 minutes, the CNN script 20, the whole suite 60.
+BUDGETS = {stem: 15 * 60 for stem in SCRIPTS} | {"hw1_1_mnist_cnn": 20 * 60}
+SUITE_BUDGET = 60 * 60
 MEMORY_BUDGET_MB = 4096
 
 
@@ -291,16 +306,13 @@ def table_wall_times(figures):
         r = load(figures, stem)
         if r:
             m = r["meta"]
-            threads = m.get("threads", {})
-            used = (", ".join(f"{k}: {v:g} s" for k, v in threads["seconds_at_count"].items())
-                    if threads.get("mode") == "auto" else str(threads.get("count", "-")))
+            used = str(m.get("threads", "-"))
             peak = m.get("peak_memory_mb", {})
             memory = max(peak.get("process_rss", 0), peak.get("largest_worker_rss", 0))
             budget = BUDGETS[stem]
             total += m["wall_time_s"]
             rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s",
-                         f"{budget} s ({'within' if m['wall_time_s'] <= budget else 'OVER'})"
-                         if budget else "none given",
+                         f"{budget} s ({'within' if m['wall_time_s'] <= budget else 'OVER'})",
                          f"{memory:,.0f} MiB" if memory else "-",
                          str(r.get("jobs", 1)), used, m["device"], m.get("cpu_cores", "-"),
                          m.get("dataset", "-"), m["torch_version"]])
@@ -308,7 +320,7 @@ def table_wall_times(figures):
                  f"{SUITE_BUDGET} s ({'within' if total <= SUITE_BUDGET else 'OVER'})",
                  f"budget {MEMORY_BUDGET_MB:,} MiB", "", "", "", "", "", ""])
     return _table(["script", "wall time (full default run)", "budget", "peak memory (RSS, largest "
-                   "process)", "jobs", "main-process torch threads (time at each count)",
+                   "process)", "jobs", "torch threads (main process)",
                    "device", "cores", "data set", "torch"], rows)
 
 
@@ -321,7 +333,8 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity),
           "sharpness": ("hw1_3_sensitivity", table_sharpness),
           "matched": ("hw1_3_sensitivity", table_matched)}
-FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md"}
+FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md",
+         "stacking": "stacking_cpu.md"}
 
 
 def render_table(figures, name):
@@ -538,28 +551,41 @@ def _above_below(diff):
 
 
 def values_interpolation(r):
-    a, v = r["alphas"], {}
-    for pair, d in r["pairs"].items():
+    a, v = r["alphas"], {"interp.seeds": str(len(r["per_seed"]))}
+    lo, hi = a.index(min(a)), a.index(max(a))
+    first = r["per_seed"][0]
+    for pair, d0 in first["pairs"].items():
         p = f"interp.{pair}"
-        e1, e2 = r["endpoints"][d["theta_1"]], r["endpoints"][d["theta_2"]]
-        w = _worst_inside(r, d)
-        lo, hi = a.index(min(a)), a.index(max(a))
+        rows = []
+        for seed_run in r["per_seed"]:
+            d = seed_run["pairs"][pair]
+            e1, e2 = seed_run["endpoints"][d["theta_1"]], seed_run["endpoints"][d["theta_2"]]
+            rows.append((d, e1, e2, _worst_inside(r, d)))
+
+        def each(fn):
+            return per_seed(fn(*row) for row in rows)
         v.update({
-            f"{p}.theta_1": endpoint_label(e1), f"{p}.theta_2": endpoint_label(e2),
-            f"{p}.worst_alpha": f"{a[w]:g}", f"{p}.worst_test_loss": f"{d['test_loss'][w]:.3f}",
-            f"{p}.worst_test_acc": pct(d["test_acc"][w]),
-            f"{p}.barrier": _above_below(d["test_loss"][w] - max(e1["test_loss"], e2["test_loss"])),
-            f"{p}.test_acc_1": pct(e1["test_acc"]), f"{p}.test_acc_2": pct(e2["test_acc"]),
-            f"{p}.train_loss_1": f"{e1['train_loss']:.3f}",
-            f"{p}.train_loss_2": f"{e2['train_loss']:.3f}",
-            f"{p}.gap_1": f"{e1['test_loss'] - e1['train_loss']:.3f}",
-            f"{p}.gap_2": f"{e2['test_loss'] - e2['train_loss']:.3f}",
-            f"{p}.far_lo": f"α = {a[lo]:g}: train loss {sci(d['train_loss'][lo])}, "
-                           f"accuracy {100 * d['train_acc'][lo]:.0f}%",
-            f"{p}.far_hi": f"α = {a[hi]:g}: train loss {sci(d['train_loss'][hi])}, "
-                           f"accuracy {100 * d['train_acc'][hi]:.0f}%",
-            f"{p}.steeper": (endpoint_label(e2) if d["train_loss"][hi] > d["train_loss"][lo]
-                             else endpoint_label(e1)),
+            f"{p}.theta_1": endpoint_label(first["endpoints"][d0["theta_1"]]),
+            f"{p}.theta_2": endpoint_label(first["endpoints"][d0["theta_2"]]),
+            f"{p}.worst_alpha": each(lambda d, e1, e2, w: f"{a[w]:g}"),
+            f"{p}.worst_test_loss": each(lambda d, e1, e2, w: f"{d['test_loss'][w]:.3f}"),
+            f"{p}.worst_test_acc": each(lambda d, e1, e2, w: pct(d["test_acc"][w])),
+            f"{p}.barrier": each(lambda d, e1, e2, w: _above_below(
+                d["test_loss"][w] - max(e1["test_loss"], e2["test_loss"]))),
+            f"{p}.test_acc_1": each(lambda d, e1, e2, w: pct(e1["test_acc"])),
+            f"{p}.test_acc_2": each(lambda d, e1, e2, w: pct(e2["test_acc"])),
+            f"{p}.train_loss_1": each(lambda d, e1, e2, w: f"{e1['train_loss']:.3f}"),
+            f"{p}.train_loss_2": each(lambda d, e1, e2, w: f"{e2['train_loss']:.3f}"),
+            f"{p}.gap_1": each(lambda d, e1, e2, w: f"{e1['test_loss'] - e1['train_loss']:.3f}"),
+            f"{p}.gap_2": each(lambda d, e1, e2, w: f"{e2['test_loss'] - e2['train_loss']:.3f}"),
+            f"{p}.far_lo": f"α = {a[lo]:g}: train loss " + each(
+                lambda d, e1, e2, w: sci(d["train_loss"][lo])) + ", accuracy " + each(
+                lambda d, e1, e2, w: f"{100 * d['train_acc'][lo]:.0f}%"),
+            f"{p}.far_hi": f"α = {a[hi]:g}: train loss " + each(
+                lambda d, e1, e2, w: sci(d["train_loss"][hi])) + ", accuracy " + each(
+                lambda d, e1, e2, w: f"{100 * d['train_acc'][hi]:.0f}%"),
+            f"{p}.steeper": each(lambda d, e1, e2, w: endpoint_label(
+                e2 if d["train_loss"][hi] > d["train_loss"][lo] else e1)),
         })
     return v
 

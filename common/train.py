@@ -1,11 +1,11 @@
 """Training and evaluation loops, including the stacked (many models at once) regression trainer."""
+import copy
 import math
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from common import threads
 from common.errors import DivergedError
 from common.outputs import raise_pending_interrupt
 from common.data import minibatches
@@ -16,12 +16,10 @@ BARS = {"shown": True}   # worker processes hide their bars (the main process sh
 
 def progress(iterable, desc, total=None, **kwargs):
     """tqdm bar on stderr (hidden when stderr is not a terminal); each step also raises an
-    interrupt whose first exception was dropped and lets the thread count follow the machine's
-    load (common.threads.tick)."""
+    interrupt whose first exception was dropped."""
     for item in tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
                      disable=None if BARS["shown"] else True, **kwargs):
         raise_pending_interrupt()
-        threads.tick()
         yield item
 
 
@@ -141,3 +139,100 @@ class RowAdam:
             m[rows], v[rows] = m_rows, v_rows
             denom = (v_rows.sqrt() / (1 - beta2 ** t).sqrt().view(shape)).add_(self.eps)
             p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom
+
+
+# --- k seeds of one architecture trained as one (torch.func) ----------------------------------
+
+class ModelStack:
+    """k models of one architecture with their own parameters, run as one vmapped function.
+
+    params / buffers: dicts name -> (k, ...) tensors (torch.func.stack_module_state); the
+    parameters are leaves that any torch.optim optimiser updates. SGD (momentum, weight decay)
+    and Adam are elementwise, so one optimiser over the stacked tensors applies to each slice
+    exactly the update a lone optimiser would apply to its model.
+    """
+
+    def __init__(self, models):
+        self.k = len(models)
+        self.params, self.buffers = torch.func.stack_module_state(models)
+        self.base = copy.deepcopy(models[0]).to("meta")
+        self.training = True
+
+    def parameters(self):
+        return list(self.params.values())
+
+    def train(self, mode=True):
+        self.training = mode
+        self.base.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def _one(self, params, buffers, x):
+        return torch.func.functional_call(self.base, (params, buffers), (x,))
+
+    def __call__(self, x, shared=False):
+        """x: (k, B, ...) one batch per model, or with shared=True (B, ...) for all -> (k, B, out).
+        Dropout masks are drawn independently per model (randomness='different')."""
+        fn = torch.func.vmap(self._one, in_dims=(0, 0, None if shared else 0),
+                             randomness="different")
+        return fn(self.params, self.buffers, x)
+
+    def unstack(self, i, model):
+        """Load model i's parameters and buffers into `model` (same architecture); returns it."""
+        with torch.no_grad():
+            state = {name: t[i] for name, t in {**self.params, **self.buffers}.items()}
+            model.load_state_dict(state)
+        return model
+
+
+def stacked_seed_models(build, seeds, device):
+    """[build() after torch.manual_seed(s) for s in seeds] on `device`: model k is initialised
+    exactly as a lone training with seed seeds[k] initialises it."""
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(build().to(device))
+    return models
+
+
+def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
+    """One epoch of cross-entropy training of a ModelStack, model k shuffling with
+    generators[k] exactly as train_classifier_epoch would; returns (k,) mean training losses.
+    The objective is the sum of the per-model mean losses, so each model gets its own gradient."""
+    stack.train()
+    n, k = len(x), stack.k
+    perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
+    total = torch.zeros(k, device=x.device, dtype=x.dtype)
+    for start in range(0, n, batch_size):
+        raise_pending_interrupt()
+        idx = perms[:, start:start + batch_size]
+        logits = stack(x[idx])
+        per_model = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
+                                    reduction="none").view(k, -1).mean(1)
+        optimizer.zero_grad(set_to_none=True)
+        per_model.sum().backward()
+        optimizer.step()
+        total += per_model.detach() * idx.shape[1]
+    losses = total / n
+    check_finite(losses.sum().item(), "training loss")
+    return losses.tolist()
+
+
+@torch.no_grad()
+def evaluate_stack(stack, x, y, batch_size=2000):
+    """([k] mean cross-entropies, [k] accuracies) of a ModelStack in eval mode on shared data."""
+    was_training = stack.training
+    stack.eval()
+    k = stack.k
+    loss = torch.zeros(k, device=x.device, dtype=torch.float64)
+    correct = torch.zeros(k, device=x.device, dtype=torch.int64)
+    for start in range(0, len(x), batch_size):
+        logits = stack(x[start:start + batch_size], shared=True)
+        target = y[start:start + batch_size].expand(k, -1)
+        loss += F.cross_entropy(logits.flatten(0, 1), target.flatten(),
+                                reduction="none").view(k, -1).sum(1).double()
+        correct += (logits.argmax(2) == target).sum(1)
+    stack.train(was_training)
+    return (loss / len(x)).tolist(), (correct.double() / len(x)).tolist()

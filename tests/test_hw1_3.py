@@ -67,14 +67,21 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
     for name in ("_batch.png", "_lr.png", ".json"):
         assert (tmp_path / f"hw1_3_interpolation{name}").stat().st_size > 0
     alphas = r["alphas"]
-    for pair in r["pairs"].values():
-        for split in ("train", "test"):
-            ep1, ep2 = r["endpoints"][pair["theta_1"]], r["endpoints"][pair["theta_2"]]
-            assert pair[f"{split}_loss"][alphas.index(0.0)] == ep1[f"{split}_loss"]
-            assert pair[f"{split}_acc"][alphas.index(1.0)] == ep2[f"{split}_acc"]
-            assert np.all(np.isfinite(pair[f"{split}_loss"]))
-    hist = r["endpoints"][hw1_3_interpolation.endpoint_name(100, 1e-2)]["train_loss_history"]
-    assert hist[-1] < hist[0]
+    assert r["seeds"] == [0, 1] and [s["seed"] for s in r["per_seed"]] == [0, 1]
+    for seed_run in r["per_seed"]:
+        for pair in seed_run["pairs"].values():
+            for split in ("train", "test"):
+                ep1 = seed_run["endpoints"][pair["theta_1"]]
+                ep2 = seed_run["endpoints"][pair["theta_2"]]
+                assert pair[f"{split}_loss"][alphas.index(0.0)] == ep1[f"{split}_loss"]
+                assert pair[f"{split}_acc"][alphas.index(1.0)] == ep2[f"{split}_acc"]
+                assert np.all(np.isfinite(pair[f"{split}_loss"]))
+        name = hw1_3_interpolation.endpoint_name(100, 1e-2)
+        hist = seed_run["endpoints"][name]["train_loss_history"]
+        assert hist[-1] < hist[0]
+    # each seed has its own initialisation: the first epoch's losses differ between seeds
+    first, second = (s["endpoints"][name]["train_loss_history"][0] for s in r["per_seed"])
+    assert first != second
 
 
 def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
@@ -154,10 +161,16 @@ def test_random_labels_quick(tmp_path, idx_dir):
                      "mnist", "--data-dir", str(idx_dir), "--max-epochs", "4"])
     for name in (".json", "_loss.png", "_accuracy.png"):
         assert (tmp_path / f"hw1_3_random_labels{name}").stat().st_size > 0
-    true, rand = r["runs"]["true labels"], r["runs"]["random labels"]
-    assert len(true["train_acc"]) == len(rand["train_acc"]) <= 4
-    assert true["train_acc"][-1] > rand["train_acc"][-1]  # real structure is learnt faster
-    assert r["label_agreement"] < 0.3 and r["n_params"] == 784 * 512 + 512 + 512 * 512 + 512 + 5130
+    assert r["seeds"] == [0, 1] and [s["seed"] for s in r["per_seed"]] == [0, 1]
+    for seed_run in r["per_seed"]:
+        true, rand = seed_run["runs"]["true labels"], seed_run["runs"]["random labels"]
+        assert len(true["train_acc"]) == len(rand["train_acc"]) <= 4
+        assert true["train_acc"][-1] > rand["train_acc"][-1]  # real structure is learnt faster
+        assert seed_run["label_agreement"] < 0.3
+    # the seed sets the permutation and the initialisation: the two seeds' runs differ
+    first, second = (s["runs"]["random labels"]["train_loss"][0] for s in r["per_seed"])
+    assert first != second
+    assert r["n_params"] == 784 * 512 + 512 + 512 * 512 + 512 + 5130
 
 
 def test_parameter_sweep_counts_and_quick(tmp_path, idx_dir):

@@ -37,7 +37,7 @@ def test_sensitivity_with_two_jobs_equals_one_job(idx_dir):
     flags = ["--quick", "--threads", "1", "--dataset", "mnist", "--data-dir", str(idx_dir),
              "--batch-sizes", "128", "--matched-batch-sizes", "128",
              "--sensitivity-samples", "50", "--sharpness-samples", "50",
-             "--train-samples", "500", "--matched-samples", "300"]
+             "--train-subset", "300"]
     parser = hw1_3_sensitivity.build_parser()
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
