@@ -610,9 +610,20 @@ def values_sensitivity(r):
         "sens.gap_trend": trend(gap), "sens.rho_gap": f"{spearman(sens, gap):.2f}",
         "sens.rho_acc": f"{spearman(sens, test_acc):.2f}",
         "sens.seeds": str(len(r["seeds"])),
+        "sharp.products": hessian_products(r),
         **values_sharpness(r, sizes, runs, test_acc, gap),
         **values_matched(r),
     }
+
+
+def hessian_products(r):
+    """'21' or '18 to 21': Hessian-vector products per top-eigenvalue estimate over all runs."""
+    groups = [*r["runs"].values(), *r.get("matched", {}).get("runs", {}).values()]
+    counts = [v for g in groups for v in g.get("hessian_products", {}).get("values", [])]
+    if not counts:
+        return "(not recorded)"
+    lo, hi = int(min(counts)), int(max(counts))
+    return str(lo) if lo == hi else f"{lo} to {hi}"
 
 
 def _compare_ends(runs, key, scale=1.0, fmt="{:.3g}"):
