@@ -378,7 +378,7 @@ def price_jobs(cli_args, device):
     conv = argparse.Namespace(**common, lr=1e-3, weight_decay=1e-4, batch_size=cnn.BATCH_SIZE,
                               train_eval_samples=cnn.TRAIN_EVAL_SAMPLES,
                               eval_batch_size=cnn.EVAL_BATCH_SIZE, channels_last=True)
-    kinds = [("LeNet-5, batch 100 (sensitivity, interpolation)",
+    kinds = [("LeNet-5, batch 100 (sensitivity)",
               [(sens.training_task, lenet, 100, seed, device) for seed in range(4)],
               lambda: sens.load_data(lenet, device)),
              ("CNN C2, batch 600 (CNN script)",
@@ -435,8 +435,9 @@ def render(device_name, sections, jobs, measured):
                      f"{measured.get(script, float('nan')) / 60:,.1f} min |")
     lines.append(f"| **total** | **{grand_u / 60:,.1f} min** | **{grand_o / 60:,.1f} min** | "
                  f"**{grand_u / grand_o:.1f}x** | **{sum(measured.values()) / 60:,.1f} min** |")
-    lines += ["", "**Parallel trainings (`--jobs`)**: four trainings of 2 epochs each (60,000 images), "
-              "one timed run per cell", "",
+    lines += ["", "**Parallel trainings (`--jobs`)**: four trainings of 2 epochs each (LeNet-5 on "
+              "the sensitivity script's 10,000-image subset, C2 on 60,000 images), one timed run "
+              "per cell", "",
               f"| trainings | one after the other, {torch.get_num_threads()} threads (`--jobs 1`) | "
               f"side by side, 2 workers with {parallel.threads_per_job(2)} thread(s) each "
               "(`--jobs 2`, worker start and data loading included) | speed-up |",
