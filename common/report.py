@@ -414,17 +414,17 @@ def values_cnn(r):
         names = [n for n in models if models[n]["series"] == series]
         ranked = sorted(names, key=lambda n: -acc[n]["mean"])
         v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
-        v[f"cnn.{series}_verdict"] = spread_verdict(ranked, {n: acc[n]["values"] for n in names})
+        v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
     return v
 
 
-def spread_verdict(ranked, values):
-    """Which neighbours in `ranked` (best first) differ by more than the larger std."""
-    parts = []
-    for a, b in zip(ranked, ranked[1:]):
-        separated = std_separated(values[a], values[b]) != 0
-        parts.append(f"{a} {'>' if separated else '≈'} {b}")
-    return ", ".join(parts)
+def ranking_text(rank):
+    """'C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 5 each; C1–C2 p = 0.4, ...)'."""
+    ns = sorted({n for q in rank["pairs"] for n in q["n"]})
+    n = f"n = {ns[0]} each" if len(ns) == 1 else "n = " + "/".join(map(str, ns))
+    details = ", ".join(f"{q['a']}–{q['b']} p = {q['p_holm']:.2g}" for q in rank["pairs"]
+                        if q.get("p_holm") is not None)
+    return f"{rank['text']} ({rank['test']}, {n}" + (f"; {details})" if details else ")")
 
 
 def values_optimization(r):
