@@ -20,7 +20,7 @@ import copy
 import numpy as np
 import torch
 
-from common import cli
+from common import cli, stats
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import DEPTH_SERIES, FUNCTION_MODELS, StackedMLP, count_params, function_mlp
@@ -161,6 +161,23 @@ def experiment(args, device):
     }
 
 
+def summarise(results):
+    """The rankings the README quotes: per target, the depth series and M1-M3 ranked on log10 of
+    the final MSE over the seeds (lower is better; MSEs span decades), every pair compared by
+    Welch's t with Holm's correction."""
+    models = results["models"]
+    out = {}
+    for target, per_model in results["fits"].items():
+        logs = {n: np.log10(np.maximum(fit["final_loss"], 1e-300)).tolist()
+                for n, fit in per_model.items()}
+        out[target] = {series: stats.ranking({n: logs[n] for n in per_model
+                                              if n in members}, higher_is_better=False)
+                       for series, members in (("depth", [n for n in models
+                                                          if models[n]["series"] == "depth"]),
+                                               ("original", list(FUNCTION_MODELS)))}
+    return out
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_loss.png", out / f"{stem}_predictions.png",
              out / f"{stem}_final_mse.png"]
@@ -171,7 +188,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

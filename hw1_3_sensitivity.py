@@ -30,7 +30,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from common import cli, parallel
+from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
@@ -197,6 +197,51 @@ def summarise(per_seed):
     return summary
 
 
+# Measures whose trend over the batch size, and whose smallest-vs-largest-batch difference in the
+# matched trainings, the README states; "gap" is test loss minus training loss.
+MEASURES = ("sensitivity", "test_acc", "train_loss", "gap",
+            *(f"sharpness_{name}" for name in EPSILONS), "hessian_max_eig")
+# Pairs of measures whose correlation over all trainings (batch sizes x seeds) the README quotes.
+CORRELATIONS = (("sensitivity", "gap"), ("sensitivity", "test_acc"), ("sharpness_1e-3", "gap"),
+                ("sharpness_1e-3", "test_acc"), ("sharpness_1e-3", "hessian_max_eig"),
+                ("sharpness_1e-3", "sensitivity"))
+
+
+def seed_values(run, key):
+    """Per-seed values of one measure of one batch size's summary (gap: test - train loss)."""
+    if key == "gap":
+        return [t - r for t, r in zip(run["test_loss"]["values"], run["train_loss"]["values"])]
+    return run[key]["values"]
+
+
+def pooled(runs, sizes, key):
+    """(log2 batch size, value) of every training of `sizes`, seed by seed."""
+    x, y = [], []
+    for b in sizes:
+        values = seed_values(runs[str(b)], key)
+        x += [math.log2(b)] * len(values)
+        y += values
+    return x, y
+
+
+def summarise(results):
+    """The verdicts the README quotes, from the recorded per-seed values: each measure's trend
+    over log2(batch size) (Spearman over all trainings), correlations between measures over
+    all trainings, and smallest vs largest batch (Welch's t over the seeds)."""
+    def block(runs, sizes):
+        return {"trend": {k: stats.trend(*pooled(runs, sizes, k)) for k in MEASURES},
+                "ends": {k: stats.compare(seed_values(runs[str(sizes[0])], k),
+                                          seed_values(runs[str(sizes[-1])], k)) for k in MEASURES},
+                "correlation": {f"{a}~{b}": stats.trend(pooled(runs, sizes, a)[1],
+                                                        pooled(runs, sizes, b)[1])
+                                for a, b in CORRELATIONS}}
+    out = {"fixed_epochs": block(results["runs"], results["batch_sizes"])}
+    if "matched" in results:
+        m = results["matched"]
+        out["matched"] = block(m["runs"], m["batch_sizes"])
+    return out
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_batch_size.png", out / f"{stem}_sharpness.png"]
     plot_sensitivity(results, paths[0])
@@ -208,7 +253,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":
