@@ -231,6 +231,8 @@ def values_random_labels(r):
         "rl.epochs_true": epochs("true labels", true),
         "rl.epochs_random": epochs("random labels", rand),
         "rl.ratio": per_seed(ratios),
+        "rl.fitted": f"{r['summary']['fitted']} of {r['summary']['seeds']}",
+        "rl.longer": compare_text(r["summary"]["longer"], fmt="{:.3g}"),
         "rl.epochs": per_seed(str(len(h["train_acc"])) for h in rand),
         "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
         "rl.rand_test_acc_range": f"{pct(min(min(h['test_acc']) for h in rand))} to "
