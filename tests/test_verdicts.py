@@ -1,5 +1,8 @@
 """Each script's summary (the verdicts the README states) on hand-built results whose answers
 are worked out by hand: separated, overlapping, tied and single-seed groups."""
+import numpy as np
+import pytest
+
 import hw1_1_mnist_cnn
 from common import report
 
@@ -58,8 +61,12 @@ def test_sensitivity_trends_and_ends():
     s = hw1_3_sensitivity.summarise(results)
     t = s["fixed_epochs"]["trend"]["sensitivity"]
     assert t["verdict"] == "falls" and t["n"] == 12 and t["p"] < 0.05
-    # ranks: 4 levels of 3 tied-free values each, perfectly ordered -> rho = -1
-    assert t["effect"] == -1.0 or abs(t["effect"] + 1) < 1e-12
+    # rho = Pearson correlation of the ranks: x has 4 tied groups of 3 (average ranks 2, 5, 8,
+    # 11), y falls through all 12 values (ranks 12 .. 1 in the order of x)
+    x_ranks = np.repeat([2.0, 5.0, 8.0, 11.0], 3)
+    y_ranks = np.asarray([12 - i for i in range(12)], dtype=float)
+    y_ranks = np.concatenate([sorted(y_ranks[3 * i:3 * i + 3]) for i in range(4)])
+    assert t["effect"] == pytest.approx(np.corrcoef(x_ranks, y_ranks)[0, 1], rel=1e-12)
     assert s["fixed_epochs"]["ends"]["sensitivity"]["verdict"] == "lower"
     assert s["fixed_epochs"]["trend"]["gap"]["verdict"] == "falls"
     # matched: means 1.0 vs 1.1 with spread 0.3: no difference detected
