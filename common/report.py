@@ -614,9 +614,20 @@ def values_sensitivity(r):
         "sens.rho_gap": correlation_text(fixed["correlation"]["sensitivity~gap"]),
         "sens.rho_acc": correlation_text(fixed["correlation"]["sensitivity~test_acc"]),
         "sens.seeds": str(len(r["seeds"])),
+        "sharp.products": hessian_products(r),
         **values_sharpness(r, runs, fixed),
         **values_matched(r),
     }
+
+
+def hessian_products(r):
+    """'21' or '18 to 21': Hessian-vector products per top-eigenvalue estimate over all runs."""
+    groups = [*r["runs"].values(), *r.get("matched", {}).get("runs", {}).values()]
+    counts = [v for g in groups for v in g.get("hessian_products", {}).get("values", [])]
+    if not counts:
+        return "(not recorded)"
+    lo, hi = int(min(counts)), int(max(counts))
+    return str(lo) if lo == hi else f"{lo} to {hi}"
 
 
 def values_matched(r):
