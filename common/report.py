@@ -81,6 +81,15 @@ def compare_text(c, scale=1.0, fmt="{:.3g}"):
             f"95 % CI {lo} to {hi}, {p_text(c['p'])}, n = {n})")
 
 
+def short_text(v):
+    """'lower (p = 0.004, n = 5 + 5)' / 'falls (ρ = -0.97, p < 1e-4, n = 24)': the verdict first."""
+    if v["verdict"] == "not tested":
+        return "not tested"
+    n = " + ".join(map(str, v["n"])) if isinstance(v["n"], list) else str(v["n"])
+    rho = f"ρ = {v['effect']:.2f}, " if v["test"] == "Spearman" else ""
+    return f"{v['verdict']} ({rho}{p_text(v['p'])}, n = {n})"
+
+
 def endpoint_label(ep):
     return f"batch {ep['batch_size']}, lr {ep['lr']:g}"
 
@@ -233,6 +242,7 @@ def values_random_labels(r):
         "rl.ratio": per_seed(ratios),
         "rl.fitted": f"{r['summary']['fitted']} of {r['summary']['seeds']}",
         "rl.longer": compare_text(r["summary"]["longer"], fmt="{:.3g}"),
+        "rl.longer_short": short_text(r["summary"]["longer"]),
         "rl.epochs": per_seed(str(len(h["train_acc"])) for h in rand),
         "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
         "rl.rand_test_acc_range": f"{pct(min(min(h['test_acc']) for h in rand))} to "
@@ -281,6 +291,7 @@ def values_params(r, tolerance=0.005):
                   f"{gap[-1]:.4f} at {params[-1]:,} parameters",
         "pg.last_train_acc": pct(runs[-1]["train_acc"]["mean"]),
         "pg.gap_trend": trend_text(r["summary"]["trend"]["gap"]),
+        "pg.gap_short": short_text(r["summary"]["trend"]["gap"]),
     }
 
 
@@ -605,6 +616,7 @@ def values_sensitivity(r):
         "sens.first_batch": str(sizes[0]), "sens.last_batch": str(sizes[-1]),
         "sens.first": f"{sens[0]:.3f}", "sens.last": f"{sens[-1]:.3f}",
         "sens.trend": trend_text(fixed["trend"]["sensitivity"]),
+        "sens.trend_short": short_text(fixed["trend"]["sensitivity"]),
         "sens.logits_first": f"{logits[0]:.1f}", "sens.logits_last": f"{logits[-1]:.1f}",
         "sens.peak_batch": str(sizes[peak]), "sens.peak_acc": pct(test_acc[peak]),
         "sens.last_acc": pct(test_acc[-1]), "sens.last_train_acc": pct(mean("train_acc")[-1]),
@@ -663,8 +675,10 @@ def values_matched(r):
                                   ("train", "train_loss", 1, "{:.3f}")):
         first, last = (s[key]["mean"] * scale for s in (runs[0], runs[-1]))
         out[f"m.{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
-        out[f"m.{name}_verdict"] = compare_text(r["summary"]["matched"]["ends"][key], scale,
-                                                "{:.2f} pp" if key == "test_acc" else fmt)
+        ends = r["summary"]["matched"]["ends"][key]
+        out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
+                                                else fmt)
+        out[f"m.{name}_short"] = short_text(ends)
     return out
 
 
@@ -686,6 +700,7 @@ def values_sharpness(r, runs, fixed):
     return {
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
         "sharp.trend": trend_text(fixed["trend"][key]), "sharp.first": f"{sharp[0]:.3g}",
+        "sharp.trend_short": short_text(fixed["trend"][key]),
         "sharp.last": f"{sharp[-1]:.3g}",
         "sharp.eig_trend": trend_text(fixed["trend"]["hessian_max_eig"]),
         "sharp.eig_first": f"{eig[0]:.3g}", "sharp.eig_last": f"{eig[-1]:.3g}",
