@@ -97,7 +97,7 @@ def fit_depth_group(names, inits, x, targets, args):
     return out
 
 
-def summarise(runs, args):
+def fit_summary(runs, args):
     """JSON record of one (model, target) over its seeds: final MSEs, convergence, quartile
     curves, and the prediction of the seed whose final MSE is the median (lower middle)."""
     losses = np.stack([loss for loss, _ in runs])                       # (seeds, epochs)
@@ -145,7 +145,7 @@ def experiment(args, device):
     runs = {}
     for names in progress(list(groups.values()), "depth groups"):
         runs.update(fit_depth_group(names, inits, x, targets, args))
-    fits = {fname: {name: summarise([runs[(name, fname, s)] for s in range(args.seeds)], args)
+    fits = {fname: {name: fit_summary([runs[(name, fname, s)] for s in range(args.seeds)], args)
                     for name in MODELS} for fname in TARGET_FUNCTIONS}
     return {
         "optimiser": "full-batch Adam",

@@ -166,7 +166,7 @@ def experiment(args, device):
                   for b in args.matched_batch_sizes for seed in matched_seeds]
     jobs = args.jobs or parallel.default_jobs(device, len(tasks))
     done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads))
-    runs = {str(b): summarise([next(done) for _ in seeds]) for b in args.batch_sizes}
+    runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
                "seeds": seeds,
                "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
@@ -183,12 +183,12 @@ def experiment(args, device):
             "lr_rule": "lr * sqrt(batch / smallest batch)",
             "lrs": {str(b): matched_lr(args, b) for b in args.matched_batch_sizes},
             "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,
-            "runs": {str(b): summarise([next(done) for _ in matched_seeds])
+            "runs": {str(b): seed_summary([next(done) for _ in matched_seeds])
                      for b in args.matched_batch_sizes}}
     return results
 
 
-def summarise(per_seed):
+def seed_summary(per_seed):
     """{key: {mean, std (ddof 1, 0 for one seed), values}} over the seeds' result dicts."""
     summary = {}
     for key in per_seed[0]:
