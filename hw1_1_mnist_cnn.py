@@ -19,7 +19,7 @@ import argparse
 
 import torch
 
-from common import cli, parallel
+from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
 from common.plotting import plot_classifier_curves
@@ -118,6 +118,15 @@ def experiment(args, device):
             "models": models}
 
 
+def summarise(results):
+    """The verdicts the README quotes: within each series (depth, original), the models' final
+    test accuracies over the seeds, every pair compared by Welch's t with Holm's correction."""
+    models = results["models"]
+    return {series: stats.ranking({n: m["final"]["test_acc"]["values"]
+                                   for n, m in models.items() if m["series"] == series})
+            for series in ("depth", "original")}
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_loss.png", out / f"{stem}_accuracy.png"]
     plot_classifier_curves(results, *paths)
@@ -125,7 +134,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

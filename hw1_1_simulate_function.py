@@ -20,7 +20,7 @@ import copy
 import numpy as np
 import torch
 
-from common import cli
+from common import cli, stats
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import DEPTH_SERIES, FUNCTION_MODELS, StackedMLP, count_params, function_mlp
@@ -97,7 +97,7 @@ def fit_depth_group(names, inits, x, targets, args):
     return out
 
 
-def summarise(runs, args):
+def fit_summary(runs, args):
     """JSON record of one (model, target) over its seeds: final MSEs, convergence, quartile
     curves, and the prediction of the seed whose final MSE is the median (lower middle)."""
     losses = np.stack([loss for loss, _ in runs])                       # (seeds, epochs)
@@ -145,7 +145,7 @@ def experiment(args, device):
     runs = {}
     for names in progress(list(groups.values()), "depth groups"):
         runs.update(fit_depth_group(names, inits, x, targets, args))
-    fits = {fname: {name: summarise([runs[(name, fname, s)] for s in range(args.seeds)], args)
+    fits = {fname: {name: fit_summary([runs[(name, fname, s)] for s in range(args.seeds)], args)
                     for name in MODELS} for fname in TARGET_FUNCTIONS}
     return {
         "optimiser": "full-batch Adam",
@@ -161,6 +161,23 @@ def experiment(args, device):
     }
 
 
+def summarise(results):
+    """The rankings the README quotes: per target, the depth series and M1-M3 ranked on log10 of
+    the final MSE over the seeds (lower is better; MSEs span decades), every pair compared by
+    Welch's t with Holm's correction."""
+    models = results["models"]
+    out = {}
+    for target, per_model in results["fits"].items():
+        logs = {n: np.log10(np.maximum(fit["final_loss"], 1e-300)).tolist()
+                for n, fit in per_model.items()}
+        out[target] = {series: stats.ranking({n: logs[n] for n in per_model
+                                              if n in members}, higher_is_better=False)
+                       for series, members in (("depth", [n for n in models
+                                                          if models[n]["series"] == "depth"]),
+                                               ("original", list(FUNCTION_MODELS)))}
+    return out
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_loss.png", out / f"{stem}_predictions.png",
              out / f"{stem}_final_mse.png"]
@@ -171,7 +188,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli, critical
+from common import cli, critical, stats
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import eigenvalue_summary, gradient_norm
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
@@ -269,6 +269,23 @@ def experiment(args, device):
     return results
 
 
+# Correlations over the 100 end points that the README quotes: (x, y) keys of the trainings'
+# records ("-n_zero": minus the number of near-zero eigenvalues).
+CORRELATIONS = {"loss": ("minimal_ratio", "loss"), "nonzero_loss": ("ratio_nonzero", "loss"),
+                "epochs": ("minimal_ratio", "phase1_epochs"), "zero": ("minimal_ratio", "-n_zero")}
+
+
+def summarise(results):
+    """Spearman correlations (ties handled) over the end points of each minimal-ratio
+    experiment, from the recorded per-training values."""
+    def column(rows, key):
+        return [-t[key[1:]] if key.startswith("-") else t[key] for t in rows]
+    return {part: {name: stats.trend(column(results[part]["trainings"], x),
+                                     column(results[part]["trainings"], y))
+                   for name, (x, y) in CORRELATIONS.items()}
+            for part in ("minimal_ratio", "minimal_ratio_relu")}
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_function.png", out / f"{stem}_mnist.png",
              out / f"{stem}_minimal_ratio.png", out / f"{stem}_minimal_ratio_relu.png"]
@@ -280,7 +297,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

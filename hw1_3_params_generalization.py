@@ -14,7 +14,7 @@ Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
 """
 import torch
 
-from common import cli, parallel
+from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import plot_params_generalization
@@ -90,6 +90,21 @@ def experiment(args, device):
             "train_samples": len(data.train_x), "test_samples": len(data.test_x), "runs": runs}
 
 
+def summarise(results):
+    """The trends the README quotes, from the recorded per-seed values: test-minus-train loss
+    gap, test loss and test accuracy against log10(parameters), Spearman over all trainings
+    (widths x seeds)."""
+    x, ys = [], {"gap": [], "test_loss": [], "test_acc": []}
+    for width in results["widths"]:
+        run = results["runs"][str(width)]
+        test, train = run["test_loss"]["values"], run["train_loss"]["values"]
+        x += [run["n_params"]] * len(test)
+        ys["gap"] += [a - b for a, b in zip(test, train)]
+        ys["test_loss"] += test
+        ys["test_acc"] += run["test_acc"]["values"]
+    return {"trend": {key: stats.trend(x, y) for key, y in ys.items()}}
+
+
 def plot(results, out, stem):
     path = out / f"{stem}_params.png"
     plot_params_generalization(results, path)
@@ -97,7 +112,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from common import cli, parallel
+from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
@@ -166,7 +166,7 @@ def experiment(args, device):
                   for b in args.matched_batch_sizes for seed in matched_seeds]
     jobs = args.jobs or parallel.default_jobs(device, len(tasks))
     done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads))
-    runs = {str(b): summarise([next(done) for _ in seeds]) for b in args.batch_sizes}
+    runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
                "seeds": seeds,
                "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
@@ -183,18 +183,63 @@ def experiment(args, device):
             "lr_rule": "lr * sqrt(batch / smallest batch)",
             "lrs": {str(b): matched_lr(args, b) for b in args.matched_batch_sizes},
             "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,
-            "runs": {str(b): summarise([next(done) for _ in matched_seeds])
+            "runs": {str(b): seed_summary([next(done) for _ in matched_seeds])
                      for b in args.matched_batch_sizes}}
     return results
 
 
-def summarise(per_seed):
+def seed_summary(per_seed):
     """{key: {mean, std (ddof 1, 0 for one seed), values}} over the seeds' result dicts."""
     summary = {}
     for key in per_seed[0]:
         values = [float(r[key]) for r in per_seed]
         summary[key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
     return summary
+
+
+# Measures whose trend over the batch size, and whose smallest-vs-largest-batch difference in the
+# matched trainings, the README states; "gap" is test loss minus training loss.
+MEASURES = ("sensitivity", "test_acc", "train_loss", "gap",
+            *(f"sharpness_{name}" for name in EPSILONS), "hessian_max_eig")
+# Pairs of measures whose correlation over all trainings (batch sizes x seeds) the README quotes.
+CORRELATIONS = (("sensitivity", "gap"), ("sensitivity", "test_acc"), ("sharpness_1e-3", "gap"),
+                ("sharpness_1e-3", "test_acc"), ("sharpness_1e-3", "hessian_max_eig"),
+                ("sharpness_1e-3", "sensitivity"))
+
+
+def seed_values(run, key):
+    """Per-seed values of one measure of one batch size's summary (gap: test - train loss)."""
+    if key == "gap":
+        return [t - r for t, r in zip(run["test_loss"]["values"], run["train_loss"]["values"])]
+    return run[key]["values"]
+
+
+def pooled(runs, sizes, key):
+    """(log2 batch size, value) of every training of `sizes`, seed by seed."""
+    x, y = [], []
+    for b in sizes:
+        values = seed_values(runs[str(b)], key)
+        x += [math.log2(b)] * len(values)
+        y += values
+    return x, y
+
+
+def summarise(results):
+    """The verdicts the README quotes, from the recorded per-seed values: each measure's trend
+    over log2(batch size) (Spearman over all trainings), correlations between measures over
+    all trainings, and smallest vs largest batch (Welch's t over the seeds)."""
+    def block(runs, sizes):
+        return {"trend": {k: stats.trend(*pooled(runs, sizes, k)) for k in MEASURES},
+                "ends": {k: stats.compare(seed_values(runs[str(sizes[0])], k),
+                                          seed_values(runs[str(sizes[-1])], k)) for k in MEASURES},
+                "correlation": {f"{a}~{b}": stats.trend(pooled(runs, sizes, a)[1],
+                                                        pooled(runs, sizes, b)[1])
+                                for a, b in CORRELATIONS}}
+    out = {"fixed_epochs": block(results["runs"], results["batch_sizes"])}
+    if "matched" in results:
+        m = results["matched"]
+        out["matched"] = block(m["runs"], m["batch_sizes"])
+    return out
 
 
 def plot(results, out, stem):
@@ -208,7 +253,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

@@ -240,17 +240,20 @@ def clean_errors(prog):
         raise SystemExit(128 + signum) from None
 
 
-def run_main(argv, parser, stem, experiment, plot, quick, validate=None):
+def run_main(argv, parser, stem, experiment, plot, quick, validate=None, summarise=None):
     """Parse argv (see parse_args), check it with validate(args), then run_script."""
     args = parse_args(parser, argv, quick)
-    return run_script(args, stem, experiment, plot, validate)
+    return run_script(args, stem, experiment, plot, validate, summarise)
 
 
-def run_script(args, stem, experiment, plot, validate=None):
-    """Shared body of every script: train (or reload with --replot), then write the JSON and the
-    figures together (see StagedOutputs). Figures are always drawn from the JSON as written.
+def run_script(args, stem, experiment, plot, validate=None, summarise=None):
+    """Shared body of every script: train (or reload with --replot), summarise, then write the
+    JSON and the figures together (see StagedOutputs). Figures are always drawn from the JSON as
+    written.
 
-    experiment(args, device) -> dict of results; plot(results, folder, stem) -> list of paths.
+    experiment(args, device) -> dict of results; summarise(results) -> the "summary" entry (the
+    verdicts with their statistics), computed from the recorded results, so that --replot
+    refreshes it (and rewrites the JSON) without training; plot(results, folder, stem) -> paths.
     """
     with clean_errors(f"{stem}.py"):
         out = check_out_dir(args.out_dir)
@@ -263,13 +266,27 @@ def run_script(args, stem, experiment, plot, validate=None):
             if args.quick:
                 refuse_to_replace_full_run(json_path)
             results = train(args, stem, experiment)
+        if summarise is not None:
+            results["summary"] = summarise_recorded(summarise, results, json_path, args.replot)
         with StagedOutputs(out, stem) as staged:
-            if not args.replot:
+            if not args.replot or summarise is not None:
                 write_json(staged.path(json_path.name), results)
             draw(plot, results, staged.staging, stem, json_path if args.replot else None)
             committed = staged.commit()
         results["figures"] = [str(p) for p in committed if p.suffix == ".png"]
         return results
+
+
+def summarise_recorded(summarise, results, json_path, replot):
+    """summarise(results), through JSON and back; with --replot a JSON that lacks what the
+    summary needs is a ScriptError."""
+    try:
+        return json.loads(json.dumps(summarise(results)))
+    except PLOT_ERRORS as exc:
+        if not replot:
+            raise
+        raise ScriptError(f"{json_path} does not hold the results the summary needs ({exc!r}): "
+                          "rerun without --replot") from None
 
 
 def train(args, stem, experiment):

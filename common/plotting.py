@@ -334,6 +334,7 @@ def plot_sensitivity(results, path):
     cfg = results["meta"]["config"]
     top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
                   f"{plural(cfg['epochs'], 'epoch')} each ({band})\n"
+                  f"on a fixed {results['train_eval_samples']:,}-image training subset; "
                   f"sensitivity over {results['sensitivity_samples']:,} test images")
     fig.tight_layout()
     save_figure(fig, path)

@@ -18,7 +18,6 @@ import numpy as np
 
 from common.errors import ScriptError
 from common.outputs import atomic_write, read_json
-from common.stats import iqr_separated, std_separated
 
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
            "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_params_generalization",
@@ -52,19 +51,43 @@ def sci(x):
     return f"{x:.2e}" if abs(x) < 1e-2 and x != 0 else f"{x:.3g}"
 
 
-def spearman(a, b):
-    """Spearman rank correlation (no ties expected)."""
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    return float(np.corrcoef(ra, rb)[0, 1])
+def p_text(p):
+    return "p < 1e-4" if p < 1e-4 else f"p = {p:.2g}"
 
 
-def trend(values):
-    """'falls at every step' / 'rises at every step' / 'falls overall, not at every step' ..."""
-    d = np.diff(np.asarray(values, dtype=float))
-    word = "falls" if values[-1] < values[0] else "rises"
-    if np.all(d < 0) or np.all(d > 0):
-        return f"{word} at every step"
-    return f"{word} overall, but not at every step"
+def trend_text(t):
+    """'falls (Spearman ρ = -0.97, 95 % CI -0.99 to -0.93, p < 1e-4, n = 24)'."""
+    if t["verdict"] == "not tested":
+        return f"not tested (n = {t['n']})"
+    ci = f", 95 % CI {t['ci95'][0]:.2f} to {t['ci95'][1]:.2f}" if t["ci95"] else ""
+    return f"{t['verdict']} (Spearman ρ = {t['effect']:.2f}{ci}, {p_text(t['p'])}, n = {t['n']})"
+
+
+def correlation_text(t):
+    """'0.98 (95 % CI 0.95 to 0.99, p < 1e-4, n = 24)'."""
+    if t["verdict"] == "not tested":
+        return f"not tested (n = {t['n']})"
+    ci = f"95 % CI {t['ci95'][0]:.2f} to {t['ci95'][1]:.2f}, " if t["ci95"] else ""
+    return f"{t['effect']:.2f} ({ci}{p_text(t['p'])}, n = {t['n']})"
+
+
+def compare_text(c, scale=1.0, fmt="{:.3g}"):
+    """'lower (Welch's t: difference -2.6, 95 % CI -4.1 to -1.1, p = 0.004, n = 5 + 5)'."""
+    n = " + ".join(map(str, c["n"]))
+    if c["verdict"] == "not tested":
+        return f"not tested (n = {n}: a group with one seed)"
+    lo, hi = (fmt.format(scale * v) if v is not None else "?" for v in c["ci95"])
+    return (f"{c['verdict']} ({c['test']}: difference {fmt.format(scale * c['effect'])}, "
+            f"95 % CI {lo} to {hi}, {p_text(c['p'])}, n = {n})")
+
+
+def short_text(v):
+    """'lower (p = 0.004, n = 5 + 5)' / 'falls (ρ = -0.97, p < 1e-4, n = 24)': the verdict first."""
+    if v["verdict"] == "not tested":
+        return "not tested"
+    n = " + ".join(map(str, v["n"])) if isinstance(v["n"], list) else str(v["n"])
+    rho = f"ρ = {v['effect']:.2f}, " if v["test"] == "Spearman" else ""
+    return f"{v['verdict']} ({rho}{p_text(v['p'])}, n = {n})"
 
 
 def endpoint_label(ep):
@@ -217,6 +240,9 @@ def values_random_labels(r):
         "rl.epochs_true": epochs("true labels", true),
         "rl.epochs_random": epochs("random labels", rand),
         "rl.ratio": per_seed(ratios),
+        "rl.fitted": f"{r['summary']['fitted']} of {r['summary']['seeds']}",
+        "rl.longer": compare_text(r["summary"]["longer"], fmt="{:.3g}"),
+        "rl.longer_short": short_text(r["summary"]["longer"]),
         "rl.epochs": per_seed(str(len(h["train_acc"])) for h in rand),
         "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
         "rl.rand_test_acc_range": f"{pct(min(min(h['test_acc']) for h in rand))} to "
@@ -264,7 +290,8 @@ def values_params(r, tolerance=0.005):
         "pg.gap": f"{gap[0]:.4f} at {params[0]:,}, {gap[sat]:.4f} at {params[sat]:,} and "
                   f"{gap[-1]:.4f} at {params[-1]:,} parameters",
         "pg.last_train_acc": pct(runs[-1]["train_acc"]["mean"]),
-        "pg.gap_trend": trend(gap),
+        "pg.gap_trend": trend_text(r["summary"]["trend"]["gap"]),
+        "pg.gap_short": short_text(r["summary"]["trend"]["gap"]),
     }
 
 
@@ -362,32 +389,19 @@ def values_fits(r):
     for fname, per_model in fits.items():
         t = f"fits.{TARGET_KEYS.get(fname, fname)}"
         med = {n: per_model[n]["final_quartiles"][1] for n in per_model}
-        best = min(depth, key=med.get)
+        ranked = r["summary"][fname]
+        best = ranked["depth"]["order"][0]
         v[f"{t}.depth_best"] = f"{best} ({models[best]['depth']} hidden, median {sci(med[best])})"
         v[f"{t}.depth_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in depth)
-        v[f"{t}.depth_verdict"] = depth_verdict(best, depth, per_model)
+        v[f"{t}.depth_verdict"] = ranking_text(ranked["depth"])
         conv = {n: sum(e is not None for e in per_model[n]["convergence_epoch"]) for n in depth}
         v[f"{t}.depth_converged"] = ", ".join(f"{n} {conv[n]}" for n in depth)
         orig = [n for n in per_model if n.startswith("M")]
         v[f"{t}.original_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in orig)
-        v[f"{t}.original_best"] = min(orig, key=med.get)
-        v[f"{t}.original_verdict"] = depth_verdict(min(orig, key=med.get), orig, per_model)
+        v[f"{t}.original_best"] = ranked["original"]["order"][0]
+        v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
         v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
     return v
-
-
-def depth_verdict(best, names, per_model):
-    """Which of `names` the interquartile range of `best` lies wholly below."""
-    below = [n for n in names if n != best
-             and iqr_separated(per_model[best]["final_loss"], per_model[n]["final_loss"]) < 0]
-    others = [n for n in names if n != best and n not in below]
-    if not below:
-        return (f"its interquartile range overlaps those of all others "
-                f"({', '.join(others)}): no ranking")
-    text = f"its interquartile range lies wholly below that of {', '.join(below)}"
-    if others:
-        text += f" and overlaps that of {', '.join(others)}"
-    return text
 
 
 def values_cnn(r):
@@ -414,17 +428,17 @@ def values_cnn(r):
         names = [n for n in models if models[n]["series"] == series]
         ranked = sorted(names, key=lambda n: -acc[n]["mean"])
         v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
-        v[f"cnn.{series}_verdict"] = spread_verdict(ranked, {n: acc[n]["values"] for n in names})
+        v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
     return v
 
 
-def spread_verdict(ranked, values):
-    """Which neighbours in `ranked` (best first) differ by more than the larger std."""
-    parts = []
-    for a, b in zip(ranked, ranked[1:]):
-        separated = std_separated(values[a], values[b]) != 0
-        parts.append(f"{a} {'>' if separated else '≈'} {b}")
-    return ", ".join(parts)
+def ranking_text(rank):
+    """'C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 5 each; C1–C2 p = 0.4, ...)'."""
+    ns = sorted({n for q in rank["pairs"] for n in q["n"]})
+    n = f"n = {ns[0]} each" if len(ns) == 1 else "n = " + "/".join(map(str, ns))
+    details = ", ".join(f"{q['a']}–{q['b']} p = {q['p_holm']:.2g}" for q in rank["pairs"]
+                        if q.get("p_holm") is not None)
+    return f"{rank['text']} ({rank['test']}, {n}" + (f"; {details})" if details else ")")
 
 
 def values_optimization(r):
@@ -494,7 +508,7 @@ def values_surfaces(r):
     }
 
 
-def _minimal_ratio_values(mr, prefix):
+def _minimal_ratio_values(mr, prefix, summary):
     """Generated numbers of one minimal-ratio experiment under keys gn.<prefix>..."""
     rows = mr["trainings"]
     col = {k: np.asarray([t[k] for t in rows]) for k in rows[0] if k != "phase2_norms"}
@@ -517,10 +531,7 @@ def _minimal_ratio_values(mr, prefix):
         p + "loss_range": f"{col['loss'].min():.1e} to {col['loss'].max():.1e}",
         p + "mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
         p + "mr_median": f"{np.median(col['minimal_ratio']):.3f}",
-        p + "rho_loss": f"{spearman(col['minimal_ratio'], col['loss']):.2f}",
-        p + "rho_nonzero_loss": f"{spearman(col['ratio_nonzero'], col['loss']):.2f}",
-        p + "rho_epochs": f"{spearman(col['minimal_ratio'], col['phase1_epochs']):.2f}",
-        p + "rho_zero": f"{spearman(col['minimal_ratio'], -col['n_zero']):.2f}",
+        **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()},
     }
 
 
@@ -540,8 +551,9 @@ def values_grad_norm(r):
         "gn.start_reached": str(int((norms[:, 0] < r["minimal_ratio"]["threshold"]).sum())),
         "gn.lm_steps": str(norms.shape[1] - 1),
     }
-    v.update(_minimal_ratio_values(r["minimal_ratio"], ""))
-    v.update(_minimal_ratio_values(r["minimal_ratio_relu"], "relu_"))
+    v.update(_minimal_ratio_values(r["minimal_ratio"], "", r["summary"]["minimal_ratio"]))
+    v.update(_minimal_ratio_values(r["minimal_ratio_relu"], "relu_",
+                                   r["summary"]["minimal_ratio_relu"]))
     return v
 
 
@@ -599,19 +611,23 @@ def values_sensitivity(r):
     sens, logits, test_acc = mean("sensitivity"), mean("sensitivity_logits"), mean("test_acc")
     gap = np.asarray(mean("test_loss")) - np.asarray(mean("train_loss"))
     peak = int(np.argmax(test_acc))
+    fixed = r["summary"]["fixed_epochs"]
     return {
         "sens.first_batch": str(sizes[0]), "sens.last_batch": str(sizes[-1]),
-        "sens.first": f"{sens[0]:.3f}", "sens.last": f"{sens[-1]:.3f}", "sens.trend": trend(sens),
+        "sens.first": f"{sens[0]:.3f}", "sens.last": f"{sens[-1]:.3f}",
+        "sens.trend": trend_text(fixed["trend"]["sensitivity"]),
+        "sens.trend_short": short_text(fixed["trend"]["sensitivity"]),
         "sens.logits_first": f"{logits[0]:.1f}", "sens.logits_last": f"{logits[-1]:.1f}",
         "sens.peak_batch": str(sizes[peak]), "sens.peak_acc": pct(test_acc[peak]),
         "sens.last_acc": pct(test_acc[-1]), "sens.last_train_acc": pct(mean("train_acc")[-1]),
         "sens.steps_first": f"{int(mean('steps')[0]):,}", "sens.steps_last": f"{int(mean('steps')[-1]):,}",
         "sens.gap_first": f"{gap[0]:.3f}", "sens.gap_last": f"{gap[-1]:.3f}",
-        "sens.gap_trend": trend(gap), "sens.rho_gap": f"{spearman(sens, gap):.2f}",
-        "sens.rho_acc": f"{spearman(sens, test_acc):.2f}",
+        "sens.gap_trend": trend_text(fixed["trend"]["gap"]),
+        "sens.rho_gap": correlation_text(fixed["correlation"]["sensitivity~gap"]),
+        "sens.rho_acc": correlation_text(fixed["correlation"]["sensitivity~test_acc"]),
         "sens.seeds": str(len(r["seeds"])),
         "sharp.products": hessian_products(r),
-        **values_sharpness(r, sizes, runs, test_acc, gap),
+        **values_sharpness(r, runs, fixed),
         **values_matched(r),
     }
 
@@ -624,17 +640,6 @@ def hessian_products(r):
         return "(not recorded)"
     lo, hi = int(min(counts)), int(max(counts))
     return str(lo) if lo == hi else f"{lo} to {hi}"
-
-
-def _compare_ends(runs, key, scale=1.0, fmt="{:.3g}"):
-    """Largest vs smallest batch of one measure: '<first> to <last> (higher / lower / within the
-    seed spread)', by std_separated over the seeds' values."""
-    first, last = runs[0][key], runs[-1][key]
-    side = std_separated(last["values"], first["values"])
-    verdict = {1: "higher", -1: "lower", 0: "no difference beyond the seed spread"}[side]
-    if len(first["values"]) < 2:
-        verdict += " (one seed: no spread to compare with)"
-    return (f"{fmt.format(scale * first['mean'])} to {fmt.format(scale * last['mean'])}", verdict)
 
 
 def values_matched(r):
@@ -668,30 +673,42 @@ def values_matched(r):
                                   ("acc", "test_acc", 100, "{:.2f}%"),
                                   ("sens", "sensitivity", 1, "{:.3f}"),
                                   ("train", "train_loss", 1, "{:.3f}")):
-        out[f"m.{name}"], out[f"m.{name}_verdict"] = _compare_ends(runs, key, scale, fmt)
+        first, last = (s[key]["mean"] * scale for s in (runs[0], runs[-1]))
+        out[f"m.{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
+        ends = r["summary"]["matched"]["ends"][key]
+        out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
+                                                else fmt)
+        out[f"m.{name}_short"] = short_text(ends)
     return out
 
 
-def values_sharpness(r, sizes, runs, test_acc, gap):
+def values_sharpness(r, runs, fixed):
     if "epsilons" not in r:
         return {}
     eps = r["epsilons"][0]
-    sharp = [s[f"sharpness_{eps}"]["mean"] for s in runs]
+    key = f"sharpness_{eps}"
+    sharp = [s[key]["mean"] for s in runs]
     eig = [s["hessian_max_eig"]["mean"] for s in runs]
+    ends = fixed["ends"][key]
+    keskar = {"higher": "the largest batch ends sharper than the smallest, as Keskar et al. "
+                        "report for large-batch training",
+              "lower": "the largest batch ends flatter than the smallest by this measure, the "
+                       "opposite of Keskar et al.'s finding that large-batch training ends in "
+                       "sharper minima"}.get(ends["verdict"], "no difference detected between "
+                                                          "the smallest and the largest batch")
+    corr = fixed["correlation"]
     return {
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
-        "sharp.trend": trend(sharp), "sharp.first": f"{sharp[0]:.3g}", "sharp.last": f"{sharp[-1]:.3g}",
-        "sharp.eig_trend": trend(eig), "sharp.eig_first": f"{eig[0]:.3g}",
-        "sharp.eig_last": f"{eig[-1]:.3g}",
-        "sharp.rho_acc": f"{spearman(sharp, test_acc):.2f}",
-        "sharp.rho_gap": f"{spearman(sharp, gap):.2f}",
-        "sharp.rho_eig": f"{spearman(sharp, eig):.2f}",
-        "sharp.rho_sens": f"{spearman(sharp, [x['sensitivity']['mean'] for x in runs]):.2f}",
-        "sharp.keskar": ("the largest batch ends flatter than the smallest by this measure, the "
-                         "opposite of Keskar et al.'s finding that large-batch training ends in "
-                         "sharper minima" if sharp[-1] < sharp[0] else
-                         "the largest batch ends sharper than the smallest, as Keskar et al. "
-                         "report for large-batch training"),
+        "sharp.trend": trend_text(fixed["trend"][key]), "sharp.first": f"{sharp[0]:.3g}",
+        "sharp.trend_short": short_text(fixed["trend"][key]),
+        "sharp.last": f"{sharp[-1]:.3g}",
+        "sharp.eig_trend": trend_text(fixed["trend"]["hessian_max_eig"]),
+        "sharp.eig_first": f"{eig[0]:.3g}", "sharp.eig_last": f"{eig[-1]:.3g}",
+        "sharp.rho_acc": correlation_text(corr[f"{key}~test_acc"]),
+        "sharp.rho_gap": correlation_text(corr[f"{key}~gap"]),
+        "sharp.rho_eig": correlation_text(corr[f"{key}~hessian_max_eig"]),
+        "sharp.rho_sens": correlation_text(corr[f"{key}~sensitivity"]),
+        "sharp.keskar": f"{keskar} ({compare_text(ends)})",
     }
 
 

@@ -131,6 +131,7 @@ def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
     results = {"meta": {"dataset": "fashion-mnist", "config": {"lr": 0.01, "epochs": 2}},
                "model": "LeNet-5",
                "batch_sizes": [32, 64], "seeds": [0, 1], "sensitivity_samples": 10,
+               "train_eval_samples": 100,
                "runs": {b: {k: dict(stats) for k in keys} for b in ("32", "64")}}
     drawn = []
     original = plotting.save_figure

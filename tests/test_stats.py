@@ -1,7 +1,11 @@
-"""Spread statistics on inputs whose answers are known by hand."""
-import pytest
+"""Spread statistics and verdict tests on inputs whose answers are worked out by hand."""
+import math
 
-from common.stats import iqr_separated, mean_std, quartiles, std_separated
+import pytest
+from scipy import stats as scipy_stats
+
+from common.stats import (NO_DIFFERENCE, compare, holm, iqr_separated, mean_std, quartiles,
+                          ranking, std_separated, trend)
 
 
 def test_quartiles_of_a_known_sample():
@@ -22,3 +26,81 @@ def test_separation_rules():
     assert iqr_separated(low, high) == -1 and iqr_separated(high, low) == 1
     assert iqr_separated(low, wide) == 0
     assert std_separated(low, high) == -1 and std_separated(low, wide) == 0
+
+
+def test_welch_on_separated_groups_by_hand():
+    # a: mean 2, variance 1; b: mean 16/3, variance 7/3. se^2 = 1/3 + 7/9 = 10/9,
+    # t = (10/3) / sqrt(10/9) = sqrt(10); Welch df = (10/9)^2 / ((1/3)^2/2 + (7/9)^2/2) = 3.4483
+    r = compare([1, 2, 3], [4, 5, 7])
+    t, df = math.sqrt(10), (10 / 9) ** 2 / ((1 / 3) ** 2 / 2 + (7 / 9) ** 2 / 2)
+    assert r["effect"] == pytest.approx(10 / 3)
+    assert r["p"] == pytest.approx(2 * scipy_stats.t.sf(t, df), rel=1e-9)
+    half = scipy_stats.t.ppf(0.975, df) * math.sqrt(10 / 9)
+    assert r["ci95"] == pytest.approx([10 / 3 - half, 10 / 3 + half], rel=1e-9)
+    assert r["p"] < 0.05 and r["verdict"] == "higher" and r["n"] == [3, 3]
+    assert compare([4, 5, 7], [1, 2, 3])["verdict"] == "lower"        # the order matters
+
+
+def test_overlapping_groups_give_no_difference():
+    # means 2 and 3, both variances 1: t = 1 / sqrt(2/3) = 1.2247 on 4 df, p = 0.29
+    r = compare([1, 2, 3], [2, 3, 4])
+    assert r["p"] == pytest.approx(2 * scipy_stats.t.sf(1 / math.sqrt(2 / 3), 4), rel=1e-9)
+    assert r["verdict"] == NO_DIFFERENCE
+
+
+def test_tied_and_single_seed_groups():
+    same = compare([1, 1, 1], [1, 1, 1])
+    assert same["p"] == 1.0 and same["verdict"] == NO_DIFFERENCE
+    constant = compare([1, 1], [2, 2])
+    assert constant["p"] == 0.0 and constant["verdict"] == "higher"
+    single = compare([1.0], [2.0, 3.0])
+    assert single["verdict"] == "not tested" and single["p"] is None
+
+
+def test_paired_test_sees_what_the_unpaired_cannot():
+    # differences 0.5, 0.6, 0.4: mean 0.5, sd 0.1, t = 0.5 / (0.1 / sqrt 3) = 8.66 on 2 df
+    a, b = [1.0, 2.0, 3.0], [1.5, 2.6, 3.4]
+    paired = compare(a, b, paired=True)
+    assert paired["p"] == pytest.approx(2 * scipy_stats.t.sf(0.5 / (0.1 / math.sqrt(3)), 2),
+                                        rel=1e-6)
+    assert paired["verdict"] == "higher"
+    assert compare(a, b)["verdict"] == NO_DIFFERENCE
+    with pytest.raises(ValueError):
+        compare([1, 2], [1, 2, 3], paired=True)
+
+
+def test_holm_by_hand():
+    # sorted 0.01, 0.03, 0.04 -> 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, 1 x 0.04 = 0.04 -> max 0.06
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+
+
+def test_spearman_handles_ties_whatever_the_row_order():
+    # [1, 1, 2] against [1, 2, 3]: ranks 1.5, 1.5, 3 -> rho = 0.866 (= sqrt(3) / 2)
+    assert trend([1, 1, 2], [1, 2, 3])["effect"] == pytest.approx(math.sqrt(3) / 2)
+    assert trend([2, 1, 1], [3, 2, 1])["effect"] == pytest.approx(math.sqrt(3) / 2)
+
+
+def test_trend_verdicts():
+    x = [1, 2, 3, 4, 5, 6, 7, 8]
+    rising = trend(x, [0.1, 0.3, 0.2, 0.5, 0.6, 0.8, 0.7, 0.9])
+    assert rising["verdict"] == "rises" and rising["p"] < 0.05
+    lo, hi = rising["ci95"]
+    assert lo < rising["effect"] < hi <= 1
+    assert trend(x, [-v for v in [0.1, 0.3, 0.2, 0.5, 0.6, 0.8, 0.7, 0.9]])["verdict"] == "falls"
+    assert trend(x, [5, 1, 7, 2, 8, 3, 6, 4])["verdict"] == "no trend detected"
+    assert trend([1, 2], [3, 4])["verdict"] == "not tested"
+
+
+def test_ranking_names_only_separated_neighbours():
+    groups = {"C1": [88.7, 88.9, 88.8], "C2": [88.6, 89.0, 88.75], "C4": [86.8, 86.9, 86.7]}
+    r = ranking(groups)
+    assert r["order"] == ["C1", "C2", "C4"]
+    assert r["text"] == "C1 ≈ C2 > C4"
+    by_pair = {(q["a"], q["b"]): q for q in r["pairs"]}
+    assert by_pair[("C1", "C4")]["verdict"] == "lower"
+    assert by_pair[("C1", "C2")]["verdict"] == NO_DIFFERENCE
+    # Holm: three tests, each adjusted p at least its raw p
+    assert all(q["p_holm"] >= q["p"] for q in r["pairs"])
+    loss = ranking({"A": [0.30, 0.31, 0.29], "B": [0.40, 0.41, 0.39]}, higher_is_better=False)
+    assert loss["text"] == "A > B"

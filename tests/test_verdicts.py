@@ -1,0 +1,110 @@
+"""Each script's summary (the verdicts the README states) on hand-built results whose answers
+are worked out by hand: separated, overlapping, tied and single-seed groups."""
+import numpy as np
+import pytest
+
+import hw1_1_mnist_cnn
+from common import report
+
+
+def cnn_results(depth, original):
+    def model(series, values):
+        return {"series": series, "final": {"test_acc": {"values": values}}}
+    return {"models": {**{n: model("depth", v) for n, v in depth.items()},
+                       **{n: model("original", v) for n, v in original.items()}}}
+
+
+def test_cnn_ranking_separated_overlapping_and_single_seed():
+    results = cnn_results(
+        depth={"C1": [0.887, 0.889, 0.888], "C2": [0.886, 0.890, 0.8875],
+               "C4": [0.868, 0.869, 0.867]},
+        original={"CNN1": [0.87], "CNN2": [0.88]})
+    summary = hw1_1_mnist_cnn.summarise(results)
+    # C1 and C2 overlap (means 0.8880 and 0.8878); C4 lies 0.02 below both with spreads of 0.001
+    assert summary["depth"]["order"] == ["C1", "C2", "C4"]
+    assert summary["depth"]["text"] == "C1 ≈ C2 > C4"
+    # one seed each: nothing can be tested, so no ranking is claimed
+    assert summary["original"]["text"] == "CNN2 ≈ CNN1"
+    text = report.ranking_text(summary["depth"])
+    assert text.startswith("C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 3 each; C1–C2 p = ")
+
+
+def test_cnn_ranking_follows_the_data_not_the_names():
+    # the same numbers under swapped names give the swapped verdict
+    results = cnn_results(depth={"C1": [0.868, 0.869, 0.867], "C2": [0.887, 0.889, 0.888]},
+                          original={"CNN1": [0.8, 0.81], "CNN2": [0.8, 0.81]})
+    summary = hw1_1_mnist_cnn.summarise(results)
+    assert summary["depth"]["text"] == "C2 > C1"
+    assert summary["original"]["text"] in ("CNN1 ≈ CNN2", "CNN2 ≈ CNN1")   # tied
+
+
+def seeds_of(values):
+    return {"values": values}
+
+
+def test_sensitivity_trends_and_ends():
+    import hw1_3_sensitivity
+    keys = hw1_3_sensitivity.MEASURES
+
+    def run(level, spread):
+        # every measure at `level` + spread per seed; gap = test - train = level
+        out = {k: seeds_of([level + d for d in spread]) for k in keys if k != "gap"}
+        out["train_loss"] = seeds_of([0.0, 0.0, 0.0])
+        out["test_loss"] = seeds_of([level + d for d in spread])
+        return out
+    sizes = [32, 64, 128, 256]
+    falling = {str(b): run(10 - i, [-0.1, 0.0, 0.1]) for i, b in enumerate(sizes)}
+    results = {"batch_sizes": sizes, "runs": falling,
+               "matched": {"batch_sizes": [32, 256],
+                           "runs": {"32": run(1.0, [-0.3, 0.0, 0.3]),
+                                    "256": run(1.1, [-0.3, 0.0, 0.3])}}}
+    s = hw1_3_sensitivity.summarise(results)
+    t = s["fixed_epochs"]["trend"]["sensitivity"]
+    assert t["verdict"] == "falls" and t["n"] == 12 and t["p"] < 0.05
+    # rho = Pearson correlation of the ranks: x has 4 tied groups of 3 (average ranks 2, 5, 8,
+    # 11), y falls through all 12 values (ranks 12 .. 1 in the order of x)
+    x_ranks = np.repeat([2.0, 5.0, 8.0, 11.0], 3)
+    y_ranks = np.asarray([12 - i for i in range(12)], dtype=float)
+    y_ranks = np.concatenate([sorted(y_ranks[3 * i:3 * i + 3]) for i in range(4)])
+    assert t["effect"] == pytest.approx(np.corrcoef(x_ranks, y_ranks)[0, 1], rel=1e-12)
+    assert s["fixed_epochs"]["ends"]["sensitivity"]["verdict"] == "lower"
+    assert s["fixed_epochs"]["trend"]["gap"]["verdict"] == "falls"
+    # matched: means 1.0 vs 1.1 with spread 0.3: no difference detected
+    ends = s["matched"]["ends"]["sensitivity"]
+    assert ends["verdict"] == "no difference detected" and ends["n"] == [3, 3]
+    assert abs(ends["effect"] - 0.1) < 1e-12
+
+
+def test_random_label_summary_is_paired_by_seed():
+    import hw1_3_random_labels
+    per_seed = [{"epochs_to_target": {"true labels": t, "random labels": r}}
+                for t, r in ((40, 90), (42, 97), (41, 95))]
+    s = hw1_3_random_labels.summarise({"per_seed": per_seed})
+    assert s["fitted"] == 3 and s["longer"]["verdict"] == "higher"
+    assert s["longer"]["test"] == "paired t" and s["longer"]["effect"] == (50 + 55 + 54) / 3
+    per_seed[2]["epochs_to_target"]["random labels"] = None      # one seed never got there
+    s = hw1_3_random_labels.summarise({"per_seed": per_seed})
+    assert s["fitted"] == 2 and s["longer"]["n"] == [2, 2]
+
+
+def test_parameter_sweep_trend():
+    import hw1_3_params_generalization
+    widths = [1, 2, 4, 8]
+    runs = {str(w): {"n_params": 100 * w, "test_loss": seeds_of([0.5 + 0.1 * w, 0.5 + 0.1 * w]),
+                     "train_loss": seeds_of([0.5, 0.5]),
+                     "test_acc": seeds_of([0.8, 0.81])} for w in widths}
+    s = hw1_3_params_generalization.summarise({"widths": widths, "runs": runs})
+    assert s["trend"]["gap"]["verdict"] == "rises" and s["trend"]["gap"]["n"] == 8
+    assert s["trend"]["test_acc"]["verdict"] == "no trend detected"
+
+
+def test_function_fit_ranking_on_log_mse():
+    import hw1_1_simulate_function
+    models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original"}
+              for n in ("D1", "D2", "M1", "D8", "M2", "M3")}
+    fits = {"f": {n: {"final_loss": [v * 10 ** k for v in (1.0, 1.2, 0.9, 1.1)]}
+                  for n, k in (("D1", -1), ("D2", -3), ("M1", -3), ("D8", -2),
+                               ("M2", -3), ("M3", -3))}}
+    s = hw1_1_simulate_function.summarise({"models": models, "fits": fits})
+    assert s["f"]["depth"]["text"] == "D2 ≈ M1 > D8 > D1" or s["f"]["depth"]["text"] == "M1 ≈ D2 > D8 > D1"
+    assert s["f"]["original"]["text"].count("≈") == 2        # M1, M2, M3 identical
