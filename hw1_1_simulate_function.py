@@ -9,7 +9,7 @@ spaced points of [-1, 1]; full-batch Adam on the MSE. Every (model, target) pair
 --seeds initialisations; all fits of one depth train at once as batched matmuls (narrower models
 zero-padded; see StackedMLP).
 
-    python hw1_1_simulate_function.py            # full run (about 2 min on 2 CPU cores)
+    python hw1_1_simulate_function.py            # full run (2-3.5 min on 2 CPU cores)
     python hw1_1_simulate_function.py --quick    # seconds
 
 Writes <out-dir>/hw1_1_simulate_function.json, _loss.png, _predictions.png and _final_mse.png.

@@ -13,7 +13,7 @@ Part 2: 100 trainings of a 1-10-10-1 tanh network (141 parameters) from differen
   Contrast: the same with the 1-500-1 ReLU network and Adam on ||grad L||^2 as phase 2, which
   stalls on the kinks that ReLU puts into ||grad L||^2 (closed-form Hessian, common/shallow.py).
 
-    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (about 2.5 min on 2 CPU cores)
+    python hw1_2_grad_norm.py --dataset fashion-mnist    # full run (2.5-4.5 min on 2 CPU cores)
     python hw1_2_grad_norm.py --quick
 
 Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png, _minimal_ratio.png and

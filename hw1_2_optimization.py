@@ -12,7 +12,7 @@ over two random filter-normalised directions (each neuron's weight row scaled to
 model's row, biases not moved) around training 1's final model; and 1-D slices along such
 directions for trainings 1 and 2.
 
-    python hw1_2_optimization.py --dataset fashion-mnist   # full run (about 5.5 min on 2 CPU cores)
+    python hw1_2_optimization.py --dataset fashion-mnist   # full run (8 min on a 2-core AMD EPYC)
     python hw1_2_optimization.py --quick
 
 Writes <out-dir>/hw1_2_optimization.json, _fc1.png, _whole.png, _surface_path.png and

@@ -8,7 +8,7 @@ The model (batch 100, lr 1e-2) belongs to both pairs and is trained once.
 At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accuracy on the full
 test set and on a fixed training subset, in no-grad batches.
 
-    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (about 14 min on 2 CPU cores)
+    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (20 min on a 2-core AMD EPYC)
     python hw1_3_interpolation.py --jobs 3                   # the three trainings side by side
     python hw1_3_interpolation.py --quick
 

@@ -17,7 +17,7 @@ until its epoch-mean training loss reaches --target-train-loss (or --max-epochs)
 learning rate scaled by sqrt(batch / smallest batch) so that large batches get there in a
 bearable number of epochs; the same measurements at the end. --target-train-loss 0 skips it.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 9 min on 2 CPU cores)
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (15 min on a 2-core AMD EPYC)
     python hw1_3_sensitivity.py --seeds 5                   # 5 seeds per fixed-epoch batch size
     python hw1_3_sensitivity.py --jobs 4                    # 4 trainings side by side
     python hw1_3_sensitivity.py --quick
