@@ -28,7 +28,7 @@ from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
 from common.plotting import plot_pca_paths, plot_surface_path, plot_surface_random
 from common.train import (evaluate_stacked_classifiers, progress,
-                          train_stacked_classifiers_epoch)
+                          train_stack_epoch)
 
 STEM = "hw1_2_optimization"
 RUNS = 8                  # trainings, seeds seed .. seed + RUNS - 1
@@ -91,7 +91,7 @@ def train_runs(args, data, device):
                                                     data.train_y[init_idx])[0]
     test_loss[:, 0], test_acc[:, 0] = evaluate_stacked_classifiers(stacked, data.test_x, data.test_y)
     for epoch in progress(range(1, args.epochs + 1), f"epochs ({args.runs} runs at once)"):
-        train_loss[:, epoch] = train_stacked_classifiers_epoch(
+        train_loss[:, epoch] = train_stack_epoch(
             stacked, optimizer, data.train_x, data.train_y, args.batch_size, generators).cpu()
         snapshots[:, epoch] = flat_snapshot(stacked)
         test_loss[:, epoch], test_acc[:, epoch] = evaluate_stacked_classifiers(

@@ -33,7 +33,7 @@ from common.outputs import atomic_write  # noqa: E402
 from common.report import SCRIPTS, load  # noqa: E402
 from common.shallow import GROUP_SIZE as CHUNK, ShallowNets  # noqa: E402
 from common.train import (RowAdam, train_classifier_epoch,  # noqa: E402
-                          train_stacked_classifiers_epoch)
+                          train_stack_epoch)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,7 +104,7 @@ def bench_pca_trainings(args, data, device, sync):
                             for m, o, g in zip(models, opts, gens)], args.repeats, sync)
     stacked = StackedMLP(models).to(device)
     opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
-    vec = timed(lambda: train_stacked_classifiers_epoch(stacked, opt, x, y, 1000, gens),
+    vec = timed(lambda: train_stack_epoch(stacked, opt, x, y, 1000, gens),
                 args.repeats, sync)
     return [("8 MLP trainings, 10 steps of batch 1000", "looped", looped, "stacked (bmm)", vec)]
 

@@ -35,7 +35,7 @@ from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  
 from common.outputs import atomic_write  # noqa: E402
 from common.report import load  # noqa: E402
 from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
-                          train_stacked_classifiers_epoch)
+                          train_stack_epoch)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 12                 # optimiser steps timed per (model, batch) and way
@@ -212,7 +212,7 @@ def price_optimization(clock, usual, ours, data, device):
     opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
     gens = [torch.Generator().manual_seed(k) for k in range(runs)]
     x, y = data.train_x[:batch * n], data.train_y[:batch * n]
-    t_o = clock(lambda: train_stacked_classifiers_epoch(stacked, opt, x, y, batch, gens)) / n
+    t_o = clock(lambda: train_stack_epoch(stacked, opt, x, y, batch, gens)) / n
     e_u = clock(lambda: [usual.evaluate(m, EVAL_IMAGES, True) for m in models]) / EVAL_IMAGES
     tx, ty = data.test_x[:EVAL_IMAGES], data.test_y[:EVAL_IMAGES]
     e_o = clock(lambda: evaluate_stacked_classifiers(stacked, tx, ty)) / EVAL_IMAGES

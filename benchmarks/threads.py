@@ -33,7 +33,7 @@ from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES, LeNet5,  
 from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
 from common.train import (RowAdam, evaluate_classifier, train_classifier_epoch,  # noqa: E402
-                          train_stacked_classifiers_epoch, train_stacked_regressors)
+                          train_stack_epoch, train_stacked_regressors)
 
 
 @contextlib.contextmanager
@@ -98,7 +98,7 @@ def workloads(data):
         "CNN1 evaluation, 6,000 images": (
             "mnist_cnn", lambda: evaluate_classifier(cnn, xc, y, 1000)),
         "8 stacked MLPs 784-500-50-10, 6 steps of batch 1000": (
-            "optimization", lambda: train_stacked_classifiers_epoch(stacked, stacked_opt, x, y,
+            "optimization", lambda: train_stack_epoch(stacked, stacked_opt, x, y,
                                                                     1000, gens)),
         "16 nets 1-500-1, 50 phase-1 Adam steps (closed form)": ("grad_norm", phase1),
         "16 nets 1-500-1, 20 phase-2 steps (closed-form Hv)": ("grad_norm", phase2),

@@ -29,27 +29,6 @@ def mean_std(values):
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
-def iqr_separated(a, b):
-    """-1 if the interquartile range of a lies wholly below that of b, 1 if wholly above,
-    0 if the two ranges overlap."""
-    a1, _, a3 = quartiles(a)
-    b1, _, b3 = quartiles(b)
-    if a3 < b1:
-        return -1
-    if b3 < a1:
-        return 1
-    return 0
-
-
-def std_separated(a, b):
-    """-1 / 1 when mean(a) is below / above mean(b) by more than the larger of the two standard
-    deviations, else 0."""
-    (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
-    if abs(ma - mb) <= max(sa, sb):
-        return 0
-    return -1 if ma < mb else 1
-
-
 def _finite(x):
     return float(x) if np.isfinite(x) else None
 

@@ -78,29 +78,6 @@ def train_stacked_regressors(stacked, x, targets, epochs, lr, weight_decay, desc
     return history
 
 
-def train_stacked_classifiers_epoch(stacked, optimizer, x, y, batch_size, generators):
-    """One epoch of M stacked classifiers, model k shuffling with generators[k]; (M,) mean losses.
-
-    Minibatch k of step s is exactly what a lone model with the same generator would see, and the
-    objective is the sum of the per-model mean cross-entropies.
-    """
-    n, m = len(x), len(generators)
-    perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
-    total = torch.zeros(m, device=x.device, dtype=x.dtype)
-    for start in range(0, n, batch_size):
-        idx = perms[:, start:start + batch_size]
-        logits = stacked(x[idx].flatten(2))
-        per_model = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
-                                    reduction="none").view(m, -1).mean(1)
-        optimizer.zero_grad(set_to_none=True)
-        per_model.sum().backward()
-        optimizer.step()
-        total += per_model.detach() * idx.shape[1]
-    losses = total / n
-    check_finite(losses.sum().item(), "training loss")
-    return losses
-
-
 @torch.no_grad()
 def evaluate_stacked_classifiers(stacked, x, y, batch_size=2000):
     """(M,) mean cross-entropies and (M,) accuracies of stacked classifiers on shared data."""
@@ -198,11 +175,12 @@ def stacked_seed_models(build, seeds, device):
 
 
 def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
-    """One epoch of cross-entropy training of a ModelStack, model k shuffling with
-    generators[k] exactly as train_classifier_epoch would; returns (k,) mean training losses.
-    The objective is the sum of the per-model mean losses, so each model gets its own gradient."""
+    """One epoch of cross-entropy training of k stacked models (a ModelStack, or a StackedMLP),
+    model k shuffling with generators[k] exactly as train_classifier_epoch would: minibatch k of
+    step s is what a lone model with that generator would see. The objective is the sum of the
+    per-model mean losses, so each model gets its own gradient. Returns the (k,) mean losses."""
     stack.train()
-    n, k = len(x), stack.k
+    n, k = len(x), len(generators)
     perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
     total = torch.zeros(k, device=x.device, dtype=x.dtype)
     for start in range(0, n, batch_size):
@@ -217,7 +195,7 @@ def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
         total += per_model.detach() * idx.shape[1]
     losses = total / n
     check_finite(losses.sum().item(), "training loss")
-    return losses.tolist()
+    return losses
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ import hw1_2_optimization
 from common.data import function_samples
 from common.metrics import flatten_params, load_flat_params
 from common.models import MLP, StackedMLP
-from common.train import train_classifier_epoch, train_stacked_classifiers_epoch
+from common.train import train_classifier_epoch, train_stack_epoch
 
 
 # Stacked and looped trainings agree only in exact arithmetic (different summation orders), so
@@ -30,7 +30,7 @@ def test_stacked_classifiers_equal_looped_trainings():
     stacked = StackedMLP(models).double()
     opt = torch.optim.Adam(stacked.parameters(), lr=1e-2, weight_decay=1e-4)
     gens = [torch.Generator().manual_seed(k) for k in range(3)]
-    stacked_losses = [train_stacked_classifiers_epoch(stacked, opt, x, y, 20, gens) for _ in range(3)]
+    stacked_losses = [train_stack_epoch(stacked, opt, x, y, 20, gens) for _ in range(3)]
     for k, model in enumerate(models):
         opt_k = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-4)
         g = torch.Generator().manual_seed(k)

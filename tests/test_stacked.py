@@ -50,7 +50,8 @@ def test_stacked_seeds_equal_separate_trainings(kind):
     stack = ModelStack(models)
     opt = optimiser(stack.parameters())
     generators = [torch.Generator().manual_seed(s) for s in SEEDS]
-    stacked_losses = [train_stack_epoch(stack, opt, x, y, 32, generators) for _ in range(2)]
+    stacked_losses = [train_stack_epoch(stack, opt, x, y, 32, generators).tolist()
+                      for _ in range(2)]
     for k, (model, seed) in enumerate(zip(separate, SEEDS)):
         torch.manual_seed(seed)
         assert relative_difference(model, build()) == 0     # initialised as a lone training

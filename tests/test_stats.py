@@ -4,8 +4,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from common.stats import (NO_DIFFERENCE, compare, holm, iqr_separated, mean_std, quartiles,
-                          ranking, std_separated, trend)
+from common.stats import NO_DIFFERENCE, compare, holm, mean_std, quartiles, ranking, trend
 
 
 def test_quartiles_of_a_known_sample():
@@ -19,13 +18,6 @@ def test_mean_and_sample_std():
     # sum of squared deviations from 5 is 32, n - 1 = 7
     assert mean == 5.0 and std == pytest.approx((32 / 7) ** 0.5)
     assert mean_std([3.0]) == (3.0, 0.0)
-
-
-def test_separation_rules():
-    low, high, wide = [1, 2, 3, 4, 5], [10, 11, 12, 13, 14], [0, 3, 10, 15, 20]  # IQRs 2-4, 11-13, 3-15
-    assert iqr_separated(low, high) == -1 and iqr_separated(high, low) == 1
-    assert iqr_separated(low, wide) == 0
-    assert std_separated(low, high) == -1 and std_separated(low, wide) == 0
 
 
 def test_welch_on_separated_groups_by_hand():
