@@ -45,6 +45,7 @@ LR = 1e-2
 MOMENTUM = 0.9
 SEEDS = 3
 SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
+EVAL_BATCH_SIZE = 500       # no-grad evaluation batch (fastest measured for LeNet-5 on 2 CPU cores)
 SHARPNESS_SAMPLES = 2000    # fixed training subset for the sharpness measures
 EPSILONS = {"1e-3": 1e-3, "5e-4": 5e-4}  # eps-sharpness box sizes (Keskar et al. use both)
 MATCHED_BATCH_SIZES = "32,256,2048"  # matched-training mode: fewer sizes to fit the budget
@@ -106,8 +107,8 @@ def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
         done += 1
         if target_loss is not None and loss <= target_loss:
             break
-    train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y)
-    test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y)
+    train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y, EVAL_BATCH_SIZE)
+    test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y, EVAL_BATCH_SIZE)
     idx = subset_indices(len(data.test_x), args.sensitivity_samples, args.seed, device)
     sens = input_jacobian_norms(model, data.test_x[idx], softmax=True).mean().item()
     sens_logits = input_jacobian_norms(model, data.test_x[idx], softmax=False).mean().item()
@@ -165,7 +166,12 @@ def experiment(args, device):
         tasks += [(training_task, args, b, seed, device, matched_lr(args, b), args.target_train_loss)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
     jobs = args.jobs or parallel.default_jobs(device, len(tasks))
-    done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads))
+    # an epoch costs about the same at every batch size here; matched runs (up to max_epochs,
+    # more of them at larger batches) go first
+    cost = [args.max_epochs * (1 + task[2] / 1e5) if len(task) > 5 else args.epochs
+            for task in tasks]
+    done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads,
+                                   cost))
     runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
                "seeds": seeds,

@@ -195,11 +195,13 @@ def mlp_plane_losses(sizes, theta, d1, d2, x, y, a_values, b_values):
 
 # --- sharpness (Keskar et al., 2017) ---------------------------------------------------------
 
-def hessian_top_eigenvalue(loss_fn, params, tol=1e-3, seed=0, max_restarts=50):
+def hessian_top_eigenvalue(loss_fn, params, tol=1e-3, seed=0, max_restarts=50, basis=6):
     """Largest eigenvalue of the Hessian of loss_fn() with respect to `params` (tensors requiring
     grad), to relative accuracy `tol`, by Lanczos (scipy.sparse.linalg.eigsh, start vector drawn
     from `seed`) on Hessian-vector products: one double backward through a gradient graph that is
-    built once. Returns (eigenvalue, Hessian-vector products used)."""
+    built once, with a Lanczos basis of `basis` vectors, restarted until converged (a LeNet-5 after
+    5 epochs: 9-10 products, within 1e-6 of the value at tol 1e-8, where a basis of 20 always
+    takes 21). Returns (eigenvalue, Hessian-vector products used)."""
     from scipy.sparse.linalg import LinearOperator, eigsh
     shapes, sizes = [p.shape for p in params], [p.numel() for p in params]
     n, like = sum(sizes), params[0]
@@ -215,7 +217,7 @@ def hessian_top_eigenvalue(loss_fn, params, tol=1e-3, seed=0, max_restarts=50):
         return torch.cat([h.reshape(-1) for h in hv]).double().cpu().numpy()
     v0 = np.random.default_rng(seed).standard_normal(n)
     operator = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
-    value = eigsh(operator, k=1, which="LA", tol=tol, v0=v0, ncv=min(n - 1, 20),
+    value = eigsh(operator, k=1, which="LA", tol=tol, v0=v0, ncv=min(n - 1, basis),
                   maxiter=max_restarts, return_eigenvectors=False)[0]
     return float(value), calls[0]
 

@@ -47,17 +47,24 @@ def _init_worker(threads):
     train.BARS["shown"] = False
 
 
-def run_tasks(tasks, jobs, desc, threads=0):
+def run_tasks(tasks, jobs, desc, threads=0, cost=None):
     """[fn(*args) for fn, *args in tasks], in order. jobs > 1: in that many worker processes with
-    `threads` torch threads each (0: threads_per_job(jobs)); the first failure is raised in the
-    caller (after the workers are ended), and so is an interrupt."""
+    `threads` torch threads each (0: threads_per_job(jobs)), submitted in decreasing order of
+    `cost` (one rough number per task, e.g. its expected training steps; None: in order), so that
+    the last tasks to start are short and no worker waits long for another; the results are in
+    the order of `tasks` either way. The first failure is raised in the caller (after the workers
+    are ended), and so is an interrupt."""
     jobs = min(jobs, len(tasks))
     if jobs <= 1:
         return [fn(*args) for fn, *args in progress(tasks, desc)]
+    order = submission_order(cost, len(tasks))
     pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_init_worker, initargs=(threads or threads_per_job(jobs),))
     try:
-        futures = [pool.submit(fn, *args) for fn, *args in tasks]
+        futures = [None] * len(tasks)
+        for i in order:
+            fn, *args = tasks[i]
+            futures[i] = pool.submit(fn, *args)
         for future in progress(cf.as_completed(futures), desc, total=len(futures)):
             future.result()
         results = [future.result() for future in futures]
@@ -68,3 +75,12 @@ def run_tasks(tasks, jobs, desc, threads=0):
         raise
     pool.shutdown()
     return results
+
+
+def submission_order(cost, n):
+    """Task indices, largest cost first (ties in task order); range(n) without costs."""
+    if cost is None:
+        return list(range(n))
+    if len(cost) != n:
+        raise ValueError(f"{len(cost)} costs for {n} tasks")
+    return sorted(range(n), key=lambda i: -cost[i])

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from common.models import (CNN, CNN_DEPTH_SERIES, CNN_MODELS, DEPTH_SERIES, FUNCTION_MODELS,
@@ -77,3 +78,28 @@ def test_pool_then_relu_equals_relu_then_pool_with_gradients():
     g_ours, = torch.autograd.grad((ours * w).sum(), x)
     g_ref, = torch.autograd.grad((reference * w).sum(), x)
     torch.testing.assert_close(g_ours, g_ref)
+
+
+@pytest.mark.parametrize("size, shape", [(2, (3, 4, 28, 28)), (2, (2, 3, 11, 9)), (4, (2, 16, 28, 28)),
+                                         (3, (1, 2, 10, 7))])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_pool_without_autograd_equals_max_pool2d_to_the_bit(size, shape, channels_last):
+    """The no-grad path (strided slices) against max_pool2d, with ties (a flat background, as
+    conv outputs on Fashion-MNIST's zero borders are), odd sizes and channels_last inputs."""
+    import torch.nn.functional as F
+    from common.models import pool_relu
+    x = torch.randn(shape)
+    x[..., : shape[-2] // 2, :] = 0.25   # a tied region
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        ours = pool_relu(x, size)
+    assert torch.equal(ours, F.relu(F.max_pool2d(x, size)))
+
+
+def test_pool_under_autograd_keeps_max_pool2d_gradient_at_ties():
+    """With autograd the gradient goes to one element of a tied window (max_pool2d), not split."""
+    from common.models import pool_relu
+    x = torch.zeros(1, 1, 2, 2, requires_grad=True)
+    grad, = torch.autograd.grad(pool_relu(x + 1).sum(), x)
+    assert sorted(grad.flatten().tolist()) == [0.0, 0.0, 0.0, 1.0]

@@ -21,6 +21,15 @@ def test_tasks_come_back_in_order_and_a_failure_is_raised():
     assert multiprocessing.active_children() == []
 
 
+def test_costly_tasks_are_submitted_first_and_results_keep_the_task_order():
+    assert parallel.submission_order([1, 5, 2, 5], 4) == [1, 3, 2, 0]
+    assert parallel.submission_order(None, 3) == [0, 1, 2]
+    with pytest.raises(ValueError, match="2 costs for 3 tasks"):
+        parallel.submission_order([1, 2], 3)
+    tasks = [(math.sqrt, 9.0), (math.sqrt, 4.0), (abs, -3)]
+    assert parallel.run_tasks(tasks, 2, "t", cost=[1, 2, 3]) == [3.0, 2.0, 3]
+
+
 def test_interrupt_ends_the_workers():
     timer = threading.Timer(1.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
