@@ -122,9 +122,14 @@ def summarise(results):
     """The verdicts the README quotes: within each series (depth, original), the models' final
     test accuracies over the seeds, every pair compared by Welch's t with Holm's correction."""
     models = results["models"]
-    return {series: stats.ranking({n: m["final"]["test_acc"]["values"]
-                                   for n, m in models.items() if m["series"] == series})
-            for series in ("depth", "original")}
+    out = {series: stats.ranking({n: m["final"]["test_acc"]["values"]
+                                  for n, m in models.items() if m["series"] == series})
+           for series in ("depth", "original")}
+    shallowest = next(n for n, m in models.items() if m["series"] == "depth")
+    out["shallowest"] = shallowest
+    out["above_shallowest"] = stats.separated_from(out["depth"], shallowest, "higher")
+    out["below_shallowest"] = stats.separated_from(out["depth"], shallowest, "lower")
+    return out
 
 
 def plot(results, out, stem):

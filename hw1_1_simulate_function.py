@@ -175,6 +175,9 @@ def summarise(results):
                        for series, members in (("depth", [n for n in models
                                                           if models[n]["series"] == "depth"]),
                                                ("original", list(FUNCTION_MODELS)))}
+        depth = [n for n in models if models[n]["series"] == "depth"]
+        out[target]["beat_shallowest"] = stats.separated_from(out[target]["depth"], depth[0],
+                                                              "lower")
     return out
 
 

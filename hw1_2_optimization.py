@@ -21,7 +21,7 @@ _surface_random.png.
 import numpy as np
 import torch
 
-from common import cli
+from common import cli, stats
 from common.data import load_image_data, subset_indices
 from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
                             pca_2d)
@@ -168,6 +168,27 @@ def experiment(args, device):
     }
 
 
+def summarise(results):
+    """Final test accuracy over the trainings, and the 1-D slices: each direction's rise, the
+    mean loss at t = -1 and +1 over the loss at t = 0; do both ends lie above the centre; is
+    one training's rise higher than the other's (Welch's t over their directions, which are
+    independent random draws)."""
+    acc = [row[-1] for row in results["test_acc"]]
+    slices = results["surfaces"]["slices"]
+    t, centre = slices["t"], slices["t"].index(0.0)
+    rise, above = {}, 0
+    for name, curve in slices["loss"].items():
+        run = name.split(",")[0]
+        rise.setdefault(run, []).append((curve[0] + curve[-1]) / 2 / curve[centre])
+        above += curve[0] > curve[centre] and curve[-1] > curve[centre]
+    (first, a), (second, b) = rise.items()
+    mean, std = stats.mean_std(acc)
+    return {"test_acc": {"mean": mean, "std": std, "n": len(acc)},
+            "slice_rise": rise, "slice_ends_above_centre": [above, len(slices["loss"])],
+            "slice_distance": [t[0], t[-1]],
+            "rise_comparison": {"a": first, "b": second, **stats.compare(a, b)}}
+
+
 def plot(results, out, stem):
     paths = [out / f"{stem}_fc1.png", out / f"{stem}_whole.png", out / f"{stem}_surface_path.png",
              out / f"{stem}_surface_random.png"]
@@ -180,7 +201,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import copy
 
 import torch
 
-from common import cli, parallel
+from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
@@ -160,6 +160,46 @@ def evaluate_line(args, models, histories, evals, seed):
     return endpoints, pairs
 
 
+def barriers(alpha_values, losses):
+    """Loss barrier of one line, two ways: (against the straight line between the end losses,
+    the usual definition: max over 0 < alpha < 1 of L(alpha) - ((1 - alpha) L(0) + alpha L(1)),
+    and the alpha where it lies; against the higher end: max inside - max(L(0), L(1)))."""
+    a = list(alpha_values)
+    start, end = losses[a.index(0.0)], losses[a.index(1.0)]
+    inside = [i for i, x in enumerate(a) if 0 < x < 1]
+    excess = {i: losses[i] - ((1 - a[i]) * start + a[i] * end) for i in inside}
+    top = max(inside, key=lambda i: excess[i])
+    return excess[top], a[top], max(losses[i] for i in inside) - max(start, end)
+
+
+def summarise(results):
+    """Per pair and split (train subset, test set), over the seed pairs: the barrier against the
+    straight line between the end losses, tested against zero (one-sample t, one value per
+    seed), the barrier against the higher end, and theta_2 against theta_1 at the ends (test
+    accuracy and test - train loss gap; paired t, the two models of a seed share its
+    initialisation and minibatch order)."""
+    a = results["alphas"]
+    out = {"seeds": len(results["per_seed"]), "pairs": {}}
+    for pair in results["per_seed"][0]["pairs"]:
+        lines = [run["pairs"][pair] for run in results["per_seed"]]
+        ends = [(run["endpoints"][d["theta_1"]], run["endpoints"][d["theta_2"]])
+                for run, d in zip(results["per_seed"], lines)]
+        block = {"theta_1": lines[0]["theta_1"], "theta_2": lines[0]["theta_2"]}
+        for split in ("train", "test"):
+            found = [barriers(a, d[f"{split}_loss"]) for d in lines]
+            block[f"{split}_barrier"] = {
+                "values": [f[0] for f in found], "alphas": [f[1] for f in found],
+                **stats.one_sample([f[0] for f in found])}
+            block[f"{split}_above_higher_end"] = [f[2] for f in found]
+        block["test_acc"] = stats.compare([e1["test_acc"] for e1, _ in ends],
+                                          [e2["test_acc"] for _, e2 in ends], paired=True)
+        block["gap"] = stats.compare([e1["test_loss"] - e1["train_loss"] for e1, _ in ends],
+                                     [e2["test_loss"] - e2["train_loss"] for _, e2 in ends],
+                                     paired=True)
+        out["pairs"][pair] = block
+    return out
+
+
 def plot(results, out, stem):
     paths = []
     for pair in PAIRS:
@@ -169,7 +209,7 @@ def plot(results, out, stem):
 
 
 def main(argv=None):
-    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate)
+    return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
 if __name__ == "__main__":

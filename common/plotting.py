@@ -275,8 +275,15 @@ def plot_interpolation(results, pair, path):
                                 label=f"{split} cross-entropy (left)")
             acc = ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style,
                               color=COLORS[1], lw=1, label=f"{split} accuracy (right)")
+            # the barrier's baseline: the straight line between the two end losses
+            seg = (alpha >= 0) & (alpha <= 1)
+            l0, l1 = (data[f"{split}_loss"][list(alpha).index(a)] for a in (0.0, 1.0))
+            chord = ax_loss.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":",
+                                 color="black", lw=0.9,
+                                 label="straight line between the end losses (left)")
             if i == 0:
                 lines += loss + acc
+                chords = chord
     first = results["per_seed"][0]
     data = first["pairs"][pair]
     for a, key in ((0, "theta_1"), (1, "theta_2")):
@@ -289,6 +296,7 @@ def plot_interpolation(results, pair, path):
     ax_loss.set_ylabel("cross-entropy", color=COLORS[0])
     ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
     ax_acc.set_ylim(0, 100)
+    lines += chords
     ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="center left", fontsize=7)
     n = len(results["per_seed"])
     ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "

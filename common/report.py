@@ -401,7 +401,24 @@ def values_fits(r):
         v[f"{t}.original_best"] = ranked["original"]["order"][0]
         v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
         v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
+    v["fits.depth_answer"] = depth_answer(r, depth[0])
     return v
+
+
+def depth_answer(r, shallowest):
+    """'Yes, on all 4 targets: ...' from each target's models that beat the shallowest one."""
+    beaten = {f: r["summary"][f]["beat_shallowest"] for f in r["fits"]}
+    k, n = sum(bool(b) for b in beaten.values()), len(beaten)
+    head = (f"Yes, on all {n} targets" if k == n else f"On {k} of {n} targets" if k else
+            f"No difference detected on any of the {n} targets")
+    won = "; ".join(f"{f}: {', '.join(b)}" for f, b in beaten.items() if b)
+    rest = ", ".join(f for f, b in beaten.items() if not b)
+    text = head
+    if won:
+        text += f": a deeper net ends with a lower MSE than {shallowest} ({won})"
+    if rest and k:
+        text += f"; no difference detected on {rest}"
+    return text
 
 
 def values_cnn(r):
@@ -429,6 +446,13 @@ def values_cnn(r):
         ranked = sorted(names, key=lambda n: -acc[n]["mean"])
         v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
         v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
+    s = r["summary"]
+    above, below = s["above_shallowest"], s["below_shallowest"]
+    v["cnn.depth_answer"] = (
+        f"Yes: {', '.join(above)} above {s['shallowest']}" if above else
+        f"No: no deeper CNN beats {s['shallowest']}, and {', '.join(below)} "
+        f"{'is' if len(below) == 1 else 'are'} below it" if below else
+        f"No difference detected between {s['shallowest']} and the deeper CNNs")
     return v
 
 
@@ -452,7 +476,7 @@ def values_optimization(r):
         return np.sqrt((d ** 2).sum(-1)).sum() / (n * (n - 1))
     return {
         "opt.runs": str(r["runs"]),
-        "opt.acc": f"{pct(acc.mean())} ± {pct(acc.std(ddof=1))}",
+        "opt.acc": f"{pct(r['summary']['test_acc']['mean'])} ± {pct(r['summary']['test_acc']['std'])}",
         "opt.acc_range": f"{pct(acc.min())} and {pct(acc.max())}",
         "opt.ev_fc1": f"{pct(ev['fc1'][0])} / {pct(ev['fc1'][1])}",
         "opt.ev_whole": f"{pct(ev['whole'][0])} / {pct(ev['whole'][1])}",
@@ -472,23 +496,20 @@ def values_surfaces(r):
     mid = len(rand["alpha"]) // 2
     edges = [rl[0, mid], rl[-1, mid], rl[mid, 0], rl[mid, -1]]
     low = np.unravel_index(np.argmin(rl), rl.shape)
+    summary = r["summary"]
     t = s["slices"]["t"]
-    ends = {}
-    for name, curve in s["slices"]["loss"].items():
-        run = name.split(",")[0]
-        ends.setdefault(run, []).extend([curve[0], curve[-1]])
-    centre_of = {run: [c[t.index(0.0)] for n, c in s["slices"]["loss"].items()
-                       if n.startswith(run)][0] for run in ends}
-    rise = {run: np.mean(v) / centre_of[run] for run, v in ends.items()}
-    per_direction = {run: [np.mean(v[i:i + 2]) for i in range(0, len(v), 2)]
-                     for run, v in ends.items()}
-    (r1, d1), (r2, d2) = per_direction.items()
-    if min(d1) > max(d2) or min(d2) > max(d1):
-        steeper, flatter = (r1, r2) if min(d1) > max(d2) else (r2, r1)
-        verdict = f"{flatter} is flatter than {steeper} along every direction drawn"
+    centre_of = {n.split(",")[0]: c[t.index(0.0)] for n, c in s["slices"]["loss"].items()}
+    rise = summary["slice_rise"]
+    ends = {run: [(c[0] + c[-1]) / 2 for n, c in s["slices"]["loss"].items() if n.startswith(run)]
+            for run in rise}
+    test = summary["rise_comparison"]
+    if test["verdict"] in ("higher", "lower"):
+        steeper = test["b"] if test["verdict"] == "higher" else test["a"]
+        verdict = f"{steeper} rises more steeply ({short_text(test)}, Welch's t over directions)"
     else:
-        verdict = ("the two trainings' slices interleave (one direction of each is steeper than "
-                   "one of the other), so two random directions do not rank their flatness")
+        verdict = (f"the two trainings' rises differ by no more than their directions do "
+                   f"({short_text(test)}, Welch's t over directions): two random directions each "
+                   "do not rank their flatness")
     return {
         "surf.grid": f"{len(path['a'])} × {len(path['b'])}",
         "surf.random_grid": f"{len(rand['alpha'])} × {len(rand['beta'])}",
@@ -502,8 +523,9 @@ def values_surfaces(r):
                             f"(α, β) = ({rand['alpha'][low[0]]:.2g}, {rand['beta'][low[1]]:.2g}), "
                             f"loss {sci(rl.min())}"),
         "surf.slices": "; ".join(f"{run}: {sci(centre_of[run])} at t = 0, mean "
-                                 f"{sci(np.mean(v))} at t = ±1 ({rise[run]:.2f}×)"
+                                 f"{sci(np.mean(v))} at t = ±1 ({np.mean(rise[run]):.2f}×)"
                                  for run, v in ends.items()),
+        "surf.ends_above": "{} of {}".format(*summary["slice_ends_above_centre"]),
         "surf.flatness_verdict": verdict,
     }
 
@@ -562,12 +584,35 @@ def _above_below(diff):
     return f"{abs(diff):.3f} {'above' if diff >= 0 else 'below'}"
 
 
+def one_sample_text(t, fmt="{:+.3f}"):
+    """'above zero (one-sample t: mean +0.054, 95 % CI +0.02 to +0.09, p = 0.01, n = 3)'."""
+    if t["verdict"] == "not tested":
+        return f"not tested (n = {t['n']})"
+    lo, hi = (fmt.format(x) if x is not None else "?" for x in t["ci95"])
+    return (f"{t['verdict']} ({t['test']}: mean {fmt.format(t['effect'])}, 95 % CI {lo} to {hi}, "
+            f"{p_text(t['p'])}, n = {t['n']})")
+
+
 def values_interpolation(r):
     a, v = r["alphas"], {"interp.seeds": str(len(r["per_seed"]))}
     lo, hi = a.index(min(a)), a.index(max(a))
     first = r["per_seed"][0]
     for pair, d0 in first["pairs"].items():
         p = f"interp.{pair}"
+        summary = r["summary"]["pairs"][pair]
+        for split in ("train", "test"):
+            b = summary[f"{split}_barrier"]
+            v[f"{p}.{split}_barrier"] = per_seed(f"{x:+.3f}" for x in b["values"])
+            v[f"{p}.{split}_barrier_alpha"] = per_seed(f"{x:g}" for x in b["alphas"])
+            v[f"{p}.{split}_barrier_test"] = one_sample_text(b)
+            v[f"{p}.{split}_barrier_short"] = short_text(b)
+        v[f"{p}.acc_test"] = compare_text(summary["test_acc"], 100, "{:+.2f}")
+        word = {"above zero": "yes", "below zero": "no, below the straight line",
+                "not tested": "not tested"}
+        v[f"{p}.answer"] = ", ".join(
+            f"{name} {word.get(summary[f'{split}_barrier']['verdict'], 'no barrier detected')}"
+            for split, name in (("train", "on the training subset"), ("test", "on the test set")))
+        v[f"{p}.gap_test"] = compare_text(summary["gap"], 1, "{:+.3f}")
         rows = []
         for seed_run in r["per_seed"]:
             d = seed_run["pairs"][pair]
@@ -679,7 +724,17 @@ def values_matched(r):
         out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
                                                 else fmt)
         out[f"m.{name}_short"] = short_text(ends)
+    ends = r["summary"]["matched"]["ends"]
+    out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
+                       f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
+                       f"{answer(ends['sensitivity'])}")
     return out
+
+
+def answer(test):
+    """A verdict of compare() as a plain answer to 'is the second group higher?'."""
+    return {"higher": "yes", "lower": "no, lower", "not tested": "not tested"}.get(
+        test["verdict"], "no difference detected")
 
 
 def values_sharpness(r, runs, fixed):

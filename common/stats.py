@@ -59,6 +59,26 @@ def compare(a, b, paired=False, alpha=ALPHA):
     return {**out, "ci95": ci, "p": p, "verdict": verdict_of(effect, p, alpha)}
 
 
+def one_sample(values, alpha=ALPHA, up="above zero", down="below zero"):
+    """Is the mean of `values` (one per seed) away from zero? One-sample t-test.
+
+    Returns {"test": "one-sample t", "n", "effect" (the mean), "ci95", "p", "verdict"}: `up` /
+    `down` when p < alpha, else NO_DIFFERENCE; "not tested" for a single value. Values all equal
+    give p = 1 at zero and p = 0 elsewhere."""
+    v = np.asarray(values, dtype=np.float64)
+    effect = float(v.mean())
+    out = {"test": "one-sample t", "n": len(v), "effect": effect, "ci95": None, "p": None}
+    if len(v) < 2:
+        return {**out, "verdict": "not tested"}
+    if np.ptp(v) == 0:
+        p, ci = (1.0 if effect == 0 else 0.0), [effect, effect]
+    else:
+        result = stats.ttest_1samp(v, 0.0)
+        interval = result.confidence_interval(0.95)
+        p, ci = float(result.pvalue), [_finite(interval.low), _finite(interval.high)]
+    return {**out, "ci95": ci, "p": p, "verdict": verdict_of(effect, p, alpha, up, down)}
+
+
 def verdict_of(effect, p, alpha=ALPHA, up="higher", down="lower"):
     """up / down by the sign of the effect when p < alpha, else NO_DIFFERENCE."""
     if p is None or not p < alpha:
@@ -120,3 +140,16 @@ def ranking(groups, higher_is_better=True, alpha=ALPHA):
         separated = q.get("p_holm") is not None and q["p_holm"] < alpha
         text += (" > " if separated else " ≈ ") + worse
     return {"test": "Welch's t, Holm-corrected", "pairs": pairs, "order": order, "text": text}
+
+
+def separated_from(ranking, name, direction):
+    """Models of a ranking() whose mean lies `direction` ("higher" / "lower") of `name`'s at the
+    corrected level, in the order of the pairs."""
+    other = {"higher": "lower", "lower": "higher"}[direction]
+    found = []
+    for q in ranking["pairs"]:
+        if q["a"] == name and q["verdict"] == direction:
+            found.append(q["b"])
+        elif q["b"] == name and q["verdict"] == other:
+            found.append(q["a"])
+    return found

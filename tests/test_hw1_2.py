@@ -122,3 +122,22 @@ def test_grad_norm_quick(tmp_path, idx_dir):
         assert abs(norms[-1] - r["grad_norm"]) <= 1e-3 * r["grad_norm"]
     on_disk = json.loads((tmp_path / "hw1_2_grad_norm.json").read_text())
     assert on_disk["minimal_ratio"]["trainings"][0]["loss"] == rows[0]["loss"]
+
+
+def test_optimization_summary_by_hand():
+    from hw1_2_optimization import summarise
+    t = [-1.0, 0.0, 1.0]
+    results = {"test_acc": [[0.1, 0.80], [0.1, 0.90], [0.1, 0.85]],
+               "surfaces": {"slices": {"t": t, "loss": {
+                   "training 1, direction 1": [3.0, 1.0, 5.0],     # rise (3 + 5) / 2 / 1 = 4
+                   "training 1, direction 2": [4.0, 1.0, 6.0],     # 5
+                   "training 2, direction 1": [20.0, 2.0, 0.5],    # 5.125, one end below
+                   "training 2, direction 2": [26.0, 2.0, 30.0]}}}}  # 14
+    s = summarise(results)
+    assert s["test_acc"]["mean"] == pytest.approx(0.85) and s["test_acc"]["n"] == 3
+    assert s["test_acc"]["std"] == pytest.approx(0.05)
+    assert s["slice_rise"] == {"training 1": [4.0, 5.0], "training 2": [5.125, 14.0]}
+    assert s["slice_ends_above_centre"] == [3, 4]
+    c = s["rise_comparison"]
+    assert (c["a"], c["b"], c["n"]) == ("training 1", "training 2", [2, 2])
+    assert c["effect"] == pytest.approx(9.5625 - 4.5) and c["verdict"] == "no difference detected"

@@ -1,5 +1,6 @@
 """HW1-3: sensitivity against finite differences, interpolation endpoints, smoke runs."""
 import numpy as np
+import pytest
 import torch
 
 import hw1_3_interpolation
@@ -58,6 +59,56 @@ def test_interpolation_endpoints_equal_the_models():
     assert (out["test_loss"][0], out["test_acc"][0]) == evaluate_classifier(m1, x, y, 2000)
     assert (out["test_loss"][2], out["test_acc"][2]) == evaluate_classifier(m2, x, y, 2000)
     assert out["test_loss"][1] != out["test_loss"][0]
+
+
+def test_interpolation_off_the_segment_equals_a_model_built_tensor_by_tensor():
+    """theta(alpha) at alpha = -1, 0.5, 2 against (1 - alpha) w_1 + alpha w_2 for each tensor:
+    an alpha clamped to [0, 1], or the two ends swapped, fails."""
+    from common.train import evaluate_classifier
+    torch.manual_seed(3)
+    m1, m2 = LeNet5(), LeNet5()
+    x, y = torch.randn(48, 1, 28, 28), torch.randint(0, 10, (48,))
+    values = [-1.0, 0.5, 2.0]
+    out = hw1_3_interpolation.interpolate(m1, m2, values, {"test": (x, y)}, "t")
+    s1, s2 = m1.state_dict(), m2.state_dict()
+    for i, alpha in enumerate(values):
+        probe = LeNet5()
+        probe.load_state_dict({k: (1 - alpha) * s1[k] + alpha * s2[k] for k in s1})
+        expected = evaluate_classifier(probe, x, y, hw1_3_interpolation.EVAL_BATCH_SIZE)
+        assert (out["test_loss"][i], out["test_acc"][i]) == expected
+
+
+def test_barriers_by_hand():
+    a = [-1.0, 0.0, 0.25, 0.5, 0.75, 1.0, 2.0]
+    # straight line from 1 to 3: 1.5, 2, 2.5 inside -> excess 0.5, 0.5, -0.5; the first maximum
+    # wins; the highest inside point (2.5) is 0.5 below the higher end (3)
+    assert hw1_3_interpolation.barriers(a, [9, 1, 2, 2.5, 2, 3, 9]) == (0.5, 0.25, -0.5)
+    # a convex valley: below the straight line everywhere inside
+    excess, at, above = hw1_3_interpolation.barriers(a, [5, 1, 0.5, 0.4, 0.5, 1, 5])
+    assert excess == pytest.approx(-0.5) and at == 0.25 and above == pytest.approx(-0.5)
+
+
+def test_interpolation_summary_by_hand():
+    a = [0.0, 0.5, 1.0]
+
+    def seed_run(mid, acc_2):
+        line = {"theta_1": "m1", "theta_2": "m2", "train_loss": [1.0, mid, 1.0],
+                "test_loss": [2.0, 2.0 + mid, 3.0]}
+        ends = {"m1": {"train_loss": 1.0, "test_loss": 2.0, "test_acc": 0.80},
+                "m2": {"train_loss": 1.0, "test_loss": 3.0, "test_acc": acc_2}}
+        return {"pairs": {"p": line}, "endpoints": ends}
+    results = {"alphas": a, "per_seed": [seed_run(m, acc) for m, acc in
+                                         ((1.5, 0.70), (1.6, 0.71), (1.7, 0.72))]}
+    s = hw1_3_interpolation.summarise(results)["pairs"]["p"]
+    # train: barriers 0.5, 0.6, 0.7 above the line at 1 (t = 10.4, 2 dof, p = 0.009)
+    assert s["train_barrier"]["values"] == pytest.approx([0.5, 0.6, 0.7])
+    assert s["train_barrier"]["verdict"] == "above zero" and s["train_barrier"]["n"] == 3
+    # test: the line runs from 2 to 3 (2.5 at the middle): 3.5 - 2.5 = 1.0, 1.1, 1.2
+    assert s["test_barrier"]["values"] == pytest.approx([1.0, 1.1, 1.2])
+    assert s["test_above_higher_end"] == pytest.approx([0.5, 0.6, 0.7])
+    # theta_2 lower test accuracy by 0.10, 0.09, 0.08 (paired), its gap 1 higher in every seed
+    assert s["test_acc"]["verdict"] == "lower" and s["test_acc"]["effect"] == pytest.approx(-0.09)
+    assert s["gap"]["effect"] == pytest.approx(1.0) and s["gap"]["p"] == 0.0
 
 
 def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
@@ -191,3 +242,39 @@ def test_parameter_sweep_counts_and_quick(tmp_path, idx_dir):
     for run in r["runs"].values():
         assert len(run["test_acc"]["values"]) == 2
         assert run["test_acc"]["mean"] == np.mean(run["test_acc"]["values"])
+
+
+def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path):
+    """Per seed and split: the loss curve as recorded, and the straight line from the loss at
+    alpha = 0 to the loss at alpha = 1 over [0, 1] (the barrier's baseline)."""
+    import matplotlib.pyplot as plt
+    from common import plotting
+    a = [-1.0, 0.0, 0.5, 1.0, 2.0]
+    ends = {"m1": {"batch_size": 100, "lr": 0.01}, "m2": {"batch_size": 500, "lr": 0.01}}
+
+    def line(shift):
+        return {"varies": "batch size", "theta_1": "m1", "theta_2": "m2",
+                "train_loss": [5.0, 1.0 + shift, 4.0, 2.0, 6.0], "train_acc": [0.5] * 5,
+                "test_loss": [6.0, 1.5, 5.0, 3.5, 7.0], "test_acc": [0.4] * 5}
+    results = {"meta": {"dataset": "fashion-mnist"}, "model": "LeNet-5", "alphas": a,
+               "train_eval_samples": 100, "test_samples": 50,
+               "per_seed": [{"pairs": {"batch": line(s)}, "endpoints": ends} for s in (0.0, 0.5)]}
+    drawn = []
+    original = plotting.save_figure
+    plotting.save_figure = lambda fig, path: (drawn.append(fig), plt.close(fig))
+    try:
+        plotting.plot_interpolation(results, "batch", tmp_path / "i.png")
+    finally:
+        plotting.save_figure = original
+    loss_axis = drawn[0].axes[0]
+    curves = [ln for ln in loss_axis.get_lines() if len(ln.get_xdata()) == 5]
+    chords = [ln for ln in loss_axis.get_lines() if ln.get_linestyle() == ":" and
+              len(ln.get_xdata()) == 3]
+    assert [list(c.get_ydata()) for c in curves] == [
+        [5.0, 1.0, 4.0, 2.0, 6.0], [6.0, 1.5, 5.0, 3.5, 7.0],
+        [5.0, 1.5, 4.0, 2.0, 6.0], [6.0, 1.5, 5.0, 3.5, 7.0]]
+    assert [list(c.get_ydata()) for c in chords] == [
+        [1.0, 1.5, 2.0], [1.5, 2.5, 3.5], [1.5, 1.75, 2.0], [1.5, 2.5, 3.5]]
+    assert all(list(c.get_xdata()) == [0.0, 0.5, 1.0] for c in chords)
+    labels = [t.get_text() for t in loss_axis.get_legend().get_texts()]
+    assert labels.count("straight line between the end losses (left)") == 1

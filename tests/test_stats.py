@@ -4,6 +4,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
+from common import stats
 from common.stats import NO_DIFFERENCE, compare, holm, mean_std, quartiles, ranking, trend
 
 
@@ -96,3 +97,19 @@ def test_ranking_names_only_separated_neighbours():
     assert all(q["p_holm"] >= q["p"] for q in r["pairs"])
     loss = ranking({"A": [0.30, 0.31, 0.29], "B": [0.40, 0.41, 0.39]}, higher_is_better=False)
     assert loss["text"] == "A > B"
+
+
+def test_one_sample_t_by_hand():
+    # [1, 2, 3]: mean 2, s = 1, se = 1/sqrt(3), t = 2 sqrt(3) with 2 degrees of freedom, where the
+    # two-sided p is 1 - |t| / sqrt(t^2 + 2) = 1 - sqrt(12/14); CI 2 -+ t_{0.975,2} se with
+    # t_{0.975,2} = 4.302653
+    r = stats.one_sample([1.0, 2.0, 3.0])
+    assert r["effect"] == 2.0 and r["n"] == 3 and r["test"] == "one-sample t"
+    assert r["p"] == pytest.approx(1 - math.sqrt(12 / 14), rel=1e-6)
+    assert r["ci95"] == pytest.approx([2 - 4.302653 / math.sqrt(3), 2 + 4.302653 / math.sqrt(3)],
+                                      rel=1e-6)
+    assert r["verdict"] == stats.NO_DIFFERENCE            # p = 0.074
+    assert stats.one_sample([1.0, 1.1, 1.2])["verdict"] == "above zero"   # t = 19, p = 0.003
+    assert stats.one_sample([-1.0, -1.1, -1.2])["verdict"] == "below zero"
+    assert stats.one_sample([0.0, 0.0])["p"] == 1.0 and stats.one_sample([0.5, 0.5])["p"] == 0.0
+    assert stats.one_sample([0.3])["verdict"] == "not tested"

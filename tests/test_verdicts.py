@@ -25,6 +25,8 @@ def test_cnn_ranking_separated_overlapping_and_single_seed():
     assert summary["depth"]["text"] == "C1 ≈ C2 > C4"
     # one seed each: nothing can be tested, so no ranking is claimed
     assert summary["original"]["text"] == "CNN2 ≈ CNN1"
+    assert summary["shallowest"] == "C1"
+    assert summary["above_shallowest"] == [] and summary["below_shallowest"] == ["C4"]
     text = report.ranking_text(summary["depth"])
     assert text.startswith("C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 3 each; C1–C2 p = ")
 
@@ -35,6 +37,7 @@ def test_cnn_ranking_follows_the_data_not_the_names():
                           original={"CNN1": [0.8, 0.81], "CNN2": [0.8, 0.81]})
     summary = hw1_1_mnist_cnn.summarise(results)
     assert summary["depth"]["text"] == "C2 > C1"
+    assert summary["above_shallowest"] == ["C2"] and summary["below_shallowest"] == []
     assert summary["original"]["text"] in ("CNN1 ≈ CNN2", "CNN2 ≈ CNN1")   # tied
 
 
@@ -108,3 +111,16 @@ def test_function_fit_ranking_on_log_mse():
     s = hw1_1_simulate_function.summarise({"models": models, "fits": fits})
     assert s["f"]["depth"]["text"] == "D2 ≈ M1 > D8 > D1" or s["f"]["depth"]["text"] == "M1 ≈ D2 > D8 > D1"
     assert s["f"]["original"]["text"].count("≈") == 2        # M1, M2, M3 identical
+    # every deeper model beats D1 (a decade or more apart, identical spreads)
+    assert sorted(s["f"]["beat_shallowest"]) == ["D2", "D8", "M1"]
+
+
+def test_separated_from_reads_both_pair_orders():
+    from common.stats import separated_from
+    ranking = {"pairs": [{"a": "D1", "b": "D2", "verdict": "lower"},        # D2 below D1
+                         {"a": "D8", "b": "D1", "verdict": "higher"},       # D1 above D8
+                         {"a": "D1", "b": "M1", "verdict": "higher"},       # M1 worse
+                         {"a": "D2", "b": "D8", "verdict": "lower"},
+                         {"a": "D1", "b": "D4", "verdict": "no difference detected"}]}
+    assert separated_from(ranking, "D1", "lower") == ["D2", "D8"]
+    assert separated_from(ranking, "D1", "higher") == ["M1"]
