@@ -264,7 +264,7 @@ def plot_interpolation(results, pair, path):
     """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test
     dashed, one line per seed pair."""
     alpha = np.asarray(results["alphas"])
-    fig, ax_loss = plt.subplots(figsize=(7.2, 4.6))
+    fig, ax_loss = plt.subplots(figsize=(7.2, 5.2))
     ax_acc = ax_loss.twinx()
     ax_acc.grid(False)
     lines = []
@@ -288,8 +288,8 @@ def plot_interpolation(results, pair, path):
     data = first["pairs"][pair]
     for a, key in ((0, "theta_1"), (1, "theta_2")):
         ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
-        ax_loss.annotate(f"α={a}: {endpoint_label(first['endpoints'][data[key]])}", xy=(a, 1),
-                         xycoords=("data", "axes fraction"), xytext=(3, -12),
+        ax_loss.annotate(f"α={a}: {endpoint_label(first['endpoints'][data[key]])}", xy=(a, 0),
+                         xycoords=("data", "axes fraction"), xytext=(3, 4),
                          textcoords="offset points", fontsize=7, color="dimgrey")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("α  (θ(α) = (1 − α)·θ₁ + α·θ₂)")
@@ -297,7 +297,8 @@ def plot_interpolation(results, pair, path):
     ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
     ax_acc.set_ylim(0, 100)
     lines += chords
-    ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="center left", fontsize=7)
+    ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="upper center", fontsize=7,
+                   bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     n = len(results["per_seed"])
     ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "
                       f"{data['varies']}s, {n} seed pairs (one line each)\n"

@@ -167,7 +167,7 @@ def table_interpolation(r):
                 rows.append([seed_run["seed"], pair, endpoint_label(ep), f"{ep['train_loss']:.4f}",
                              pct(ep["train_acc"]), f"{ep['test_loss']:.4f}", pct(ep["test_acc"])])
             worst = _worst_inside(r, d)
-            rows.append([seed_run["seed"], pair, f"worst α in (0, 1): α = {a[worst]:g}",
+            rows.append([seed_run["seed"], pair, f"highest test loss in (0, 1): α = {a[worst]:g}",
                          f"{d['train_loss'][worst]:.4f}", pct(d["train_acc"][worst]),
                          f"{d['test_loss'][worst]:.4f}", pct(d["test_acc"][worst])])
     return _table(["seed", "pair", "point", "train loss", "train acc", "test loss", "test acc"],
@@ -507,9 +507,11 @@ def values_surfaces(r):
         steeper = test["b"] if test["verdict"] == "higher" else test["a"]
         verdict = f"{steeper} rises more steeply ({short_text(test)}, Welch's t over directions)"
     else:
-        verdict = (f"the two trainings' rises differ by no more than their directions do "
-                   f"({short_text(test)}, Welch's t over directions): two random directions each "
-                   "do not rank their flatness")
+        ci = test["ci95"]
+        verdict = (f"with two random directions per training no difference in the rise was "
+                   f"detected (Welch's t on loss(±1) / loss(0) over directions, n = 2 + 2, "
+                   f"{p_text(test['p'])}, 95 % CI {ci[0]:.3g} to {ci[1]:.3g}): two directions "
+                   "are too few to rank the two trainings' flatness")
     return {
         "surf.grid": f"{len(path['a'])} × {len(path['b'])}",
         "surf.random_grid": f"{len(rand['alpha'])} × {len(rand['beta'])}",
@@ -717,8 +719,13 @@ def values_matched(r):
                                   ("eig", "hessian_max_eig", 1, "{:.3g}"),
                                   ("acc", "test_acc", 100, "{:.2f}%"),
                                   ("sens", "sensitivity", 1, "{:.3f}"),
-                                  ("train", "train_loss", 1, "{:.3f}")):
-        first, last = (s[key]["mean"] * scale for s in (runs[0], runs[-1]))
+                                  ("train", "train_loss", 1, "{:.3f}"),
+                                  ("gap", "gap", 1, "{:.3f}")):
+        if key == "gap":
+            first, last = (s["test_loss"]["mean"] - s["train_loss"]["mean"]
+                           for s in (runs[0], runs[-1]))
+        else:
+            first, last = (s[key]["mean"] * scale for s in (runs[0], runs[-1]))
         out[f"m.{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
         ends = r["summary"]["matched"]["ends"][key]
         out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
@@ -759,6 +766,9 @@ def values_sharpness(r, runs, fixed):
         "sharp.last": f"{sharp[-1]:.3g}",
         "sharp.eig_trend": trend_text(fixed["trend"]["hessian_max_eig"]),
         "sharp.eig_first": f"{eig[0]:.3g}", "sharp.eig_last": f"{eig[-1]:.3g}",
+        "sharp.peak": f"{max(sharp):.3g} at batch {r['batch_sizes'][int(np.argmax(sharp))]}",
+        "sharp.eig_peak": f"{max(eig):.3g} at batch {r['batch_sizes'][int(np.argmax(eig))]}",
+        "sharp.eig_ends": compare_text(fixed["ends"]["hessian_max_eig"]),
         "sharp.rho_acc": correlation_text(corr[f"{key}~test_acc"]),
         "sharp.rho_gap": correlation_text(corr[f"{key}~gap"]),
         "sharp.rho_eig": correlation_text(corr[f"{key}~hessian_max_eig"]),

@@ -15,6 +15,7 @@ from scipy import stats
 
 ALPHA = 0.05
 NO_DIFFERENCE = "no difference detected"
+NOT_DETECTED = "not detected away from zero"
 
 
 def quartiles(values):
@@ -63,7 +64,7 @@ def one_sample(values, alpha=ALPHA, up="above zero", down="below zero"):
     """Is the mean of `values` (one per seed) away from zero? One-sample t-test.
 
     Returns {"test": "one-sample t", "n", "effect" (the mean), "ci95", "p", "verdict"}: `up` /
-    `down` when p < alpha, else NO_DIFFERENCE; "not tested" for a single value. Values all equal
+    `down` when p < alpha, else NOT_DETECTED; "not tested" for a single value. Values all equal
     give p = 1 at zero and p = 0 elsewhere."""
     v = np.asarray(values, dtype=np.float64)
     effect = float(v.mean())
@@ -76,7 +77,8 @@ def one_sample(values, alpha=ALPHA, up="above zero", down="below zero"):
         result = stats.ttest_1samp(v, 0.0)
         interval = result.confidence_interval(0.95)
         p, ci = float(result.pvalue), [_finite(interval.low), _finite(interval.high)]
-    return {**out, "ci95": ci, "p": p, "verdict": verdict_of(effect, p, alpha, up, down)}
+    return {**out, "ci95": ci, "p": p,
+            "verdict": verdict_of(effect, p, alpha, up, down).replace(NO_DIFFERENCE, NOT_DETECTED)}
 
 
 def verdict_of(effect, p, alpha=ALPHA, up="higher", down="lower"):

@@ -108,7 +108,7 @@ def test_one_sample_t_by_hand():
     assert r["p"] == pytest.approx(1 - math.sqrt(12 / 14), rel=1e-6)
     assert r["ci95"] == pytest.approx([2 - 4.302653 / math.sqrt(3), 2 + 4.302653 / math.sqrt(3)],
                                       rel=1e-6)
-    assert r["verdict"] == stats.NO_DIFFERENCE            # p = 0.074
+    assert r["verdict"] == stats.NOT_DETECTED             # p = 0.074
     assert stats.one_sample([1.0, 1.1, 1.2])["verdict"] == "above zero"   # t = 19, p = 0.003
     assert stats.one_sample([-1.0, -1.1, -1.2])["verdict"] == "below zero"
     assert stats.one_sample([0.0, 0.0])["p"] == 1.0 and stats.one_sample([0.5, 0.5])["p"] == 0.0
