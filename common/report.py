@@ -551,12 +551,24 @@ def _minimal_ratio_values(mr, prefix, summary):
         p + "zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
         p + "zero_median": f"{np.median(col['n_zero']):.0f}",
         p + "minima": str(int((col["n_negative"] == 0).sum())),
+        p + "answer": minima_answer(int((col["n_negative"] == 0).sum()), len(rows),
+                                    rows[0]["rel_tol"]),
         p + "n_params": f"{mr['n_params']:,}", p + "points": str(mr["points"]),
         p + "loss_range": f"{col['loss'].min():.1e} to {col['loss'].max():.1e}",
         p + "mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
         p + "mr_median": f"{np.median(col['minimal_ratio']):.3f}",
         **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()},
     }
+
+
+def minima_answer(minima, points, rel_tol):
+    """'Saddles: none of the 100 end points is a minimum (...)' / 'Both: 3 of 100 are minima'."""
+    rule = f"a negative Hessian eigenvalue below -{rel_tol:g}·max|λ|"
+    if minima == 0:
+        return f"Saddles: none of the {points} end points is a minimum (each has {rule})"
+    if minima == points:
+        return f"Minima: all {points} end points (none has {rule})"
+    return f"Both: {minima} of {points} end points are minima, the others have {rule}"
 
 
 def values_grad_norm(r):

@@ -124,3 +124,10 @@ def test_separated_from_reads_both_pair_orders():
                          {"a": "D1", "b": "D4", "verdict": "no difference detected"}]}
     assert separated_from(ranking, "D1", "lower") == ["D2", "D8"]
     assert separated_from(ranking, "D1", "higher") == ["M1"]
+
+
+def test_minima_answer_names_the_count_and_the_rule():
+    assert report.minima_answer(0, 100, 1e-6).startswith("Saddles: none of the 100 end points")
+    assert "-1e-06·max|λ|" in report.minima_answer(0, 100, 1e-6)
+    assert report.minima_answer(3, 100, 1e-4).startswith("Both: 3 of 100 end points are minima")
+    assert report.minima_answer(5, 5, 1e-6).startswith("Minima: all 5 end points")
