@@ -125,7 +125,8 @@ def summarise(results):
     out = {series: stats.ranking({n: m["final"]["test_acc"]["values"]
                                   for n, m in models.items() if m["series"] == series})
            for series in ("depth", "original")}
-    shallowest = next(n for n, m in models.items() if m["series"] == "depth")
+    shallowest = min((n for n, m in models.items() if m["series"] == "depth"),
+                     key=lambda n: models[n]["conv_layers"])
     out["shallowest"] = shallowest
     out["above_shallowest"] = stats.separated_from(out["depth"], shallowest, "higher")
     out["below_shallowest"] = stats.separated_from(out["depth"], shallowest, "lower")

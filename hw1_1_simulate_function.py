@@ -175,8 +175,10 @@ def summarise(results):
                        for series, members in (("depth", [n for n in models
                                                           if models[n]["series"] == "depth"]),
                                                ("original", list(FUNCTION_MODELS)))}
-        depth = [n for n in models if models[n]["series"] == "depth"]
-        out[target]["beat_shallowest"] = stats.separated_from(out[target]["depth"], depth[0],
+        shallowest = min((n for n in models if models[n]["series"] == "depth"),
+                         key=lambda n: models[n]["depth"])
+        out[target]["shallowest"] = shallowest
+        out[target]["beat_shallowest"] = stats.separated_from(out[target]["depth"], shallowest,
                                                               "lower")
     return out
 

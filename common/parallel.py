@@ -55,9 +55,9 @@ def run_tasks(tasks, jobs, desc, threads=0, cost=None):
     the order of `tasks` either way. The first failure is raised in the caller (after the workers
     are ended), and so is an interrupt."""
     jobs = min(jobs, len(tasks))
+    order = submission_order(cost, len(tasks))
     if jobs <= 1:
         return [fn(*args) for fn, *args in progress(tasks, desc)]
-    order = submission_order(cost, len(tasks))
     pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_init_worker, initargs=(threads or threads_per_job(jobs),))
     try:

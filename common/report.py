@@ -401,7 +401,7 @@ def values_fits(r):
         v[f"{t}.original_best"] = ranked["original"]["order"][0]
         v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
         v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
-    v["fits.depth_answer"] = depth_answer(r, depth[0])
+    v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
     return v
 
 
@@ -449,7 +449,8 @@ def values_cnn(r):
     s = r["summary"]
     above, below = s["above_shallowest"], s["below_shallowest"]
     v["cnn.depth_answer"] = (
-        f"Yes: {', '.join(above)} above {s['shallowest']}" if above else
+        f"Yes: {', '.join(above)} above {s['shallowest']}" +
+        (f" ({', '.join(below)} below it)" if below else "") if above else
         f"No: no deeper CNN beats {s['shallowest']}, and {', '.join(below)} "
         f"{'is' if len(below) == 1 else 'are'} below it" if below else
         f"No difference detected between {s['shallowest']} and the deeper CNNs")
@@ -500,8 +501,8 @@ def values_surfaces(r):
     t = s["slices"]["t"]
     centre_of = {n.split(",")[0]: c[t.index(0.0)] for n, c in s["slices"]["loss"].items()}
     rise = summary["slice_rise"]
-    ends = {run: [(c[0] + c[-1]) / 2 for n, c in s["slices"]["loss"].items() if n.startswith(run)]
-            for run in rise}
+    ends = {run: [(c[0] + c[-1]) / 2 for n, c in s["slices"]["loss"].items()
+                  if n.split(",")[0] == run] for run in rise}
     test = summary["rise_comparison"]
     if test["verdict"] in ("higher", "lower"):
         steeper = test["b"] if test["verdict"] == "higher" else test["a"]

@@ -16,6 +16,7 @@ import hw1_1_mnist_cnn
 import hw1_1_simulate_function
 import hw1_2_grad_norm
 import hw1_2_optimization
+import hw1_3_interpolation
 import hw1_3_sensitivity
 from common import report
 from common.data import IDX_FILES, load_image_data
@@ -85,6 +86,7 @@ def test_derived_seeds_must_stay_in_range(capsys, tmp_path):
     (hw1_3_sensitivity.main, ["--batch-sizes", "32,,64"], "empty item"),
     (hw1_2_grad_norm.main, ["--phase1-min", "500", "--phase1-max", "100"], "exceeds --phase1-max"),
     (hw1_2_grad_norm.main, ["--phase1-min", "500"], "--phase1-min 500 exceeds --phase1-max 200"),
+    (hw1_3_interpolation.main, ["--alpha-steps", "1"], "--alpha-steps must be at least 2"),
 ])
 def test_quick_combinations_are_validated(capsys, tmp_path, main, args, message):
     err = assert_one_line_error(capsys, main, ["--quick", *args, "--out-dir", str(tmp_path / "o")])

@@ -158,6 +158,12 @@ def test_hessian_top_eigenvalue_equals_the_dense_hessian():
     # symmetric matrix the eigenvalue error is at most the residual norm.
     value, products = hessian_top_eigenvalue(lambda: F.cross_entropy(model(x), y), params)
     assert value == pytest.approx(top, rel=1e-3) and products < 21
+    # two parameters: the basis cannot exceed the dimension
+    w = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
+    value, _ = hessian_top_eigenvalue(lambda: (w[0] ** 2 + 3 * w[0] * w[1] + 5 * w[1] ** 2), [w],
+                                      tol=1e-10)
+    assert value == pytest.approx(torch.linalg.eigvalsh(torch.tensor([[2.0, 3.0], [3.0, 10.0]],
+                                  dtype=torch.float64)).max().item(), rel=1e-8)
 
 
 def test_epsilon_sharpness_equals_the_best_box_corner():

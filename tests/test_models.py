@@ -103,3 +103,17 @@ def test_pool_under_autograd_keeps_max_pool2d_gradient_at_ties():
     x = torch.zeros(1, 1, 2, 2, requires_grad=True)
     grad, = torch.autograd.grad(pool_relu(x + 1).sum(), x)
     assert sorted(grad.flatten().tolist()) == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_pool_without_autograd_takes_the_fast_path(monkeypatch):
+    """Under no_grad the pool must not call max_pool2d (else the speed-up is silently lost)."""
+    import torch.nn.functional as F
+    from common import models
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("max_pool2d called under no_grad")
+    monkeypatch.setattr(models.F, "max_pool2d", refuse)
+    with torch.no_grad():
+        models.LeNet5()(torch.randn(2, 1, 28, 28))
+    with pytest.raises(AssertionError, match="under no_grad"):
+        models.LeNet5()(torch.randn(2, 1, 28, 28))   # with autograd: max_pool2d, as it must

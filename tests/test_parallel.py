@@ -28,6 +28,30 @@ def test_costly_tasks_are_submitted_first_and_results_keep_the_task_order():
         parallel.submission_order([1, 2], 3)
     tasks = [(math.sqrt, 9.0), (math.sqrt, 4.0), (abs, -3)]
     assert parallel.run_tasks(tasks, 2, "t", cost=[1, 2, 3]) == [3.0, 2.0, 3]
+    with pytest.raises(ValueError, match="2 costs for 3 tasks"):   # also without workers
+        parallel.run_tasks(tasks, 1, "t", cost=[1, 2])
+
+
+def test_run_tasks_submits_in_cost_order(monkeypatch):
+    """The executor sees the tasks largest cost first; the caller gets them in task order."""
+    import concurrent.futures as cf
+    submitted = []
+
+    class Inline:
+        def __init__(self, *args, **kwargs):
+            self._processes = {}
+
+        def submit(self, fn, *args):
+            submitted.append(args)
+            future = cf.Future()
+            future.set_result(fn(*args))
+            return future
+
+        def shutdown(self, *args, **kwargs):
+            pass
+    monkeypatch.setattr(parallel.cf, "ProcessPoolExecutor", Inline)
+    out = parallel.run_tasks([(abs, -1), (abs, -2), (abs, -3)], 2, "t", cost=[2, 3, 1])
+    assert submitted == [(-2,), (-1,), (-3,)] and out == [1, 2, 3]
 
 
 def test_interrupt_ends_the_workers():

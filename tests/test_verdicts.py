@@ -8,10 +8,10 @@ from common import report
 
 
 def cnn_results(depth, original):
-    def model(series, values):
-        return {"series": series, "final": {"test_acc": {"values": values}}}
-    return {"models": {**{n: model("depth", v) for n, v in depth.items()},
-                       **{n: model("original", v) for n, v in original.items()}}}
+    def model(series, values, layers):
+        return {"series": series, "conv_layers": layers, "final": {"test_acc": {"values": values}}}
+    return {"models": {**{n: model("depth", v, int(n[1:])) for n, v in depth.items()},
+                       **{n: model("original", v, 2) for n, v in original.items()}}}
 
 
 def test_cnn_ranking_separated_overlapping_and_single_seed():
@@ -33,7 +33,8 @@ def test_cnn_ranking_separated_overlapping_and_single_seed():
 
 def test_cnn_ranking_follows_the_data_not_the_names():
     # the same numbers under swapped names give the swapped verdict
-    results = cnn_results(depth={"C1": [0.868, 0.869, 0.867], "C2": [0.887, 0.889, 0.888]},
+    # the deeper model listed first: the shallowest is found by its depth, not its position
+    results = cnn_results(depth={"C2": [0.887, 0.889, 0.888], "C1": [0.868, 0.869, 0.867]},
                           original={"CNN1": [0.8, 0.81], "CNN2": [0.8, 0.81]})
     summary = hw1_1_mnist_cnn.summarise(results)
     assert summary["depth"]["text"] == "C2 > C1"
@@ -103,8 +104,8 @@ def test_parameter_sweep_trend():
 
 def test_function_fit_ranking_on_log_mse():
     import hw1_1_simulate_function
-    models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original"}
-              for n in ("D1", "D2", "M1", "D8", "M2", "M3")}
+    models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original", "depth": d}
+              for n, d in (("D8", 8), ("D2", 2), ("M1", 4), ("D1", 1), ("M2", 4), ("M3", 4))}
     fits = {"f": {n: {"final_loss": [v * 10 ** k for v in (1.0, 1.2, 0.9, 1.1)]}
                   for n, k in (("D1", -1), ("D2", -3), ("M1", -3), ("D8", -2),
                                ("M2", -3), ("M3", -3))}}
@@ -112,6 +113,7 @@ def test_function_fit_ranking_on_log_mse():
     assert s["f"]["depth"]["text"] == "D2 ≈ M1 > D8 > D1" or s["f"]["depth"]["text"] == "M1 ≈ D2 > D8 > D1"
     assert s["f"]["original"]["text"].count("≈") == 2        # M1, M2, M3 identical
     # every deeper model beats D1 (a decade or more apart, identical spreads)
+    assert s["f"]["shallowest"] == "D1"
     assert sorted(s["f"]["beat_shallowest"]) == ["D2", "D8", "M1"]
 
 
