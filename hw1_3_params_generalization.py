@@ -102,7 +102,30 @@ def summarise(results):
         ys["gap"] += [a - b for a, b in zip(test, train)]
         ys["test_loss"] += test
         ys["test_acc"] += run["test_acc"]["values"]
-    return {"trend": {key: stats.trend(x, y) for key, y in ys.items()}}
+    return {"trend": {key: stats.trend(x, y) for key, y in ys.items()},
+            "saturation": against_the_best(results, "test_acc", higher_is_better=True),
+            "lowest_test_loss": against_the_best(results, "test_loss", higher_is_better=False)}
+
+
+def against_the_best(results, key, higher_is_better):
+    """Which widths are detectably worse than the best one (best mean) in `key`: Welch's t of
+    each other width against the best, Holm-corrected over them. "plateau_from": the smallest
+    width from which on no width is detectably worse (where the curve has saturated; None when
+    the widest width is itself detectably worse)."""
+    widths = results["widths"]
+    values = {w: results["runs"][str(w)][key]["values"] for w in widths}
+    sign = 1 if higher_is_better else -1
+    best = max(widths, key=lambda w: sign * stats.mean_std(values[w])[0])
+    others = [w for w in widths if w != best]
+    tests = [stats.compare(values[best], values[w]) for w in others]
+    adjusted = stats.holm([t["p"] if t["p"] is not None else 1.0 for t in tests])
+    worse = [w for w, t, p in zip(others, tests, adjusted)
+             if p < stats.ALPHA and sign * t["effect"] < 0]
+    plateau = next((w for i, w in enumerate(widths) if not set(widths[i:]) & set(worse)), None)
+    return {"test": "Welch's t against the best width, Holm-corrected", "best": best,
+            "n": len(values[best]), "worse": worse,
+            "not_worse": [w for w in widths if w not in worse],
+            "p_holm": dict(zip(map(str, others), adjusted)), "plateau_from": plateau}
 
 
 def plot(results, out, stem):

@@ -365,8 +365,10 @@ def price_sensitivity(clock, usual, ours, data, device):
 def price_jobs(cli_args, device):
     """Four trainings one after the other with all cores (--jobs 1) vs side by side in two worker
     processes, one core each (--jobs 2; worker start and data loading included), for a LeNet-5
-    of the sensitivity script (batch 100, 2 epochs) and a CNN of the CNN script (C2, batch 600,
-    2 epochs with its per-epoch evaluation). One timed run each: these take tens of seconds."""
+    of the sensitivity script (batch 100, 2 epochs on its 10,000-image subset), one of the
+    interpolation script (batch 100, 1 epoch on 60,000 images) and a CNN of the CNN script (C2,
+    batch 600, 2 epochs with its per-epoch evaluation). One timed run each: these take tens of
+    seconds."""
     import argparse
     import hw1_1_mnist_cnn as cnn
     import hw1_3_sensitivity as sens
@@ -378,9 +380,15 @@ def price_jobs(cli_args, device):
     conv = argparse.Namespace(**common, lr=1e-3, weight_decay=1e-4, batch_size=cnn.BATCH_SIZE,
                               train_eval_samples=cnn.TRAIN_EVAL_SAMPLES,
                               eval_batch_size=cnn.EVAL_BATCH_SIZE, channels_last=True)
+    import hw1_3_interpolation as interp
+    line = argparse.Namespace(**{**common, "epochs": 1})
     kinds = [("LeNet-5, batch 100 (sensitivity)",
               [(sens.training_task, lenet, 100, seed, device) for seed in range(4)],
               lambda: sens.load_data(lenet, device)),
+             ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",
+              [(interp.training_task, line, interp.endpoint_name(100, 1e-2), seed, device)
+               for seed in range(4)],
+              lambda: interp.cached_image_data(line.dataset, line.data_dir, device, 0, True)),
              ("CNN C2, batch 600 (CNN script)",
               [(cnn.training_task, conv, "C2", seed, device) for seed in range(4)],
               lambda: cnn.cached_image_data(conv.dataset, conv.data_dir, device, 0, True))]
@@ -435,9 +443,8 @@ def render(device_name, sections, jobs, measured):
                      f"{measured.get(script, float('nan')) / 60:,.1f} min |")
     lines.append(f"| **total** | **{grand_u / 60:,.1f} min** | **{grand_o / 60:,.1f} min** | "
                  f"**{grand_u / grand_o:.1f}x** | **{sum(measured.values()) / 60:,.1f} min** |")
-    lines += ["", "**Parallel trainings (`--jobs`)**: four trainings of 2 epochs each (LeNet-5 on "
-              "the sensitivity script's 10,000-image subset, C2 on 60,000 images), one timed run "
-              "per cell", "",
+    lines += ["", "**Parallel trainings (`--jobs`)**: four trainings each (as named in each row; "
+              "C2 2 epochs on 60,000 images), one timed run per cell", "",
               f"| trainings | one after the other, {torch.get_num_threads()} threads (`--jobs 1`) | "
               f"side by side, 2 workers with {parallel.threads_per_job(2)} thread(s) each "
               "(`--jobs 2`, worker start and data loading included) | speed-up |",

@@ -269,21 +269,31 @@ def table_params(r):
                    "test − train loss"], rows)
 
 
-def values_params(r, tolerance=0.005):
+def values_params(r):
     runs = [r["runs"][str(w)] for w in r["widths"]]
     params = [x["n_params"] for x in runs]
     acc = [x["test_acc"]["mean"] for x in runs]
     loss = [x["test_loss"]["mean"] for x in runs]
     gap = [x["test_loss"]["mean"] - x["train_loss"]["mean"] for x in runs]
-    best = int(np.argmax(acc))
-    sat = next(i for i, a in enumerate(acc) if a >= acc[best] - tolerance)
-    low = int(np.argmin(loss))
+    s = r["summary"]
+    best = r["widths"].index(s["saturation"]["best"])
+    sat = r["widths"].index(s["saturation"]["plateau_from"] or r["widths"][-1])
+    low = r["widths"].index(s["lowest_test_loss"]["best"])
+    tie = [w for w in s["lowest_test_loss"]["not_worse"] if w != r["widths"][low]]
     return {
         "pg.n": str(len(runs)), "pg.seeds": str(len(r["seeds"])),
         "pg.range": f"{params[0]:,} to {params[-1]:,}",
         "pg.best_acc": f"{pct(acc[best])} at {params[best]:,} parameters",
-        "pg.saturation": f"{params[sat]:,} parameters (width {r['widths'][sat]}, "
-                         f"{pct(acc[sat])})",
+        "pg.saturation": (f"{params[sat]:,} parameters (width {r['widths'][sat]}, "
+                          f"{pct(acc[sat])})" if s["saturation"]["plateau_from"] is not None else
+                          "no width (the widest is detectably below the best)"),
+        "pg.saturation_rule": (f"from that width on, no width's test accuracy is detectably below "
+                               f"the best's ({s['saturation']['test']}, n = "
+                               f"{s['saturation']['n']} seeds each)"),
+        "pg.loss_ties": (f"not detectably above it ({s['lowest_test_loss']['test']}, n = "
+                         f"{s['lowest_test_loss']['n']} seeds each): "
+                         + (f"width{'s' if len(tie) > 1 else ''} {', '.join(map(str, tie))}"
+                            if tie else "no other width")),
         "pg.small_acc": f"{pct(acc[0])} at {params[0]:,}",
         "pg.lowest_loss": f"{loss[low]:.4f} at {params[low]:,} parameters",
         "pg.last_loss": f"{loss[-1]:.4f} at {params[-1]:,}",

@@ -133,3 +133,25 @@ def test_minima_answer_names_the_count_and_the_rule():
     assert "-1e-06·max|λ|" in report.minima_answer(0, 100, 1e-6)
     assert report.minima_answer(3, 100, 1e-4).startswith("Both: 3 of 100 end points are minima")
     assert report.minima_answer(5, 5, 1e-6).startswith("Minima: all 5 end points")
+
+
+def test_sweep_saturation_and_lowest_loss_against_the_best_width():
+    import hw1_3_params_generalization as sweep
+    acc = {1: [0.10, 0.11, 0.12], 2: [0.50, 0.52, 0.51], 4: [0.80, 0.81, 0.82],
+           8: [0.81, 0.82, 0.815], 16: [0.70, 0.90, 0.80]}
+    runs = {str(w): {"test_acc": {"values": v}, "test_loss": {"values": [1 - a for a in v]}}
+            for w, v in acc.items()}
+    results = {"widths": list(acc), "runs": runs}
+    sat = sweep.against_the_best(results, "test_acc", higher_is_better=True)
+    # best mean: width 8 (0.815); widths 1 and 2 lie 0.3-0.7 below with spreads of 0.01
+    # (Holm p < 0.05); width 4 (0.005 below) and the noisy width 16 are not detectably below
+    assert sat["best"] == 8 and sat["worse"] == [1, 2] and sat["plateau_from"] == 4
+    assert sat["not_worse"] == [4, 8, 16] and sat["n"] == 3
+    low = sweep.against_the_best(results, "test_loss", higher_is_better=False)
+    assert low["best"] == 8 and low["worse"] == [1, 2] and low["plateau_from"] == 4
+    # a detectably worse width after the plateau moves its start past it; none when the widest
+    # width is the worse one
+    runs["4"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
+    assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] == 8
+    runs["16"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
+    assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] is None
