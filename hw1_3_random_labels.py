@@ -13,14 +13,18 @@ trains on, and on the full test set with its true labels.
     python hw1_3_random_labels.py --dataset fashion-mnist   # full run (8 min on a 2-core AMD EPYC)
     python hw1_3_random_labels.py --quick
 
-Writes <out-dir>/hw1_3_random_labels.json, _loss.png and _accuracy.png.
+Writes <out-dir>/hw1_3_random_labels.json, _loss.png, _accuracy.png and _slowdown.png (epochs
+to each training accuracy from 50 % to the target, true vs random labels).
 """
+import math
+
+import numpy as np
 import torch
 
 from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
-from common.plotting import plot_random_labels
+from common.plotting import COLORS, dataset_title, layer_sizes, plot_random_labels, plt, save_figure
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_random_labels"
@@ -32,6 +36,9 @@ TARGET_ACC = 0.99         # stop once the random-label run reaches this training
 MAX_EPOCHS = 300
 SEEDS = 3
 RUNS = ("true labels", "random labels")
+# Training accuracies at which the slowdown (epochs on random / on true labels) is measured: one
+# threshold alone decides the factor (it falls from about 25x at 50 % to under 3x at 99 %).
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 QUICK = {"train_samples": 500, "max_epochs": 3, "seeds": 2, "jobs": 1}
 
 
@@ -118,20 +125,93 @@ def experiment(args, device):
             "jobs": jobs, "per_seed": parallel.run_tasks(tasks, jobs, "seeds", args.threads)}
 
 
+def slowdown(per_seed, thresholds=THRESHOLDS):
+    """Epochs to reach each training accuracy in `thresholds`, true vs random labels of the same
+    seed, and the slowdown random / true per seed. Per threshold a one-sample t-test on
+    log(slowdown) (seeds where either run never got there are left out), Holm-corrected over the
+    thresholds; effect and interval are back on the ratio scale (geometric mean). Where every
+    true-label run is there after its first epoch, the ratio is only a lower bound (the true runs
+    got there at some point within epoch 1)."""
+    rows = []
+    for threshold in thresholds:
+        epochs = {run: [first_epoch_reaching(s["runs"][run]["train_acc"], threshold)
+                        for s in per_seed] for run in RUNS}
+        pairs = [(t, r) for t, r in zip(epochs["true labels"], epochs["random labels"]) if t and r]
+        test = stats.one_sample([math.log(r / t) for t, r in pairs])
+        rows.append({"threshold": threshold, **{run.split()[0]: epochs[run] for run in RUNS},
+                     "ratio": [r / t if t and r else None for t, r in zip(*epochs.values())],
+                     "lower_bound": bool(pairs) and all(t == 1 for t, _ in pairs),
+                     "test": test["test"], "n": test["n"], "p": test["p"],
+                     "geo_mean": math.exp(test["effect"]) if pairs else None,
+                     "ci95": [math.exp(v) for v in test["ci95"]] if test["ci95"] else None})
+    tested = [row for row in rows if row["p"] is not None]
+    for row, p in zip(tested, stats.holm([row["p"] for row in tested])):
+        row["p_holm"] = p
+    for row in rows:
+        row["verdict"] = ("not tested" if row["p"] is None else stats.verdict_of(
+            math.log(row["geo_mean"]), row["p_holm"], up="longer", down="shorter"))
+    ratios = [v for row in rows for v in row["ratio"] if v is not None]
+    return {"thresholds": rows, "tested": len(tested),
+            "longer_at": [row["threshold"] for row in rows if row["verdict"] == "longer"],
+            "ratio_range": [min(ratios), max(ratios)] if ratios else None}
+
+
 def summarise(results):
     """Did every seed fit its random labels, and do they take longer than the true ones? The
     epochs to the target accuracy, true vs random labels of the same seed (paired t-test; a
-    seed that never reached the target is left out and counted)."""
+    seed that never reached the target is left out and counted), and the slowdown at every
+    accuracy of THRESHOLDS up to the target."""
     reached = [s["epochs_to_target"] for s in results["per_seed"]]
     both = [e for e in reached if e["true labels"] and e["random labels"]]
+    thresholds = [t for t in THRESHOLDS if t <= results["target_acc"]]
     return {"seeds": len(reached), "fitted": sum(bool(e["random labels"]) for e in reached),
             "longer": stats.compare([e["true labels"] for e in both],
-                                    [e["random labels"] for e in both], paired=True)}
+                                    [e["random labels"] for e in both], paired=True),
+            "slowdown": slowdown(results["per_seed"], thresholds)}
+
+
+def plot_slowdown(results, path):
+    """Epochs to reach each training accuracy (left, log y: 1 to 100+), true vs random labels,
+    the line through the median seed and a band from the fastest to the slowest seed; right: the
+    slowdown random / true, one marker per seed, hollow where it is only a lower bound."""
+    rows = results["summary"]["slowdown"]["thresholds"]
+    x = np.asarray([100 * row["threshold"] for row in rows])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for run, color in (("true", COLORS[0]), ("random", COLORS[3])):
+        values = np.asarray([[np.nan if e is None else e for e in row[run]] for row in rows], float)
+        axes[0].plot(x, np.nanmedian(values, 1), color=color, marker="o", ms=4,
+                     label=f"{run} labels (median seed)")
+        axes[0].fill_between(x, np.nanmin(values, 1), np.nanmax(values, 1), color=color,
+                             alpha=0.2, lw=0, label=f"{run} labels (range over seeds)")
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("first epoch with training accuracy ≥ threshold")
+    for k, seed_run in enumerate(results["per_seed"]):
+        ratio = np.asarray([np.nan if row["ratio"][k] is None else row["ratio"][k] for row in rows])
+        bound = np.asarray([row["lower_bound"] for row in rows])
+        for sel, face in ((~bound, COLORS[k % len(COLORS)]), (bound, "none")):
+            axes[1].scatter(x[sel] + 0.4 * (k - 1), ratio[sel], s=22, facecolors=face,
+                            edgecolors=COLORS[k % len(COLORS)],
+                            label=f"seed {seed_run['seed']}" if face != "none" else None)
+    axes[1].scatter([], [], s=22, facecolors="none", edgecolors="grey",
+                    label="lower bound (true labels there within epoch 1)")
+    axes[1].set_yscale("log")
+    axes[1].set_yticks([2, 3, 5, 10, 20, 30, 50], labels=["2", "3", "5", "10", "20", "30", "50"])
+    axes[1].minorticks_off()
+    axes[1].set_ylabel("slowdown = epochs random / epochs true")
+    for ax in axes:
+        ax.set_xlabel("training-accuracy threshold (%)")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: epochs to fit "
+                 f"{results['train_samples']:,} images, true vs random labels, "
+                 f"{len(results['per_seed'])} seeds", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):
-    paths = [out / f"{stem}_loss.png", out / f"{stem}_accuracy.png"]
-    plot_random_labels(results, *paths)
+    paths = [out / f"{stem}_loss.png", out / f"{stem}_accuracy.png", out / f"{stem}_slowdown.png"]
+    plot_random_labels(results, *paths[:2])
+    plot_slowdown(results, paths[2])
     return paths
 
 

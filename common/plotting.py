@@ -435,6 +435,8 @@ def plot_random_labels(results, path_loss, path_acc):
             ax.set_yscale("log")
         else:
             ax.axhline(10, color="grey", lw=0.8, ls=":", label="chance (10%)")
+            ax.axhline(100 * results["target_acc"], color="black", lw=0.8, ls="-.",
+                       label=f"target {100 * results['target_acc']:g}% (training accuracy)")
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title}, MLP {layer_sizes(results['sizes'])} ({results['n_params']:,} "

@@ -215,6 +215,25 @@ def table_random_labels(r):
                    "lowest test loss (epoch)"], rows)
 
 
+def table_random_labels_slowdown(r):
+    rows = []
+    for row in r["summary"]["slowdown"]["thresholds"]:
+        def epochs(run):
+            return per_seed(str(e) if e else "-" for e in row[run])
+        ratio = per_seed(f"{v:.1f}" if v else "-" for v in row["ratio"])
+        if row["lower_bound"]:
+            ratio = f"at least {ratio}"
+        mean = "not tested" if row["geo_mean"] is None or row["ci95"] is None else \
+            f"{row['geo_mean']:.2f} ({row['ci95'][0]:.2f} to {row['ci95'][1]:.2f})"
+        p_holm = p_text(row["p_holm"]) if row.get("p_holm") is not None else "-"
+        rows.append([f"{100 * row['threshold']:g}%", epochs("true"), epochs("random"), ratio,
+                     mean, f"{row['verdict']} ({p_holm}, n = {row['n']})"])
+    return _table(["training accuracy", "first epoch there, true labels",
+                   "first epoch there, random labels", "slowdown random / true (per seed)",
+                   "geometric mean (95 % CI)", "longer? (one-sample t on log slowdown, Holm)"],
+                  rows)
+
+
 def per_seed(values):
     """'a / b / c': one value per seed, in seed order."""
     return " / ".join(values)
@@ -254,6 +273,42 @@ def values_random_labels(r):
         "rl.true_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in true),
         "rl.true_best_epoch": per_seed(str(int(np.argmin(h["test_loss"])) + 1) for h in true),
         "rl.true_best_loss": per_seed(f"{min(h['test_loss']):.3f}" for h in true),
+        **slowdown_values(r["summary"]["slowdown"]),
+    }
+
+
+def slowdown_values(s):
+    """rl.slowdown_*: how many thresholds, at which the slowdown is detected, its range."""
+    rows = s["thresholds"]
+    first, last = rows[0], rows[-1]
+    bounds = [row for row in rows if row["lower_bound"]]
+    longer = s["longer_at"]
+    if longer and len(longer) == len(rows):
+        answer = f"longer at every one of the {len(rows)} thresholds"
+    elif longer:
+        answer = (f"longer at {len(longer)} of the {len(rows)} thresholds "
+                  f"({', '.join(f'{100 * t:g}%' for t in longer)})")
+    else:
+        answer = f"no slowdown detected at any of the {len(rows)} thresholds"
+
+    def ratio(row):
+        if row["geo_mean"] is None:
+            return "not measured"
+        bound = "at least " if row["lower_bound"] else ""
+        return f"{bound}{row['geo_mean']:.1f}×"
+    peak = max((row for row in rows if row["geo_mean"] is not None),
+               key=lambda row: row["geo_mean"], default=None)
+    exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
+    return {
+        "rl.slowdown_answer": answer, "rl.slowdown_n": str(len(rows)),
+        "rl.slowdown_from": f"{100 * first['threshold']:g}%",
+        "rl.slowdown_to": f"{100 * last['threshold']:g}%",
+        "rl.slowdown_first": ratio(first), "rl.slowdown_last": ratio(last),
+        "rl.slowdown_peak": f"{100 * peak['threshold']:g}%" if peak else "none",
+        "rl.slowdown_peak_ratio": ratio(peak) if peak else "not measured",
+        "rl.slowdown_bound_to": f"{100 * bounds[-1]['threshold']:g}%" if bounds else "none",
+        "rl.slowdown_exact_from": f"{100 * exact['threshold']:g}%" if exact else "none",
+        "rl.slowdown_exact_ratio": ratio(exact) if exact else "not measured",
     }
 
 
@@ -365,6 +420,7 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "optimization": ("hw1_2_optimization", table_optimization),
           "grad_norm": ("hw1_2_grad_norm", table_grad_norm),
           "random_labels": ("hw1_3_random_labels", table_random_labels),
+          "random_labels_slowdown": ("hw1_3_random_labels", table_random_labels_slowdown),
           "params": ("hw1_3_params_generalization", table_params),
           "interpolation": ("hw1_3_interpolation", table_interpolation),
           "sensitivity": ("hw1_3_sensitivity", table_sensitivity),

@@ -211,7 +211,7 @@ def test_random_labels_quick(tmp_path, idx_dir):
     import hw1_3_random_labels as script
     r = script.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--dataset",
                      "mnist", "--data-dir", str(idx_dir), "--max-epochs", "4"])
-    for name in (".json", "_loss.png", "_accuracy.png"):
+    for name in (".json", "_loss.png", "_accuracy.png", "_slowdown.png"):
         assert (tmp_path / f"hw1_3_random_labels{name}").stat().st_size > 0
     assert r["seeds"] == [0, 1] and [s["seed"] for s in r["per_seed"]] == [0, 1]
     for seed_run in r["per_seed"]:

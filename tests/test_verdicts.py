@@ -81,14 +81,25 @@ def test_sensitivity_trends_and_ends():
 
 def test_random_label_summary_is_paired_by_seed():
     import hw1_3_random_labels
-    per_seed = [{"epochs_to_target": {"true labels": t, "random labels": r}}
+    def curve(epochs):        # training accuracy that first reaches 0.99 at `epochs`
+        return [0.4] * (epochs - 1) + [0.99]
+    per_seed = [{"epochs_to_target": {"true labels": t, "random labels": r},
+                 "runs": {"true labels": {"train_acc": curve(t)},
+                          "random labels": {"train_acc": curve(r)}}}
                 for t, r in ((40, 90), (42, 97), (41, 95))]
-    s = hw1_3_random_labels.summarise({"per_seed": per_seed})
+    s = hw1_3_random_labels.summarise({"per_seed": per_seed, "target_acc": 0.99})
     assert s["fitted"] == 3 and s["longer"]["verdict"] == "higher"
     assert s["longer"]["test"] == "paired t" and s["longer"]["effect"] == (50 + 55 + 54) / 3
+    # the slowdown curve stops at the target: thresholds 0.5 ... 0.99, each reached at the same
+    # epoch as 0.99 here
+    rows = s["slowdown"]["thresholds"]
+    assert [r["threshold"] for r in rows] == [t for t in hw1_3_random_labels.THRESHOLDS
+                                              if t <= 0.99]
+    assert all(r["true"] == [40, 42, 41] and r["random"] == [90, 97, 95] for r in rows)
     per_seed[2]["epochs_to_target"]["random labels"] = None      # one seed never got there
-    s = hw1_3_random_labels.summarise({"per_seed": per_seed})
+    s = hw1_3_random_labels.summarise({"per_seed": per_seed, "target_acc": 0.9})
     assert s["fitted"] == 2 and s["longer"]["n"] == [2, 2]
+    assert s["slowdown"]["thresholds"][-1]["threshold"] == 0.9
 
 
 def test_parameter_sweep_trend():
@@ -155,3 +166,33 @@ def test_sweep_saturation_and_lowest_loss_against_the_best_width():
     assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] == 8
     runs["16"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
     assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] is None
+
+
+def test_random_label_slowdown_per_threshold_by_hand():
+    import hw1_3_random_labels
+    # true labels: 0.85 after epoch 1, 0.95 at epoch 3; random: 0.6 at 4, 0.95 at 6 (seed 0)
+    true = [[0.85, 0.9, 0.95, 0.96, 0.97, 0.98], [0.85, 0.92, 0.96, 0.97, 0.98, 0.99]]
+    rand = [[0.2, 0.4, 0.5, 0.6, 0.8, 0.95], [0.2, 0.3, 0.5, 0.7, 0.9, 0.96]]
+    per_seed = [{"runs": {"true labels": {"train_acc": t}, "random labels": {"train_acc": r}}}
+                for t, r in zip(true, rand)]
+    s = hw1_3_random_labels.slowdown(per_seed, thresholds=(0.5, 0.95, 0.99))
+    low, mid, high = s["thresholds"]
+    assert low["true"] == [1, 1] and low["random"] == [3, 3] and low["lower_bound"]
+    assert low["ratio"] == [3.0, 3.0] and low["p"] == 0.0 and low["verdict"] == "longer"
+    # 0.95: true at epochs 3 and 3, random at 6 and 6 -> ratio 2 for both, not a lower bound
+    assert mid["true"] == [3, 3] and mid["random"] == [6, 6] and not mid["lower_bound"]
+    assert abs(mid["geo_mean"] - 2.0) < 1e-12 and mid["verdict"] == "longer"
+    # 0.99: only seed 1's true run gets there, no random run: nothing to test
+    assert high["true"] == [None, 6] and high["random"] == [None, None]
+    assert high["n"] == 0 and high["verdict"] == "not tested" and high["geo_mean"] is None
+    assert s["tested"] == 2 and s["longer_at"] == [0.5, 0.95] and s["ratio_range"] == [2.0, 3.0]
+    # seed 1: true labels at 0.5 in epoch 2, random in epoch 3 (ratio 1.5); seed 0 ratio 3:
+    # geometric mean sqrt(4.5), two seeds that disagree this much cannot reject
+    true[1] = [0.4, 0.6, 0.7]
+    rand[1] = [0.1, 0.1, 0.5]
+    per_seed[1]["runs"] = {"true labels": {"train_acc": true[1]},
+                           "random labels": {"train_acc": rand[1]}}
+    (row,) = hw1_3_random_labels.slowdown(per_seed, thresholds=(0.5,))["thresholds"]
+    assert row["ratio"] == [3.0, 1.5] and not row["lower_bound"]
+    assert abs(row["geo_mean"] - np.sqrt(4.5)) < 1e-12
+    assert row["verdict"] == "no difference detected" and row["p_holm"] > 0.05
