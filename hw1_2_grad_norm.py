@@ -21,14 +21,15 @@ _minimal_ratio_relu.png.
 """
 import numpy as np
 import torch
+from matplotlib.ticker import NullFormatter
 import torch.nn.functional as F
 
 from common import cli, critical, stats
 from common.data import function_samples, load_image_data, minibatches
-from common.metrics import eigenvalue_summary, gradient_norm
+from common.metrics import escape_along, eigenvalue_summary, gradient_norm, sign_counts
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
 from common.shallow import GROUP_SIZE, ShallowNets, block_norms
-from common.plotting import plot_grad_norm, plot_minimal_ratio
+from common.plotting import COLORS, layer_sizes, plot_grad_norm, plt, save_figure
 from common.train import RowAdam, check_finite, progress
 
 STEM = "hw1_2_grad_norm"
@@ -38,7 +39,8 @@ HIDDEN = 500
 EPOCHS = 2500             # part 1 (a): full-batch epochs
 LR = 1e-3                 # Adam learning rate (part 1 and phase 1)
 WEIGHT_DECAY = 1e-4
-MNIST_EPOCHS = 3          # part 1 (b), batch 1000 -> 60 iterations per epoch
+MNIST_EPOCHS = 20         # part 1 (b), batch 1000 -> 60 iterations per epoch; long enough to see
+                          # the norm settle (3 epochs showed only its first drop)
 MNIST_BATCH = 1000        # the MLP and its learning rate are those of hw1_2_optimization
 TRAININGS = 100           # part 2 (both networks)
 PHASE1_EPOCHS = (100, 1000)  # phase-1 epochs spread evenly over the trainings
@@ -50,6 +52,8 @@ PHASE2_STEPS = 300        # contrast: cap on Adam steps on ||grad L||^2 (ReLU ne
 PHASE2_LR = 1e-4          # contrast: Adam learning rate on ||grad L||^2
 GRAD_THRESHOLD = 1e-3     # "reached": final ||grad L|| below this (the ReLU phase 2 stops there)
 EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
+TOLERANCES = (1e-8, 1e-6, 1e-4)  # the zero tolerance varied: minima / saddles at each of these
+ESCAPE_STEPS = (1e-3, 1e-2, 1e-1)  # steps (parameter units) along the most negative eigenvector
 QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
          "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100, "lm_steps": 30}
 
@@ -167,12 +171,16 @@ def part2_tanh(args, device):
     theta, epochs = tanh_phase1(args, x, y)
     theta, norms = tanh_phase2(args, theta, x, y)
     losses, grads = critical.mse_grad(theta, TANH_SIZES, x, y)
-    eigs = torch.linalg.eigvalsh(critical.mse_hessian(theta, TANH_SIZES, x, y))
+    eigs, vecs = torch.linalg.eigh(critical.mse_hessian(theta, TANH_SIZES, x, y))
+    escape = escape_along(lambda t: critical.mse_losses(t, TANH_SIZES, x, y), theta,
+                          vecs[:, :, 0], eigs[:, 0], ESCAPE_STEPS)
     rows = []
     for k in range(len(theta)):
         norm = grads[k].norm().item()
         rows.append({"loss": losses[k].item(), "grad_norm": norm,
                      **eigenvalue_summary(eigs[k], args.eig_rel_tol),
+                     "by_tol": sign_counts(eigs[k], TOLERANCES),
+                     "escape": escape_record(escape, k, grads[k] @ vecs[k, :, 0]),
                      "phase1_epochs": int(epochs[k]), "seed": args.seed + k,
                      "reached": norm < args.grad_threshold,
                      "phase2_norms": [float(f"{v:.4g}") for v in norms[k].tolist()]})
@@ -180,7 +188,15 @@ def part2_tanh(args, device):
             "n_params": critical.n_params(TANH_SIZES), "target": TARGET, "points": POINTS,
             "phase1_lr": args.tanh_lr, "phase2": "Levenberg-Marquardt on grad L = 0",
             "lm_steps": args.lm_steps, "lm_refresh": LM_REFRESH,
-            "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol, "trainings": rows}
+            "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
+            "tolerances": list(TOLERANCES), "escape_steps": list(ESCAPE_STEPS), "trainings": rows}
+
+
+def escape_record(escape, k, slope):
+    """Training k's escape test (see metrics.escape_along), with the gradient's component along
+    the eigenvector (the first-order term the even part cancels)."""
+    return {"slope": slope.item(), **{key: [float(f"{v:.6g}") for v in escape[key][k]]
+                                      for key in ("even", "predicted", "drop")}}
 
 
 # --- contrast: 1-500-1 ReLU nets, Adam on ||grad L||^2 -------------------------------------
@@ -233,17 +249,23 @@ def phase2(args, nets, x, y, chunk=GROUP_SIZE):
 
 
 def spectrum_at_end_points(args, nets, x, y, chunk=10):
-    """Float64 loss, gradient norm and Hessian eigenvalue summary for every training."""
+    """Float64 loss, gradient norm, Hessian eigenvalue summary and escape test for every
+    training."""
     x64, y64 = x.double(), y.double()
     rows = []
     for start in progress(range(0, len(nets.w), chunk), "Hessians"):
         part = ShallowNets(*(p[start:start + chunk].double() for p in nets.parts()))
         loss, grads = part.grad(x64, y64)
         norms = block_norms(grads)
-        eigs = torch.linalg.eigvalsh(part.hessian(x64, y64))
+        eigs, vecs = torch.linalg.eigh(part.hessian(x64, y64))
+        flat_grads = torch.cat([g.reshape(len(g), -1) for g in grads], 1)
+        escape = escape_along(lambda t: ShallowNets.from_flat(t).loss(x64, y64), part.flat(),
+                              vecs[:, :, 0], eigs[:, 0], ESCAPE_STEPS)
         for k in range(len(eigs)):
             rows.append({"loss": loss[k].item(), "grad_norm": norms[k].item(),
-                         **eigenvalue_summary(eigs[k], args.eig_rel_tol)})
+                         **eigenvalue_summary(eigs[k], args.eig_rel_tol),
+                         "by_tol": sign_counts(eigs[k], TOLERANCES),
+                         "escape": escape_record(escape, k, flat_grads[k] @ vecs[k, :, 0])})
     return rows
 
 
@@ -265,7 +287,8 @@ def experiment(args, device):
         "activation": "ReLU", "sizes": [1, HIDDEN, 1], "n_params": 3 * HIDDEN + 1,
         "target": TARGET, "points": POINTS, "phase1_lr": args.lr,
         "phase2": "Adam on ||grad L||^2", "threshold": args.grad_threshold,
-        "eig_rel_tol": args.eig_rel_tol, "trainings": part2_relu(args, device)}
+        "eig_rel_tol": args.eig_rel_tol, "tolerances": list(TOLERANCES),
+        "escape_steps": list(ESCAPE_STEPS), "trainings": part2_relu(args, device)}
     return results
 
 
@@ -275,15 +298,123 @@ CORRELATIONS = {"loss": ("minimal_ratio", "loss"), "nonzero_loss": ("ratio_nonze
                 "epochs": ("minimal_ratio", "phase1_epochs"), "zero": ("minimal_ratio", "-n_zero")}
 
 
+def classify(rows):
+    """Minima (no eigenvalue below -tol * max|lambda|) among the end points at each recorded
+    tolerance, and the answer: "saddles" (none at any tolerance), "minima" (all at every one)
+    or "depends on the tolerance"."""
+    tolerances = list(rows[0]["by_tol"])
+    minima = {tol: sum(r["by_tol"][tol][1] == 0 for r in rows) for tol in tolerances}
+    if all(m == 0 for m in minima.values()):
+        answer = "saddles"
+    elif all(m == len(rows) for m in minima.values()):
+        answer = "minima"
+    else:
+        answer = "depends on the tolerance"
+    return {"points": len(rows), "minima": minima, "answer": answer}
+
+
+def escape_summary(rows, steps):
+    """Per step t along the most negative eigenvector, over the end points whose most negative
+    eigenvalue is < 0: how many lose loss in the even part (curvature, the gradient's term
+    cancelled) and in the lower of the two sides, and the quartiles of even / (lambda t^2 / 2),
+    which is 1 where the quadratic model holds; and how many of the end points that count as
+    minima at the largest tolerance still lose loss in the even part."""
+    curved = [r for r in rows if r["min_eigenvalue"] < 0]
+    largest = list(rows[0]["by_tol"])[-1]
+    hidden = [r for r in curved if r["by_tol"][largest][1] == 0]
+    out = []
+    for i, step in enumerate(steps):
+        ratio = [r["escape"]["even"][i] / r["escape"]["predicted"][i] for r in curved]
+        out.append({"step": step, "even_negative": sum(r["escape"]["even"][i] < 0 for r in curved),
+                    "drop_negative": sum(r["escape"]["drop"][i] < 0 for r in curved),
+                    "ratio_quartiles": stats.quartiles(ratio) if ratio else None,
+                    "minima_that_escape": sum(r["escape"]["even"][i] < 0 for r in hidden)})
+    return {"curved": len(curved), "steps": out, "tolerance": largest,
+            "minima_at_tolerance": len(hidden)}
+
+
 def summarise(results):
-    """Spearman correlations (ties handled) over the end points of each minimal-ratio
-    experiment, from the recorded per-training values."""
+    """Per minimal-ratio experiment, from the recorded per-training values: Spearman correlations
+    (ties handled) over the end points, the minima at each tolerance and the escape test."""
     def column(rows, key):
         return [-t[key[1:]] if key.startswith("-") else t[key] for t in rows]
-    return {part: {name: stats.trend(column(results[part]["trainings"], x),
-                                     column(results[part]["trainings"], y))
-                   for name, (x, y) in CORRELATIONS.items()}
-            for part in ("minimal_ratio", "minimal_ratio_relu")}
+    summary = {}
+    for part in ("minimal_ratio", "minimal_ratio_relu"):
+        rows = results[part]["trainings"]
+        summary[part] = {name: stats.trend(column(rows, x), column(rows, y))
+                         for name, (x, y) in CORRELATIONS.items()}
+        summary[part]["classification"] = classify(rows)
+        summary[part]["escape"] = escape_summary(rows, results[part]["escape_steps"])
+    summary["mnist"] = mnist_norm_trend(results["mnist"])
+    return summary
+
+
+def mnist_norm_trend(mnist):
+    """Per-epoch median of the minibatch gradient norm of the MLP, and its trend over the epochs
+    (Spearman): does the norm shrink as the loss falls?"""
+    per_epoch = mnist["iterations_per_epoch"]
+    norms = np.asarray(mnist["grad_norm"])
+    medians = [float(np.median(norms[k:k + per_epoch])) for k in range(0, len(norms), per_epoch)]
+    losses = np.asarray(mnist["loss"])
+    loss_medians = [float(np.median(losses[k:k + per_epoch]))
+                    for k in range(0, len(losses), per_epoch)]
+    return {"epoch_median_norm": medians, "epoch_median_loss": loss_medians,
+            "norm_trend": stats.trend(np.arange(1, len(medians) + 1), medians),
+            "loss_trend": stats.trend(np.arange(1, len(loss_medians) + 1), loss_medians)}
+
+
+def plot_minimal_ratio(mr, path):
+    """Left: final loss (log y) against the share of positive among the non-zero Hessian
+    eigenvalues; middle: the most negative eigenvalue relative to the largest |eigenvalue| (log y)
+    against the final gradient norm, with the zero tolerances as lines (below a line = a minimum
+    at that tolerance); right, when recorded: the phase-2 gradient norms of every training."""
+    rows = mr["trainings"]
+    with_path = "phase2_norms" in rows[0]
+    fig, axes = plt.subplots(1, 3 if with_path else 2, figsize=(14 if with_path else 10, 4.6))
+    groups = [(True, "o", COLORS[0]), (False, "x", COLORS[3])]
+    for reached, marker, color in groups:
+        sel = [r for r in rows if r["reached"] == reached]
+        if not sel:
+            continue
+        label = f"‖∇L‖ {'<' if reached else '≥'} {mr['threshold']:g} ({len(sel)} of {len(rows)})"
+        axes[0].scatter([100 * r["ratio_nonzero"] for r in sel], [r["loss"] for r in sel],
+                        marker=marker, color=color, s=20, label=label)
+        curved = [r for r in sel if r["min_eigenvalue"] < 0]
+        axes[1].scatter([r["grad_norm"] for r in curved],
+                        [-r["min_eigenvalue"] / max(r["max_eigenvalue"], -r["min_eigenvalue"])
+                         for r in curved], marker=marker, color=color, s=20, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel(f"positive share of the non-zero eigenvalues (%; zero: "
+                       f"|λ| ≤ {mr['eig_rel_tol']:g}·max|λ|)")
+    axes[0].set_ylabel("training MSE at the end point")
+    axes[0].set_title("loss vs positive share of the curved directions", fontsize=10)
+    for tol, ls in zip(mr["tolerances"], (":", "--", "-.")):
+        axes[1].axhline(tol, color="black", lw=0.9, ls=ls, label=f"tolerance {tol:g}")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].xaxis.set_minor_formatter(NullFormatter())   # minor labels collide within a decade
+    axes[1].set_xlabel("‖∇L‖ at the end point")
+    axes[1].set_ylabel("|most negative λ| / max|λ|")
+    axes[1].set_title("below a line: a minimum at that tolerance", fontsize=10)
+    for ax in axes[:2]:
+        ax.legend(loc="best", fontsize=8)
+    if with_path:
+        ax = axes[2]
+        for r in rows:
+            ax.plot(np.arange(len(r["phase2_norms"])), r["phase2_norms"], lw=0.6, alpha=0.5,
+                    color=COLORS[0] if r["reached"] else COLORS[3])
+        ax.axhline(mr["threshold"], color="black", ls="--", lw=1,
+                   label=f"threshold {mr['threshold']:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"phase-2 step ({mr['phase2']})")
+        ax.set_ylabel("‖∇L‖ (float64)")
+        ax.set_title("gradient norm during phase 2, every training", fontsize=10)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle(f"{layer_sizes(mr['sizes'])} {mr['activation']} net ({mr['n_params']:,} params) "
+                 f"on {mr['target']} ({mr['points']} points), {len(rows)} trainings, exact float64 "
+                 f"Hessian; phase 2 = {mr['phase2']}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):

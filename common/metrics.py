@@ -54,6 +54,35 @@ def eigenvalue_summary(eigenvalues, rel_tol=1e-6):
             "rel_tol": rel_tol, "min_eigenvalue": eig.min().item(), "max_eigenvalue": eig.max().item()}
 
 
+def sign_counts(eigenvalues, rel_tols):
+    """{f"{tol:g}": [n_positive, n_negative, n_zero]} of one spectrum (P,) at each relative
+    tolerance: |lambda| <= tol * max|lambda| counts as zero, as in eigenvalue_summary."""
+    eig = torch.as_tensor(eigenvalues, dtype=torch.float64, device="cpu")
+    top = eig.abs().max().item()
+    counts = {}
+    for rel_tol in rel_tols:
+        n_pos, n_neg = int((eig > rel_tol * top).sum()), int((eig < -rel_tol * top).sum())
+        counts[f"{rel_tol:g}"] = [n_pos, n_neg, eig.numel() - n_pos - n_neg]
+    return counts
+
+
+def escape_along(loss_fn, theta, direction, eigenvalue, steps):
+    """Loss along the unit vector `direction` (K, P) from theta (K, P), both signs, for each step t:
+    even part (L(theta + t d) + L(theta - t d)) / 2 - L(theta), which the quadratic model puts
+    at eigenvalue * t^2 / 2 (K,) (the gradient's first-order term and the third-order term
+    cancel), and drop min(L(theta + t d), L(theta - t d)) - L(theta). loss_fn: (K, P) -> (K,).
+    Returns {"even", "predicted", "drop"}: lists (K, S)."""
+    base = loss_fn(theta)
+    even, drop, predicted = [], [], []
+    for t in steps:
+        plus, minus = loss_fn(theta + t * direction), loss_fn(theta - t * direction)
+        even.append((plus + minus) / 2 - base)
+        drop.append(torch.minimum(plus, minus) - base)
+        predicted.append(eigenvalue * t ** 2 / 2)
+    return {key: torch.stack(v, 1).tolist()
+            for key, v in (("even", even), ("predicted", predicted), ("drop", drop))}
+
+
 # --- PCA of parameter snapshots --------------------------------------------------------------
 
 def pca_2d(snapshots):

@@ -214,47 +214,6 @@ def plot_grad_norm(results, part, path):
     save_figure(fig, path)
 
 
-def plot_minimal_ratio(mr, path):
-    """Final loss (log y) against the minimal ratio, marked by whether ‖∇L‖ reached the threshold;
-    when the trainings carry their phase-2 gradient norms, a second panel shows those (log y)."""
-    rows = mr["trainings"]
-    with_path = "phase2_norms" in rows[0]
-    fig, axes = plt.subplots(1, 2 if with_path else 1, figsize=(12.4 if with_path else 6.8, 4.8),
-                             squeeze=False)
-    ax = axes[0, 0]
-    for reached, marker, color in ((True, "o", COLORS[0]), (False, "x", COLORS[3])):
-        sel = [r for r in rows if r["reached"] == reached]
-        if sel:
-            ax.scatter([r["minimal_ratio"] for r in sel], [r["loss"] for r in sel], marker=marker,
-                       color=color, s=22, label=f"‖∇L‖ {'<' if reached else '≥'} "
-                       f"{mr['threshold']:g} ({len(sel)} of {len(rows)})")
-    ax.set_yscale("log")
-    ax.set_xlabel(f"minimal ratio = share of Hessian eigenvalues > {mr['eig_rel_tol']:g}·max|λ|")
-    ax.set_ylabel("training MSE at the end point")
-    ax.set_title(f"loss vs minimal ratio ({len(rows)} trainings;\nexact float64 Hessian over all "
-                 f"{mr['n_params']:,} parameters)", fontsize=10)
-    ax.legend(loc="best")
-    if with_path:
-        ax = axes[0, 1]
-        for r in rows:
-            norms = np.asarray(r["phase2_norms"])
-            ax.plot(np.arange(len(norms)), norms, lw=0.6, alpha=0.5,
-                    color=COLORS[0] if r["reached"] else COLORS[3])
-        ax.axhline(mr["threshold"], color="black", ls="--", lw=1,
-                   label=f"threshold {mr['threshold']:g}")
-        ax.plot([], [], color=COLORS[0], label="trainings that end below it")
-        ax.plot([], [], color=COLORS[3], label="trainings that end above it")
-        ax.set_yscale("log")
-        ax.set_xlabel(f"phase-2 step ({mr['phase2']})")
-        ax.set_ylabel("‖∇L‖ (float64)")
-        ax.set_title("gradient norm during phase 2, every training", fontsize=10)
-        ax.legend(loc="best", fontsize=8)
-    fig.suptitle(f"{layer_sizes(mr['sizes'])} {mr['activation']} net on {mr['target']} "
-                 f"({mr['points']} points): phase 2 = {mr['phase2']}")
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
 def endpoint_label(endpoint):
     """'batch 100, lr 0.01' from an endpoint record of the interpolation JSON."""
     return f"batch {endpoint['batch_size']}, lr {endpoint['lr']:g}"

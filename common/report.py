@@ -152,6 +152,19 @@ def table_grad_norm(r):
                             ("negative eigenvalues", "n_negative", "{:.0f}".format),
                             ("near-zero eigenvalues", "n_zero", "{:.0f}".format)):
         body.append([f"{label} (min / median / max)"] + [spread(mr, key, fmt) for mr in parts])
+    summaries = [r["summary"]["minimal_ratio"], r["summary"]["minimal_ratio_relu"]]
+    for tol in summaries[0]["classification"]["minima"]:
+        body.append([f"minima (no eigenvalue below -{tol}·max|λ|)"] +
+                    [f"{s['classification']['minima'][tol]} of {s['classification']['points']}"
+                     for s in summaries])
+    for i, step in enumerate(summaries[0]["escape"]["steps"]):
+        def cell(s):
+            e = s["escape"]["steps"][i]
+            q = e["ratio_quartiles"]
+            return (f"{e['even_negative']} of {s['escape']['curved']}; "
+                    f"{q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}" if q else "-")
+        body.append([f"escape, t = {step['step']:g}: even part < 0; even / (½λt²) quartiles"] +
+                    [cell(s) for s in summaries])
     header = ["quantity"] + [f"{mr['activation']} {'-'.join(map(str, mr['sizes']))} "
                              f"({mr['n_params']:,} params), phase 2: {mr['phase2']}" for mr in parts]
     return _table(header, body)
@@ -618,24 +631,59 @@ def _minimal_ratio_values(mr, prefix, summary):
         p + "zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
         p + "zero_median": f"{np.median(col['n_zero']):.0f}",
         p + "minima": str(int((col["n_negative"] == 0).sum())),
-        p + "answer": minima_answer(int((col["n_negative"] == 0).sum()), len(rows),
-                                    rows[0]["rel_tol"]),
+        p + "answer": minima_answer(summary["classification"], summary["escape"]),
+        p + "minima_by_tol": " / ".join(str(m) for m in
+                                        summary["classification"]["minima"].values()),
+        p + "tolerances": " / ".join(summary["classification"]["minima"]),
+        p + "tol_largest": summary["escape"]["tolerance"],
+        p + "tol_minima": str(summary["escape"]["minima_at_tolerance"]),
+        p + "tol_minima_escape": " / ".join(str(e["minima_that_escape"])
+                                            for e in summary["escape"]["steps"]),
+        p + "escape_steps": " / ".join(f"{e['step']:g}" for e in summary["escape"]["steps"]),
+        p + "curved": str(summary["escape"]["curved"]),
+        **{p + f"escape_{i}": escape_text(step, summary["escape"]["curved"])
+           for i, step in enumerate(summary["escape"]["steps"])},
         p + "n_params": f"{mr['n_params']:,}", p + "points": str(mr["points"]),
         p + "loss_range": f"{col['loss'].min():.1e} to {col['loss'].max():.1e}",
         p + "mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
         p + "mr_median": f"{np.median(col['minimal_ratio']):.3f}",
-        **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()},
+        **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()
+           if name not in ("classification", "escape")},
     }
 
 
-def minima_answer(minima, points, rel_tol):
-    """'Saddles: none of the 100 end points is a minimum (...)' / 'Both: 3 of 100 are minima'."""
-    rule = f"a negative Hessian eigenvalue below -{rel_tol:g}·max|λ|"
-    if minima == 0:
-        return f"Saddles: none of the {points} end points is a minimum (each has {rule})"
-    if minima == points:
-        return f"Minima: all {points} end points (none has {rule})"
-    return f"Both: {minima} of {points} end points are minima, the others have {rule}"
+def escape_text(step, curved):
+    """'t = 0.01: even part < 0 at 100 of 100, even / (½λt²) median 0.998 (quartiles ...)'."""
+    q = step["ratio_quartiles"]
+    ratio = (f", even part / (½λt²) median {q[1]:.3f} (quartiles {q[0]:.3f} to {q[2]:.3f})"
+             if q else "")
+    return (f"t = {step['step']:g}: the even part is negative at {step['even_negative']} of "
+            f"{curved}, the lower side below L(θ) at {step['drop_negative']}{ratio}")
+
+
+def minima_answer(classification, escape):
+    """The findings row's answer from the script's classification: 'Saddles: none of the 100 end
+    points is a minimum at any tolerance (...)' / 'Depends on the tolerance: minima 0 / 0 / 42
+    of 100 at 1e-08 / 1e-06 / 0.0001 of max|λ|; ...'."""
+    minima, points = classification["minima"], classification["points"]
+    tols = " / ".join(minima)
+    counts = " / ".join(str(m) for m in minima.values())
+    escaped = (f"; along the most negative eigenvector the loss falls as ½λt² predicts at "
+               f"{escape['steps'][0]['even_negative']} of {escape['curved']} end points "
+               f"(t = {escape['steps'][0]['step']:g})")
+    if classification["answer"] == "saddles":
+        return (f"Saddles: none of the {points} end points is a minimum at any of the zero "
+                f"tolerances {tols} of max|λ|{escaped}")
+    if classification["answer"] == "minima":
+        return f"Minima: all {points} end points at every tolerance ({tols} of max|λ|)"
+    steps = escape["steps"]
+    counts_escaped = " / ".join(str(e["minima_that_escape"]) for e in steps)
+    step_sizes = " / ".join(f"{e['step']:g}" for e in steps)
+    hidden = (f"; of the {escape['minima_at_tolerance']} that count as minima at "
+              f"{escape['tolerance']}, {counts_escaped} lose loss along their most negative "
+              f"eigenvector at t = {step_sizes}")
+    return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max|λ|"
+            f"{escaped}{hidden}")
 
 
 def values_grad_norm(r):
@@ -653,6 +701,14 @@ def values_grad_norm(r):
         "gn.start_median": f"{np.median(norms[:, 0]):.1e}",
         "gn.start_reached": str(int((norms[:, 0] < r["minimal_ratio"]["threshold"]).sum())),
         "gn.lm_steps": str(norms.shape[1] - 1),
+        "gn.mlp_epochs": str(len(r["summary"]["mnist"]["epoch_median_norm"])),
+        "gn.mlp_iters": f"{len(m['grad_norm']):,}",
+        "gn.mlp_norm_first_epoch": sci(r["summary"]["mnist"]["epoch_median_norm"][0]),
+        "gn.mlp_norm_last_epoch": sci(r["summary"]["mnist"]["epoch_median_norm"][-1]),
+        "gn.mlp_loss_first_epoch": sci(r["summary"]["mnist"]["epoch_median_loss"][0]),
+        "gn.mlp_loss_last_epoch": sci(r["summary"]["mnist"]["epoch_median_loss"][-1]),
+        "gn.mlp_norm_trend": trend_text(r["summary"]["mnist"]["norm_trend"]),
+        "gn.mlp_loss_trend": trend_text(r["summary"]["mnist"]["loss_trend"]),
     }
     v.update(_minimal_ratio_values(r["minimal_ratio"], "", r["summary"]["minimal_ratio"]))
     v.update(_minimal_ratio_values(r["minimal_ratio_relu"], "relu_",

@@ -115,6 +115,16 @@ def test_grad_norm_quick(tmp_path, idx_dir):
         for r in rows:
             assert r["n_positive"] + r["n_negative"] + r["n_zero"] == n_params
             assert 0 <= r["minimal_ratio"] <= 1 and r["reached"] == (r["grad_norm"] < 1e-3)
+            assert list(r["by_tol"]) == ["1e-08", "1e-06", "0.0001"]
+            assert all(sum(c) == n_params for c in r["by_tol"].values())
+            assert r["by_tol"]["1e-06"] == [r["n_positive"], r["n_negative"], r["n_zero"]]
+            # looser tolerance: never more negative eigenvalues
+            negatives = [c[1] for c in r["by_tol"].values()]
+            assert negatives == sorted(negatives, reverse=True)
+            e = r["escape"]
+            assert len(e["even"]) == len(e["predicted"]) == len(e["drop"]) == 3
+            assert e["predicted"][0] == pytest.approx(r["min_eigenvalue"] * 1e-6 / 2, rel=1e-5)
+            assert all(d <= ev + 1e-12 for d, ev in zip(e["drop"], e["even"]))  # min <= mean
     rows = results["minimal_ratio"]["trainings"]
     for r in rows:   # the LM phase never raises the norm; its last entry is the end point's norm
         norms = np.asarray(r["phase2_norms"])

@@ -8,8 +8,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from common.metrics import (eigenvalue_summary, flat_loss, flatten_params, gradient_norm,  # noqa: E402
-                            hessian, load_flat_params, pca_2d, unflatten_params)
+from common.metrics import (eigenvalue_summary, escape_along, flat_loss, flatten_params,  # noqa: E402
+                            gradient_norm, hessian, load_flat_params, pca_2d, sign_counts,
+                            unflatten_params)
 from common.models import MLP, LeNet5  # noqa: E402
 from common.plotting import draw_pca_paths  # noqa: E402
 
@@ -50,6 +51,39 @@ def test_minimal_ratio_of_a_quadratic_with_known_eigenvalues():
     assert (summary["n_positive"], summary["n_negative"], summary["n_zero"]) == (3, 2, 2)
     assert summary["minimal_ratio"] == 3 / 7 and summary["ratio_nonzero"] == 3 / 5
     assert abs(summary["max_eigenvalue"] - 5) < 1e-9 and abs(summary["min_eigenvalue"] + 3) < 1e-9
+
+
+def test_sign_counts_at_three_tolerances_by_hand():
+    eigs = torch.tensor([-1e-5, 1e-7, 2e-3, 1.0, -0.5], dtype=torch.float64)  # max|lambda| = 1
+    assert sign_counts(eigs, (1e-8, 1e-6, 1e-4)) == {
+        "1e-08": [3, 2, 0], "1e-06": [2, 2, 1], "0.0001": [2, 1, 2]}
+    # the tolerance is relative to max|lambda|: the same spectrum times 100 counts the same
+    assert sign_counts(100 * eigs, (1e-6,)) == {"1e-06": [2, 2, 1]}
+
+
+def test_escape_along_a_quadratic_matches_the_closed_form():
+    # L(theta) = theta^T A theta / 2 + b^T theta per row, A = diag(2, -3): along e2 (lambda = -3)
+    # the even part is exactly -3 t^2 / 2 and the lower side lies |b2| t + 3 t^2 / 2 below
+    a = torch.diag(torch.tensor([2.0, -3.0], dtype=torch.float64))
+    b = torch.tensor([[0.5, -0.2], [0.0, 0.4]], dtype=torch.float64)
+    theta = torch.tensor([[1.0, 2.0], [-1.0, 0.5]], dtype=torch.float64)
+
+    def loss(t):
+        return 0.5 * ((t @ a) * t).sum(1) + (b * t).sum(1)
+    direction = torch.tensor([[0.0, 1.0], [0.0, -1.0]], dtype=torch.float64)  # sign irrelevant
+    out = escape_along(loss, theta, direction, torch.tensor([-3.0, -3.0], dtype=torch.float64),
+                       steps=(1e-2, 0.5))
+    slope = np.array([-0.2 + (-3.0) * 2.0, 0.4 + (-3.0) * 0.5])   # grad . e2 = b2 + A22 theta2
+    for k in range(2):
+        for i, t in enumerate((1e-2, 0.5)):
+            assert out["even"][k][i] == pytest.approx(-1.5 * t ** 2, rel=1e-9)
+            assert out["predicted"][k][i] == pytest.approx(-1.5 * t ** 2, rel=1e-12)
+            assert out["drop"][k][i] == pytest.approx(-abs(slope[k]) * t - 1.5 * t ** 2, rel=1e-9)
+    # a direction of positive curvature: the even part is +lambda t^2 / 2, the drop only first order
+    out = escape_along(loss, theta, torch.tensor([[1.0, 0.0]] * 2, dtype=torch.float64),
+                       torch.tensor([2.0, 2.0], dtype=torch.float64), steps=(0.1,))
+    assert out["even"][0][0] == pytest.approx(0.01, rel=1e-9)
+    assert out["drop"][1][0] == pytest.approx(-abs(-1.0 * 2.0 + 0.0) * 0.1 + 0.01, rel=1e-9)
 
 
 def test_pca_matches_numpy_svd():

@@ -139,11 +139,25 @@ def test_separated_from_reads_both_pair_orders():
     assert separated_from(ranking, "D1", "higher") == ["M1"]
 
 
-def test_minima_answer_names_the_count_and_the_rule():
-    assert report.minima_answer(0, 100, 1e-6).startswith("Saddles: none of the 100 end points")
-    assert "-1e-06·max|λ|" in report.minima_answer(0, 100, 1e-6)
-    assert report.minima_answer(3, 100, 1e-4).startswith("Both: 3 of 100 end points are minima")
-    assert report.minima_answer(5, 5, 1e-6).startswith("Minima: all 5 end points")
+def test_minima_answer_names_the_counts_and_the_tolerances():
+    step = {"step": 0.001, "even_negative": 100, "drop_negative": 100,
+            "ratio_quartiles": [0.99, 1.0, 1.0]}
+    escape = {"curved": 100, "steps": [{**step, "minima_that_escape": 42},
+                                       {**step, "step": 0.1, "minima_that_escape": 9}],
+              "tolerance": "0.0001", "minima_at_tolerance": 42}
+    saddles = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0}, "answer": "saddles"}
+    text = report.minima_answer(saddles, escape)
+    assert text.startswith("Saddles: none of the 100 end points") and "1e-08 / 1e-06" in text
+    assert "at 100 of 100 end points (t = 0.001)" in text
+    depends = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0, "0.0001": 42},
+               "answer": "depends on the tolerance"}
+    text = report.minima_answer(depends, escape)
+    assert text.startswith("Depends on the tolerance: minima 0 / 0 / 42 of 100 at "
+                           "1e-08 / 1e-06 / 0.0001")
+    assert ("of the 42 that count as minima at 0.0001, 42 / 9 lose loss along their most "
+            "negative eigenvector at t = 0.001 / 0.1") in text
+    minima = {"points": 5, "minima": {"1e-08": 5}, "answer": "minima"}
+    assert report.minima_answer(minima, escape).startswith("Minima: all 5 end points")
 
 
 def test_sweep_saturation_and_lowest_loss_against_the_best_width():
@@ -196,3 +210,35 @@ def test_random_label_slowdown_per_threshold_by_hand():
     assert row["ratio"] == [3.0, 1.5] and not row["lower_bound"]
     assert abs(row["geo_mean"] - np.sqrt(4.5)) < 1e-12
     assert row["verdict"] == "no difference detected" and row["p_holm"] > 0.05
+
+
+def test_minimal_ratio_classification_and_escape_by_hand():
+    import hw1_2_grad_norm as script
+
+    def row(by_tol, min_eig, even, predicted, drop):
+        return {"by_tol": by_tol, "min_eigenvalue": min_eig,
+                "escape": {"even": even, "predicted": predicted, "drop": drop}}
+    saddle = {"1e-08": [5, 2, 0], "1e-06": [5, 2, 0], "0.0001": [5, 1, 1]}
+    shallow = {"1e-08": [5, 1, 1], "1e-06": [5, 1, 1], "0.0001": [5, 0, 2]}   # a "minimum" at 1e-4
+    rows = [row(saddle, -2.0, [-1.0, -4.0], [-1.0, -5.0], [-1.5, -6.0]),
+            row(shallow, -1e-3, [-0.5, 0.1], [-0.5, -2.0], [-0.7, -0.1]),
+            row({t: [6, 0, 1] for t in saddle}, 0.0, [0.0, 0.0], [0.0, 0.0], [-0.1, -0.2])]
+    c = script.classify(rows)
+    assert c == {"points": 3, "minima": {"1e-08": 1, "1e-06": 1, "0.0001": 2},
+                 "answer": "depends on the tolerance"}
+    assert script.classify(rows[:1])["answer"] == "saddles"
+    assert script.classify(rows[2:])["answer"] == "minima"
+    e = script.escape_summary(rows, steps=[0.01, 0.1])
+    assert e["curved"] == 2 and e["tolerance"] == "0.0001"       # the third has min eig 0
+    first, second = e["steps"]
+    assert (first["step"], first["even_negative"], first["drop_negative"]) == (0.01, 2, 2)
+    assert first["ratio_quartiles"] == pytest.approx((1.0, 1.0, 1.0))
+    assert (second["even_negative"], second["drop_negative"]) == (1, 2)
+    # even / predicted: 0.8 and -0.05; quartiles by numpy's linear interpolation
+    assert second["ratio_quartiles"] == pytest.approx(tuple(np.percentile([0.8, -0.05],
+                                                                          [25, 50, 75])))
+    # one end point is a minimum at 1e-4; its even part is negative at the first step only
+    assert e["minima_at_tolerance"] == 1
+    assert (first["minima_that_escape"], second["minima_that_escape"]) == (1, 0)
+    rows[1]["escape"]["even"][1] = -0.3
+    assert script.escape_summary(rows, steps=[0.01, 0.1])["steps"][1]["minima_that_escape"] == 1
