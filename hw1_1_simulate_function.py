@@ -35,8 +35,9 @@ LR = 0.0012            # Adam learning rate
 WEIGHT_DECAY = 1e-4    # Adam L2 penalty
 POINTS = 300           # evenly spaced samples of each function on [-1, 1]
 SEEDS = 10             # initialisations per (model, target): seeds seed .. seed + SEEDS - 1
-LOSS_TOL = 1e-3        # convergence: loss below this ...
-CHANGE_TOL = 1e-5      # ... and the last two epoch-to-epoch changes below this
+LOSS_TOL = 1e-3        # converged: the loss stays below this from some epoch to the end
+BUDGETS = (1 / 3, 2 / 3, 1)  # the rankings at these shares of --epochs (1,000, 2,000 and 3,000
+                             # by default): does the leader depend on when training stops?
 CURVE_EVERY = 10       # the JSON keeps the loss quartiles of every 10th epoch (and the last)
 MAX_ACTIVATIONS = 3_000_000  # nets x points x widest layer per stacked chunk: D1 (733 wide) took
                              # 84 s for 40 nets x 5000 epochs in chunks of 10, 121 s all at once
@@ -107,13 +108,21 @@ def fit_summary(runs, args):
     median_seed = int(np.argsort(final)[(len(final) - 1) // 2])
     return {
         "final_loss": [float(v) for v in final],
-        "convergence_epoch": [convergence_epoch(loss, LOSS_TOL, CHANGE_TOL) for loss, _ in runs],
+        "convergence_epoch": [convergence_epoch(loss, LOSS_TOL) for loss, _ in runs],
+        "loss_at": {str(e): [float(v) for v in losses[:, e - 1]]
+                    for e in budget_epochs(args.epochs)},
         "final_quartiles": list(quartiles(final)),
         "curve_epochs": [k + 1 for k in keep],
         "curve_q1": _short(q1), "curve_median": _short(med), "curve_q3": _short(q3),
         "median_seed": args.seed + median_seed,
         "median_prediction": _short(runs[median_seed][1]),
     }
+
+
+def budget_epochs(epochs):
+    """The epochs (1-based, ascending, distinct) at which the rankings are read: BUDGETS of
+    `epochs`, the last one `epochs` itself."""
+    return sorted({max(1, round(epochs * share)) for share in BUDGETS})
 
 
 def keep_freed_memory():
@@ -149,7 +158,8 @@ def experiment(args, device):
                     for name in MODELS} for fname in TARGET_FUNCTIONS}
     return {
         "optimiser": "full-batch Adam",
-        "convergence_rule": {"loss_below": LOSS_TOL, "last_two_changes_below": CHANGE_TOL},
+        "convergence_rule": {"stays_below_from_then_on": LOSS_TOL},
+        "budgets": budget_epochs(args.epochs),
         "seeds": [args.seed + s for s in range(args.seeds)],
         "models": {name: {"hidden": list(hidden), "depth": len(hidden),
                           "n_params": count_params(inits[name][0]),
@@ -161,25 +171,54 @@ def experiment(args, device):
     }
 
 
+def rank_series(per_model, models, key):
+    """Rankings of the depth series and of M1-M3 on log10 of the per-seed MSEs per_model[name]
+    [key] (lower is better; MSEs span decades), every pair by Welch's t with Holm's correction,
+    and the depth-series models whose MSE is below the shallowest one's."""
+    logs = {n: np.log10(np.maximum(key(fit), 1e-300)).tolist() for n, fit in per_model.items()}
+    depth = [n for n in models if models[n]["series"] == "depth"]
+    out = {series: stats.ranking({n: logs[n] for n in per_model if n in members},
+                                 higher_is_better=False)
+           for series, members in (("depth", depth), ("original", list(FUNCTION_MODELS)))}
+    shallowest = min(depth, key=lambda n: models[n]["depth"])
+    out["shallowest"] = shallowest
+    out["beat_shallowest"] = stats.separated_from(out["depth"], shallowest, "lower")
+    return out
+
+
+def top_group(ranking):
+    """The best model of a ranking() and those not detectably worse than it."""
+    best = ranking["order"][0]
+    worse = set(stats.separated_from(ranking, best, "higher"))
+    return [n for n in ranking["order"] if n not in worse]
+
+
+def leader_stability(by_budget):
+    """Per series: the best model (lowest mean log10 MSE) and its top group at each budget, and
+    whether the leader changes: the last budget's best is outside an earlier budget's top group,
+    or an earlier budget's best outside the last one's."""
+    out = {}
+    for series in ("depth", "original"):
+        best = {e: r[series]["order"][0] for e, r in by_budget.items()}
+        group = {e: top_group(r[series]) for e, r in by_budget.items()}
+        last = list(by_budget)[-1]
+        changes = any(best[last] not in group[e] or best[e] not in group[last] for e in by_budget)
+        out[series] = {"best": best, "top_group": group, "changes": changes}
+    return out
+
+
 def summarise(results):
-    """The rankings the README quotes: per target, the depth series and M1-M3 ranked on log10 of
-    the final MSE over the seeds (lower is better; MSEs span decades), every pair compared by
-    Welch's t with Holm's correction."""
+    """The rankings the README quotes, per target: at the end of training and at each budget
+    (from the recorded per-seed losses at those epochs), and whether the leader changes with the
+    budget."""
     models = results["models"]
     out = {}
     for target, per_model in results["fits"].items():
-        logs = {n: np.log10(np.maximum(fit["final_loss"], 1e-300)).tolist()
-                for n, fit in per_model.items()}
-        out[target] = {series: stats.ranking({n: logs[n] for n in per_model
-                                              if n in members}, higher_is_better=False)
-                       for series, members in (("depth", [n for n in models
-                                                          if models[n]["series"] == "depth"]),
-                                               ("original", list(FUNCTION_MODELS)))}
-        shallowest = min((n for n in models if models[n]["series"] == "depth"),
-                         key=lambda n: models[n]["depth"])
-        out[target]["shallowest"] = shallowest
-        out[target]["beat_shallowest"] = stats.separated_from(out[target]["depth"], shallowest,
-                                                              "lower")
+        out[target] = rank_series(per_model, models, lambda fit: fit["final_loss"])
+        by_budget = {e: rank_series(per_model, models, lambda fit, e=e: fit["loss_at"][e])
+                     for e in next(iter(per_model.values()))["loss_at"]}
+        out[target]["budgets"] = by_budget
+        out[target]["leader"] = leader_stability(by_budget)
     return out
 
 

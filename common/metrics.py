@@ -3,16 +3,14 @@ import numpy as np
 import torch
 
 
-def convergence_epoch(losses, loss_tol=1e-3, change_tol=1e-5):
-    """First epoch (1-based) where loss < loss_tol and the last two epoch-to-epoch changes are
-    both < change_tol in absolute value; None if that never holds. losses: (epochs,)."""
-    losses = np.asarray(losses, dtype=np.float64)
-    if len(losses) < 3:
+def convergence_epoch(losses, loss_tol=1e-3):
+    """First epoch (1-based) from which the loss stays below loss_tol to the last epoch; None if
+    the last loss is not below it (so that "converged" always agrees with the final loss).
+    losses: (epochs,)."""
+    above = np.flatnonzero(~(np.asarray(losses, dtype=np.float64) < loss_tol))
+    if len(losses) == 0 or (above.size and above[-1] == len(losses) - 1):
         return None
-    change = np.abs(np.diff(losses))
-    ok = (losses[2:] < loss_tol) & (change[1:] < change_tol) & (change[:-1] < change_tol)
-    hits = np.flatnonzero(ok)
-    return int(hits[0]) + 3 if hits.size else None
+    return int(above[-1]) + 2 if above.size else 1
 
 
 # --- gradient norm ---------------------------------------------------------------------------

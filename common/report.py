@@ -107,7 +107,10 @@ def table_fits(r):
                          f"{sci(q1)} – {sci(q3)}", f"{len(conv)} / {len(fit['final_loss'])}",
                          f"{np.median(conv):.0f}" if conv else "–"])
     return _table(["target", "model", "hidden layers", "params", "median final MSE",
-                   "interquartile range", "seeds converged", "median convergence epoch"], rows)
+                   "interquartile range",
+                   f"seeds converged (MSE < {r['convergence_rule']['stays_below_from_then_on']:g} "
+                   "from then on)",
+                   "median convergence epoch"], rows)
 
 
 def pm(stat, fmt):
@@ -480,8 +483,30 @@ def values_fits(r):
         v[f"{t}.original_best"] = ranked["original"]["order"][0]
         v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
         v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
+        shallowest = ranked["shallowest"]
+        v[f"{t}.shallowest_budgets"] = f"{shallowest}: " + ", ".join(
+            f"{sci(float(np.median(vals)))} at {int(e):,}"
+            for e, vals in per_model[shallowest]["loss_at"].items())
+        for series in ("depth", "original"):
+            v[f"{t}.{series}_budgets"] = "; ".join(
+                f"{int(e):,} epochs: {b[series]['text']}" for e, b in ranked["budgets"].items())
+            v[f"{t}.{series}_leader"] = leader_text(ranked["leader"][series])
     v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
+    changed = [f for f in fits if r["summary"][f]["leader"]["depth"]["changes"]]
+    v["fits.budgets"] = " / ".join(f"{int(e):,}" for e in r["budgets"])
+    v["fits.leader_changes"] = (f"on {len(changed)} of {len(fits)} targets ({', '.join(changed)})"
+                                if changed else f"on none of the {len(fits)} targets")
     return v
+
+
+def leader_text(lead):
+    """'the same at every budget: D2 (top group D2, M1)' / 'changes: D1 at 1,000 epochs (top
+    group D1), D2 at 3,000 (top group D2, M1)'."""
+    parts = [f"{lead['best'][e]} at {int(e):,} epochs (not detectably worse: "
+             f"{', '.join(n for n in lead['top_group'][e] if n != lead['best'][e]) or 'none'})"
+             for e in lead["best"]]
+    return ("changes with the budget: " if lead["changes"] else
+            "no change, each budget's leader within the others' top groups: ") + "; ".join(parts)
 
 
 def depth_answer(r, shallowest):

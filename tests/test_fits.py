@@ -88,10 +88,13 @@ def test_zero_padding_stays_zero_during_training():
 
 
 def test_convergence_epoch_rule():
-    # epoch:        1    2     3      4        5         6
-    losses = [0.5, 2e-3, 9e-4, 8.8e-4, 8.795e-4, 8.794e-4]
-    # epoch 5: |L5-L4| = 5e-7 but |L4-L3| = 2e-5 -> not yet; epoch 6: both changes < 1e-5
-    assert convergence_epoch(losses) == 6
-    assert convergence_epoch([1.0, 1.0, 1.0]) is None  # flat but not below the loss threshold
-    assert convergence_epoch(np.full(10, 1e-4)) == 3
-    assert convergence_epoch([1e-4, 1e-4]) is None
+    # epoch:      1     2     3     4     5     6
+    losses = [0.5, 9e-4, 2e-3, 9e-4, 8e-4, 7e-4]
+    # below 1e-3 at epoch 2, above again at 3, below from epoch 4 to the end
+    assert convergence_epoch(losses) == 4
+    assert convergence_epoch(losses[:3]) is None          # ends above: not converged
+    assert convergence_epoch([1.0, 1.0, 1.0]) is None    # flat but not below the loss threshold
+    assert convergence_epoch(np.full(10, 1e-4)) == 1
+    assert convergence_epoch([1e-4, 1e-3]) is None        # 1e-3 is not below 1e-3
+    assert convergence_epoch([]) is None
+    assert convergence_epoch([2.0, np.nan, 1e-4]) == 3    # a NaN counts as not below

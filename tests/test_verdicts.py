@@ -7,9 +7,11 @@ import hw1_1_mnist_cnn
 from common import report
 
 
-def cnn_results(depth, original):
+def cnn_results(depth, original, earlier=-0.05):
+    """Two epochs per seed: the first at value + earlier, the last at value."""
     def model(series, values, layers):
-        return {"series": series, "conv_layers": layers, "final": {"test_acc": {"values": values}}}
+        return {"series": series, "conv_layers": layers,
+                "runs": [{"history": {"test_acc": [v + earlier, v]}} for v in values]}
     return {"models": {**{n: model("depth", v, int(n[1:])) for n, v in depth.items()},
                        **{n: model("original", v, 2) for n, v in original.items()}}}
 
@@ -29,6 +31,29 @@ def test_cnn_ranking_separated_overlapping_and_single_seed():
     assert summary["above_shallowest"] == [] and summary["below_shallowest"] == ["C4"]
     text = report.ranking_text(summary["depth"])
     assert text.startswith("C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 3 each; C1–C2 p = ")
+
+
+def test_cnn_rankings_at_two_budgets_and_the_still_rising_test():
+    results = cnn_results(depth={"C1": [0.887, 0.889, 0.888], "C4": [0.868, 0.869, 0.867]},
+                          original={"CNN1": [0.8, 0.81]})
+    # after epoch 1 C4 is the better one: C1's history there is 0.887 - 0.05 ...
+    for run in results["models"]["C4"]["runs"]:
+        run["history"]["test_acc"][0] = run["history"]["test_acc"][1]    # C4 flat
+    s = hw1_1_mnist_cnn.summarise(results)
+    assert list(s["budgets"]) == ["1", "2"]
+    assert s["budgets"]["2"]["depth"]["text"] == s["depth"]["text"] == "C1 > C4"
+    assert s["budgets"]["1"]["depth"]["text"] == "C4 > C1"
+    assert s["budgets"]["1"]["below_shallowest"] == [] and s["budgets"]["1"]["above_shallowest"] == ["C4"]
+    # window 3 needs 4 epochs: with 2 nothing is tested
+    assert s["still_rising"]["C1"]["verdict"] == "not tested"
+    gains = {"C1": [0.01, 0.012, 0.011], "C4": [0.001, -0.002, 0.0005], "CNN1": [0.0, 0.0]}
+    for name, g in gains.items():
+        for run, gain in zip(results["models"][name]["runs"], g):
+            run["history"]["test_acc"] = [0.8, 0.86, 0.86, 0.86, 0.86 + gain]
+    rising = hw1_1_mnist_cnn.summarise(results)["still_rising"]
+    assert rising["C1"]["verdict"] == "still rising" and rising["C1"]["n"] == 3
+    assert rising["C1"]["effect"] == pytest.approx(0.011)
+    assert rising["C4"]["verdict"] == "not detected away from zero"
 
 
 def test_cnn_ranking_follows_the_data_not_the_names():
@@ -117,7 +142,12 @@ def test_function_fit_ranking_on_log_mse():
     import hw1_1_simulate_function
     models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original", "depth": d}
               for n, d in (("D8", 8), ("D2", 2), ("M1", 4), ("D1", 1), ("M2", 4), ("M3", 4))}
-    fits = {"f": {n: {"final_loss": [v * 10 ** k for v in (1.0, 1.2, 0.9, 1.1)]}
+    spread = (1.0, 1.2, 0.9, 1.1)
+    # at epoch 1000 D1 leads by two decades; at 3000 (the end) D2 and M1 lead
+    early = {"D1": -3, "D2": -1, "M1": -1, "D8": -1, "M2": -1, "M3": -1}
+    fits = {"f": {n: {"final_loss": [v * 10 ** k for v in spread],
+                      "loss_at": {"1000": [v * 10 ** early[n] for v in spread],
+                                  "3000": [v * 10 ** k for v in spread]}}
                   for n, k in (("D1", -1), ("D2", -3), ("M1", -3), ("D8", -2),
                                ("M2", -3), ("M3", -3))}}
     s = hw1_1_simulate_function.summarise({"models": models, "fits": fits})
@@ -126,6 +156,16 @@ def test_function_fit_ranking_on_log_mse():
     # every deeper model beats D1 (a decade or more apart, identical spreads)
     assert s["f"]["shallowest"] == "D1"
     assert sorted(s["f"]["beat_shallowest"]) == ["D2", "D8", "M1"]
+    # the budgets: the same ranking as the final one at 3000, D1 alone on top at 1000
+    assert s["f"]["budgets"]["3000"]["depth"]["text"] == s["f"]["depth"]["text"]
+    assert s["f"]["budgets"]["1000"]["depth"]["text"].startswith("D1 > ")
+    assert s["f"]["budgets"]["1000"]["beat_shallowest"] == []
+    lead = s["f"]["leader"]["depth"]
+    assert lead["best"]["1000"] == "D1" and lead["top_group"]["1000"] == ["D1"]
+    assert sorted(lead["top_group"]["3000"]) == ["D2", "M1"] and lead["changes"]
+    # M1-M3 are equal at every budget: one top group, no change
+    assert not s["f"]["leader"]["original"]["changes"]
+    assert sorted(s["f"]["leader"]["original"]["top_group"]["1000"]) == ["M1", "M2", "M3"]
 
 
 def test_separated_from_reads_both_pair_orders():
