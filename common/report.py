@@ -551,6 +551,25 @@ def values_cnn(r):
         v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
         v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
     s = r["summary"]
+    for series in ("depth", "original"):
+        v[f"cnn.{series}_budgets"] = "; ".join(f"after {int(e)} epochs {b[series]['text']}"
+                                               for e, b in s["budgets"].items())
+    rising = s["still_rising"]
+    up = [n for n, t in rising.items() if t["verdict"] == "still rising"]
+    v["cnn.rising_window"] = str(s["rising_window"])
+    v["cnn.budget_list"] = " and ".join(s["budgets"])
+    v["cnn.rising"] = "; ".join(f"{n} {100 * t['effect']:+.2f} points ({p_text(t['p'])})"
+                                for n, t in rising.items() if t["p"] is not None) or "not tested"
+    who = (f"all {len(rising)} models are" if len(up) == len(rising) else
+           f"{len(up)} of {len(rising)} models ({', '.join(up)}) are" if up else "")
+    v["cnn.rising_answer"] = (
+        f"{who} still rising when training stops, so these are rankings at a budget, not of "
+        "trained-out models" if up else
+        f"none of the {len(rising)} models is detectably still rising when training stops")
+    ever_above = sorted({n for b in s["budgets"].values() for n in b["above_shallowest"]})
+    v["cnn.budget_answer"] = (
+        f"at no budget does a deeper CNN come out above {s['shallowest']}" if not ever_above else
+        f"{', '.join(ever_above)} come out above {s['shallowest']} at some budget")
     above, below = s["above_shallowest"], s["below_shallowest"]
     v["cnn.depth_answer"] = (
         f"Yes: {', '.join(above)} above {s['shallowest']}" +
