@@ -6,23 +6,27 @@ three models from the seed's initialisation and minibatch order, forming two pai
   "batch": batch 100 vs batch 500 (lr 1e-2);   "lr": lr 1e-3 vs lr 1e-2 (batch 100).
 The model (batch 100, lr 1e-2) belongs to both pairs and is trained once.
 At every alpha (61 values in [-1, 2], 0 and 1 exactly): cross-entropy and accuracy on the full
-test set and on a fixed training subset, in no-grad batches.
+test set and on a fixed training subset, in no-grad batches. Also, as Goodfellow et al. (2015)
+do, the line from the seed's initialisation to each trained model (21 values on [0, 1]): does
+the loss fall monotonically along it?
 
     python hw1_3_interpolation.py --dataset fashion-mnist    # full run (20 min on a 2-core AMD EPYC)
     python hw1_3_interpolation.py --jobs 3                   # the three trainings side by side
     python hw1_3_interpolation.py --quick
 
-Writes <out-dir>/hw1_3_interpolation.json, _batch.png and _lr.png.
+Writes <out-dir>/hw1_3_interpolation.json, _batch.png, _lr.png and _init.png.
 """
 import copy
 
+import numpy as np
 import torch
 
 from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
-from common.plotting import plot_interpolation
+from common.plotting import (COLORS, dataset_title, endpoint_label, plot_interpolation, plt,
+                             save_figure)
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
@@ -35,8 +39,10 @@ ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exac
 TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 500     # no-grad evaluation batch (fastest measured for LeNet-5 on 2 CPU cores)
 SEEDS = 3                   # seed pairs: the three models of each seed share an initialisation
-QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "alpha_steps": 4,
-         "seeds": 2, "jobs": 1}
+MONOTONE_TOLERANCES = (0.0, 0.01, 0.1)  # a rise along the initialisation line up to this share of
+                                        # the total fall still counts as monotone
+QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "test_eval_samples": 1000,
+         "alpha_steps": 4, "seeds": 2, "jobs": 1}
 MODEL_NAME = "LeNet-5"
 
 
@@ -61,6 +67,8 @@ def build_parser():
     cli.add_train_samples_flag(parser)
     add("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
         help="fixed training subset evaluated along alpha")
+    add("--test-eval-samples", type=cli.nonnegative_int, default=0,
+        help="fixed test subset evaluated along alpha (0 = the whole test set)")
     add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
         help="alpha values per unit interval (61 values on [-1, 2] at 20)")
     add("--seeds", type=cli.positive_int, default=SEEDS,
@@ -127,20 +135,39 @@ def interpolate(model_1, model_2, alpha_values, evals, desc):
     return out
 
 
+def init_alphas(steps_per_unit):
+    """alpha on [0, 1] for the line from the initialisation, 0 and 1 exact."""
+    return [i / steps_per_unit for i in range(steps_per_unit + 1)]
+
+
+def init_lines(models, seed, evals, alpha_values, device):
+    """Metrics along (1 - alpha) theta_0 + alpha theta for each trained model, theta_0 the
+    seed's initialisation (rebuilt here: every model of a seed starts from it)."""
+    torch.manual_seed(seed)
+    init = LeNet5().to(device).to(memory_format=torch.channels_last)
+    return {name: interpolate(init, model, alpha_values, evals, f"init to {name} seed {seed}")
+            for name, model in models.items()}
+
+
 def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
+    test_idx = (subset_indices(len(data.test_x), args.test_eval_samples, args.seed, device)
+                if args.test_eval_samples else torch.arange(len(data.test_x), device=device))
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
-             "test": (data.test_x, data.test_y)}
+             "test": (data.test_x[test_idx], data.test_y[test_idx])}
     seeds = [args.seed + s for s in range(args.seeds)]
     jobs = args.jobs or parallel.default_jobs(device, len(MODELS) * len(seeds))
     per_seed = []
     for seed, (models, histories) in zip(seeds, train_models(args, seeds, device, jobs)):
         endpoints, pairs = evaluate_line(args, models, histories, evals, seed)
-        per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs})
+        lines = init_lines(models, seed, evals, init_alphas(args.alpha_steps), device)
+        per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs,
+                         "init_lines": lines})
     return {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
-            "train_eval_samples": len(eval_idx), "test_samples": len(data.test_x), "jobs": jobs,
-            "alphas": alphas(args.alpha_steps), "seeds": seeds, "per_seed": per_seed}
+            "train_eval_samples": len(eval_idx), "test_samples": len(test_idx), "jobs": jobs,
+            "alphas": alphas(args.alpha_steps), "init_alphas": init_alphas(args.alpha_steps),
+            "seeds": seeds, "per_seed": per_seed}
 
 
 def evaluate_line(args, models, histories, evals, seed):
@@ -200,7 +227,58 @@ def summarise(results):
                                      [e2["test_loss"] - e2["train_loss"] for _, e2 in ends],
                                      paired=True)
         out["pairs"][pair] = block
+    if "init_lines" in results["per_seed"][0]:
+        out["init_lines"] = monotone_summary(results["per_seed"], results["init_alphas"])
     return out
+
+
+def largest_rise(losses):
+    """Largest increase between neighbouring alphas (<= 0: the loss never rises) and where, as
+    the alpha index of the step's start."""
+    steps = np.diff(np.asarray(losses, dtype=np.float64))
+    return float(steps.max()), int(steps.argmax())
+
+
+def monotone_summary(per_seed, alpha_values):
+    """Goodfellow et al.'s question per trained model and split: over the seeds, the largest
+    rise of the loss between neighbouring alphas on the line from the initialisation, relative to
+    the total fall L(0) - L(1) and the alpha where that step starts, and how many lines never rise (relative rise <= 0) or rise by
+    less than 1 % or 10 % of the fall (the tolerance varied)."""
+    out = {}
+    for name in per_seed[0]["init_lines"]:
+        out[name] = {}
+        for split in ("train", "test"):
+            rises, where = [], []
+            for run in per_seed:
+                loss = run["init_lines"][name][f"{split}_loss"]
+                rise, at = largest_rise(loss)
+                rises.append(rise / (loss[0] - loss[-1]))
+                where.append(alpha_values[at])
+            out[name][split] = {"relative_rise": rises, "rise_from_alpha": where,
+                                **{f"below_{tol:g}": sum(r <= tol for r in rises)
+                                   for tol in MONOTONE_TOLERANCES}}
+    return out
+
+
+def plot_init_lines(results, path):
+    """Loss (log y) along the line from the initialisation to each trained model, one panel per
+    split, one colour per model, one line per seed."""
+    alpha = results["init_alphas"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    for ax, split in zip(axes, ("train", "test")):
+        for color, name in zip(COLORS, results["per_seed"][0]["init_lines"]):
+            for i, run in enumerate(results["per_seed"]):
+                ax.plot(alpha, run["init_lines"][name][f"{split}_loss"], color=color, lw=1,
+                        label=endpoint_label(run["endpoints"][name]) if i == 0 else None)
+        ax.set_yscale("log")
+        ax.set_xlabel("α  (θ(α) = (1 − α)·θ_init + α·θ_trained)")
+        ax.set_title("training subset" if split == "train" else "test set", fontsize=10)
+        ax.legend(fontsize=8, title="trained model", title_fontsize=8)
+    axes[0].set_ylabel("cross-entropy")
+    fig.suptitle(f"{dataset_title(results)}, {results['model']}: from the initialisation to each "
+                 f"trained model, {len(results['per_seed'])} seeds (one line each)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):
@@ -208,6 +286,9 @@ def plot(results, out, stem):
     for pair in PAIRS:
         paths.append(out / f"{stem}_{pair}.png")
         plot_interpolation(results, pair, paths[-1])
+    if "init_lines" in results["per_seed"][0]:
+        paths.append(out / f"{stem}_init.png")
+        plot_init_lines(results, paths[-1])
     return paths
 
 

@@ -8,9 +8,10 @@ Frobenius norm of the Jacobian of the softmax output (10) with respect to the in
 per test sample, averaged over a fixed test subset; the same for the logits is recorded too.
 Sharpness (Keskar et al., 2017) of every final model on a fixed training subset: the
 eps-sharpness 100 (max L(theta + z) - L(theta)) / (1 + L(theta)) over the box
-|z_i| <= eps (|theta_i| + 1) for eps = 1e-3 and 5e-4, maximised by 10 steps of projected
-sign-gradient ascent, and the largest Hessian eigenvalue by Lanczos on Hessian-vector products
-(relative accuracy 1e-3).
+|z_i| <= eps (|theta_i| + 1) for eps = 1e-3 and 5e-4, maximised as Keskar et al. do (L-BFGS-B,
+10 iterations, full space), and the largest Hessian eigenvalue by Lanczos on Hessian-vector
+products (relative accuracy 1e-3). Each matched model (below) is also rescaled as Dinh et al.
+(2017) do: fc1 times 10, fc2's weights over 10; the same function, measured again.
 Matched training (Keskar et al. compare converged models; at a fixed epoch count large batches
 end under-trained): a second set of trainings on the same subset, every batch size trained
 until its epoch-mean training loss reaches --target-train-loss (or --max-epochs), with the
@@ -24,9 +25,11 @@ bearable number of epochs; the same measurements at the end. --target-train-loss
 
 Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png, _sharpness.png and _matched.png.
 """
+import copy
 import dataclasses
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -34,7 +37,8 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import plot_matched, plot_sensitivity, plot_sharpness
+from common.plotting import (COLORS, _line_with_band, dataset_title, plot_sensitivity,
+                             plot_sharpness, plt, save_figure)
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -53,6 +57,8 @@ TARGET_TRAIN_LOSS = 0.25     # each trains until its epoch-mean training loss is
 MAX_EPOCHS = 150             # cap of the matched trainings
 TRAIN_SUBSET = 10000         # fixed random training subset of every training (both modes)
 MATCHED_SEEDS = 5
+DINH_ALPHA = 10.0            # Dinh et al. (2017): fc1 times alpha, fc2's weights over alpha, on
+                             # every matched model: the same function, another sharpness
 MODEL_NAME = "LeNet-5"
 QUICK = {"epochs": 1, "train_subset": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
          "seeds": 1,
@@ -110,16 +116,43 @@ def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
     train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y, EVAL_BATCH_SIZE)
     test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y, EVAL_BATCH_SIZE)
     idx = subset_indices(len(data.test_x), args.sensitivity_samples, args.seed, device)
-    sens = input_jacobian_norms(model, data.test_x[idx], softmax=True).mean().item()
-    sens_logits = input_jacobian_norms(model, data.test_x[idx], softmax=False).mean().item()
+    sens, sens_logits = (v.mean().item() for v in input_jacobian_norms(model, data.test_x[idx]))
     return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
             "test_acc": test_acc, "sensitivity": sens, "sensitivity_logits": sens_logits,
             "epochs": done, "steps": done * -(-len(data.train_x) // batch_size),
-            "last_epoch_loss": loss, **sharpness(model, data, args, device)}
+            "last_epoch_loss": loss, **sharpness(model, data, args, device),
+            **(rescaling(model, data, args, device) if target_loss is not None else {})}
 
 
-def sharpness(model, data, args, device):
-    """eps-sharpness for each EPSILONS and the top Hessian eigenvalue on a training subset."""
+def rescaled(model, alpha):
+    """A copy of a LeNet-5 with fc1's weights and bias times alpha and fc2's weights over alpha:
+    ReLU(alpha z) = alpha ReLU(z) for alpha > 0, so it computes the same function."""
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        twin.fc1.weight.mul_(alpha)
+        twin.fc1.bias.mul_(alpha)
+        twin.fc2.weight.div_(alpha)
+    return twin
+
+
+def rescaling(model, data, args, device, alpha=DINH_ALPHA):
+    """Dinh et al.'s point on one trained model: the rescaled twin's largest logit change and
+    loss change on the sharpness subset (zero up to rounding) and its eps-sharpness (eps 1e-3)
+    and top Hessian eigenvalue."""
+    idx = subset_indices(len(data.train_x), args.sharpness_samples, args.seed, device)
+    x, y = data.train_x[idx], data.train_y[idx]
+    twin = rescaled(model, alpha).eval()
+    with torch.no_grad():
+        before, after = model.eval()(x), twin(x)
+    measured = sharpness(twin, data, args, device, epsilons={"1e-3": EPSILONS["1e-3"]})
+    return {"rescaled_logit_change": ((after - before).abs().max() / before.abs().max()).item(),
+            "rescaled_loss_change": (F.cross_entropy(after, y) - F.cross_entropy(before, y)).item(),
+            "rescaled_sharpness_1e-3": measured["sharpness_1e-3"],
+            "rescaled_hessian_max_eig": measured["hessian_max_eig"]}
+
+
+def sharpness(model, data, args, device, epsilons=EPSILONS):
+    """eps-sharpness for each of `epsilons` and the top Hessian eigenvalue on a training subset."""
     idx = subset_indices(len(data.train_x), args.sharpness_samples, args.seed, device)
     x, y = data.train_x[idx], data.train_y[idx]
     model.eval()
@@ -128,7 +161,7 @@ def sharpness(model, data, args, device):
     def loss_fn():
         return F.cross_entropy(model(x), y)
     out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps)
-           for name, eps in EPSILONS.items()}
+           for name, eps in epsilons.items()}
     out["hessian_max_eig"], out["hessian_products"] = hessian_top_eigenvalue(loss_fn, params,
                                                                              seed=args.seed)
     return out
@@ -247,7 +280,97 @@ def summarise(results):
     if "matched" in results:
         m = results["matched"]
         out["matched"] = block(m["runs"], m["batch_sizes"])
+        if "rescaled_sharpness_1e-3" in next(iter(m["runs"].values())):
+            out["matched"]["rescaling"] = rescaling_summary(m["runs"], m["batch_sizes"])
     return out
+
+
+def rescaling_summary(runs, sizes):
+    """Dinh et al.'s rescaling over every matched model (batch sizes x seeds): rescaled /
+    original eps-sharpness and top eigenvalue per model, each tested for a change (one-sample t
+    on the log ratio; effect and interval back on the ratio scale), the largest function change,
+    and how the rescaled smallest-batch models compare with the original largest-batch ones
+    (Welch's t): rescaling alone can make the flattest models the sharpest."""
+    out = {"models": 0}
+    for key in ("sharpness_1e-3", "hessian_max_eig"):
+        ratios = [r / o for b in sizes for r, o in zip(runs[str(b)][f"rescaled_{key}"]["values"],
+                                                      runs[str(b)][key]["values"])]
+        test = stats.one_sample(np.log(ratios), up="rises", down="falls")
+        out[key] = {"ratios": ratios, "n": test["n"], "p": test["p"], "verdict": test["verdict"],
+                    "geo_mean": math.exp(test["effect"]),
+                    "ci95": [math.exp(v) for v in test["ci95"]] if test["ci95"] else None,
+                    "small_rescaled_mean": float(np.mean(
+                        runs[str(sizes[0])][f"rescaled_{key}"]["values"])),
+                    "large_mean": float(np.mean(runs[str(sizes[-1])][key]["values"])),
+                    "small_rescaled_vs_large": stats.compare(
+                        runs[str(sizes[-1])][key]["values"],
+                        runs[str(sizes[0])][f"rescaled_{key}"]["values"])}
+        out["models"] = len(ratios)
+    out["max_logit_change"] = max(v for b in sizes
+                                  for v in runs[str(b)]["rescaled_logit_change"]["values"])
+    out["max_loss_change"] = max(abs(v) for b in sizes
+                                 for v in runs[str(b)]["rescaled_loss_change"]["values"])
+    return out
+
+
+def plot_matched(results, path):
+    """Fixed-epoch trainings against trainings matched to one training loss, against batch size
+    (2 x 3 panels): test accuracy, training loss, sensitivity; eps-sharpness (largest eps), top
+    Hessian eigenvalue; and, when recorded, both sharpness measures of the matched models before
+    and after Dinh et al.'s rescaling (log y: the rescaling moves them by a decade)."""
+    matched = results["matched"]
+    eps = results["epsilons"][0]
+    panels = (("test_acc", 100, "test accuracy (%)"),
+              ("train_loss", 1, "training loss at the end"),
+              ("sensitivity", 1, "sensitivity: mean ‖∂softmax/∂x‖ (Frobenius)"),
+              (f"sharpness_{eps}", 1, f"ε-sharpness, ε = {eps} (%)"),
+              ("hessian_max_eig", 1, "largest Hessian eigenvalue"))
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.6))
+    axes = axes.ravel()
+    n_fixed, n_matched = len(results["seeds"]), len(matched["seeds"])
+    ticks = sorted(set(results["batch_sizes"]) | set(matched["batch_sizes"]))
+    for ax, (key, scale, label) in zip(axes, panels):
+        for res, color, name, n in (
+                (results, COLORS[0], f"{results['epochs']} epochs, all "
+                                     f"{results['train_eval_samples']:,} images", n_fixed),
+                (matched, COLORS[3], f"to training loss {matched['target_train_loss']:g}",
+                 n_matched)):
+            sizes = res["batch_sizes"]
+            band = f"mean ± std, {n} seeds" if n > 1 else "1 seed"
+            _line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
+                            color=color, label=f"{name} ({band})")
+        ax.set_ylabel(label)
+    ax = axes[5]
+    runs = [matched["runs"][str(b)] for b in matched["batch_sizes"]]
+    if f"rescaled_sharpness_{eps}" in runs[0]:
+        for key, color, name in ((f"sharpness_{eps}", COLORS[2], f"ε-sharpness (ε = {eps})"),
+                                 ("hessian_max_eig", COLORS[4], "top eigenvalue")):
+            _line_with_band(ax, matched["batch_sizes"], runs, key, 1, color=color,
+                            label=f"{name}, as trained")
+            _line_with_band(ax, matched["batch_sizes"], runs, f"rescaled_{key}", 1, color=color,
+                            ls="--", label=f"{name}, rescaled")
+        ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high * 30)                 # room for the legend above the lines
+        ax.set_ylabel("sharpness measure (log scale)")
+        ax.set_title(f"matched models, fc1 × {DINH_ALPHA:g}, fc2 ÷ {DINH_ALPHA:g}: same function",
+                     fontsize=9)
+        ax.legend(fontsize=7, handlelength=3, loc="upper left")
+    else:
+        ax.axis("off")
+    for ax in axes[:6]:
+        if ax.axison:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(ticks, [str(b) for b in ticks], fontsize=7, rotation=45)
+            ax.set_xlabel("training batch size (log₂ scale)")
+    axes[0].legend(loc="center left", fontsize=7)
+    epochs = ", ".join(f"{b}: {matched['runs'][str(b)]['epochs']['mean']:.0f}"
+                       for b in matched["batch_sizes"])
+    fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
+                 f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch; mean epochs "
+                 f"used by batch size: {epochs})", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):

@@ -155,9 +155,19 @@ def add_train_samples_flag(parser):
                         help="train on the first N training images only (0 = all)")
 
 
+def check_quick(parser, quick):
+    """A --quick override must name a flag of the script: a misspelt key would otherwise be
+    ignored silently and the quick run would use the full default."""
+    known = {action.dest for action in parser._actions}
+    unknown = sorted(set(quick) - known)
+    if unknown:
+        raise ValueError(f"QUICK names no flag of {parser.prog}: {', '.join(unknown)}")
+
+
 def parse_args(parser, argv, quick):
     """Parse argv; with --quick, the script's quick settings replace the defaults (never a flag
     the user gave) and the output folder defaults to QUICK_OUT_DIR."""
+    check_quick(parser, quick)
     first, _ = parser.parse_known_args(argv)
     if first.quick:
         parser.set_defaults(**quick, out_dir=QUICK_OUT_DIR)

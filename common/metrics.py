@@ -138,28 +138,30 @@ def flat_loss(model, loss_fn, x, y):
 
 # --- input sensitivity (Novak et al., 2018) --------------------------------------------------
 
-def input_jacobian_norms(model, x, softmax=True, batch_size=500):
-    """Per-sample Frobenius norm of d output / d input, output = softmax probabilities (or logits).
+def input_jacobian_norms(model, x, batch_size=500):
+    """Per-sample Frobenius norms of d softmax / d input and of d logits / d input: (N,), (N,).
 
-    x: (N, ...) -> (N,). In eval mode samples do not interact (no batch statistics), so the
-    gradient of output[:, k].sum() with respect to the batch is row k of every sample's Jacobian:
-    one backward pass per output unit gives the whole batch's Jacobians.
+    In eval mode samples do not interact (no batch statistics), so the gradient of
+    logits[:, k].sum() with respect to the batch is row k of every sample's logit Jacobian J:
+    one backward pass per output unit gives the whole batch's J, and the softmax Jacobian follows
+    from it by the chain rule, (diag(p) - p p^T) J, with no second set of passes.
     """
     was_training = model.training
     model.eval()
-    norms = []
+    soft, logit = [], []
     for start in range(0, len(x), batch_size):
         xb = x[start:start + batch_size].detach().clone().requires_grad_(True)
         with torch.enable_grad():
             out = model(xb)
-            out = out.softmax(1) if softmax else out
-            sq = torch.zeros(len(xb), device=x.device, dtype=xb.dtype)
-            for k in range(out.shape[1]):
-                g, = torch.autograd.grad(out[:, k].sum(), xb, retain_graph=k < out.shape[1] - 1)
-                sq += g.pow(2).flatten(1).sum(1)
-        norms.append(sq.sqrt())
+            rows = [torch.autograd.grad(out[:, k].sum(), xb, retain_graph=k < out.shape[1] - 1)[0]
+                    .flatten(1) for k in range(out.shape[1])]
+        jac = torch.stack(rows, 1)                                      # (B, classes, inputs)
+        p = out.detach().softmax(1)
+        soft_jac = p[:, :, None] * jac - p[:, :, None] * (p[:, None, :] @ jac)
+        soft.append(soft_jac.flatten(1).norm(dim=1))
+        logit.append(jac.flatten(1).norm(dim=1))
     model.train(was_training)
-    return torch.cat(norms)
+    return torch.cat(soft), torch.cat(logit)
 
 
 # --- loss surfaces (Li et al., 2018) ---------------------------------------------------------
@@ -253,29 +255,35 @@ def hessian_top_eigenvalue(loss_fn, params, tol=1e-3, seed=0, max_restarts=50, b
     return float(value), calls[0]
 
 
-def epsilon_sharpness(loss_fn, params, eps, steps=10, step_fraction=0.25):
+def epsilon_sharpness(loss_fn, params, eps, iterations=10):
     """Keskar et al.'s metric 2.1: 100 (max_z L(theta + z) - L(theta)) / (1 + L(theta)) over the
-    box |z_i| <= eps (|theta_i| + 1), the maximum found by projected sign-gradient ascent
-    (`steps` steps of step_fraction of the box per coordinate, starting at z = 0). The
-    parameters are restored afterwards. A lower bound on the true maximum."""
+    box |z_i| <= eps (|theta_i| + 1), maximised as they do: L-BFGS-B (scipy) on -L(theta + z)
+    within the box for `iterations` iterations, starting at z = 0, in the full parameter space.
+    The largest loss met at any evaluation counts (a lower bound on the true maximum). The
+    parameters are restored afterwards."""
+    from scipy.optimize import minimize
+    sizes = [p.numel() for p in params]
     with torch.no_grad():
         base = loss_fn().item()
-        theta = [p.detach().clone() for p in params]
-        box = [eps * (t.abs() + 1) for t in theta]
-    best = base
+        theta = torch.cat([p.detach().reshape(-1) for p in params]).double().cpu()
+    box = (eps * (theta.abs() + 1)).numpy()
+    best = [base]
+
+    def load(z):
+        flat = (theta + torch.from_numpy(z)).to(device=params[0].device, dtype=params[0].dtype)
+        with torch.no_grad():
+            for p, piece in zip(params, flat.split(sizes)):
+                p.copy_(piece.view(p.shape))
+
+    def negative_loss(z):
+        load(z)
+        loss = loss_fn()
+        grads = torch.autograd.grad(loss, params)
+        best[0] = max(best[0], loss.item())
+        return -loss.item(), -torch.cat([g.reshape(-1) for g in grads]).double().cpu().numpy()
     try:
-        for _ in range(steps):
-            loss = loss_fn()
-            best = max(best, loss.item())
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, t, b, gr in zip(params, theta, box, grads):
-                    z = (p - t) + step_fraction * b * gr.sign()
-                    p.copy_(t + torch.maximum(torch.minimum(z, b), -b))
-        with torch.no_grad():
-            best = max(best, loss_fn().item())
+        minimize(negative_loss, np.zeros(len(theta)), jac=True, method="L-BFGS-B",
+                 bounds=np.stack([-box, box], 1), options={"maxiter": iterations})
     finally:
-        with torch.no_grad():
-            for p, t in zip(params, theta):
-                p.copy_(t)
-    return 100 * (best - base) / (1 + base)
+        load(np.zeros(len(theta)))
+    return 100 * (best[0] - base) / (1 + base)

@@ -471,39 +471,3 @@ def plot_sharpness(results, path):
                   "training subset")
     fig.tight_layout()
     save_figure(fig, path)
-
-
-def plot_matched(results, path):
-    """Fixed-epoch trainings against trainings matched to one training loss: test accuracy,
-    eps-sharpness (largest eps), top Hessian eigenvalue and sensitivity against batch size."""
-    matched = results["matched"]
-    eps = results["epsilons"][0]
-    panels = (("test_acc", 100, "test accuracy (%)"),
-              ("train_loss", 1, "training loss at the end"),
-              (f"sharpness_{eps}", 1, f"ε-sharpness, ε = {eps} (%)"),
-              ("hessian_max_eig", 1, "largest Hessian eigenvalue"),
-              ("sensitivity", 1, "sensitivity ‖∂softmax/∂x‖_F"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(17, 4.2))
-    n_fixed, n_matched = len(results["seeds"]), len(matched["seeds"])
-    for ax, (key, scale, label) in zip(axes, panels):
-        for res, color, name, n in (
-                (results, COLORS[0], f"{results['epochs']} epoch{'s' * (results['epochs'] != 1)}, "
-                                     f"all {results['train_eval_samples']:,} images", n_fixed),
-                (matched, COLORS[3], f"to training loss {matched['target_train_loss']:g}", n_matched)):
-            sizes = res["batch_sizes"]
-            band = f"mean ± std, {n} seeds" if n > 1 else "1 seed"
-            _line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
-                            color=color, label=f"{name} ({band})")
-        ax.set_xscale("log", base=2)
-        ticks = sorted(set(results["batch_sizes"]) | set(matched["batch_sizes"]))
-        ax.set_xticks(ticks, [str(b) for b in ticks], fontsize=7)
-        ax.set_xlabel("training batch size (log₂ scale)")
-        ax.set_ylabel(label)
-    axes[0].legend(loc="best", fontsize=7)
-    epochs = ", ".join(f"{b}: {matched['runs'][str(b)]['epochs']['mean']:.0f}"
-                       for b in matched["batch_sizes"])
-    fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
-                 f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch; mean epochs "
-                 f"used by batch size: {epochs})", fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)

@@ -825,6 +825,33 @@ def values_interpolation(r):
             f"{p}.steeper": each(lambda d, e1, e2, w: endpoint_label(
                 e2 if d["train_loss"][hi] > d["train_loss"][lo] else e1)),
         })
+    if "init_lines" in r["summary"]:
+        v.update(init_line_values(r["summary"]["init_lines"], first["endpoints"]))
+    return v
+
+
+def init_line_values(lines, endpoints):
+    """interp.init_*: the lines from the initialisation to the trained models (Goodfellow et
+    al.'s monotonicity), per split over all models and seeds."""
+    v = {"interp.init_models": ", ".join(endpoint_label(endpoints[n]) for n in lines)}
+    for split in ("train", "test"):
+        rows = [lines[n][split] for n in lines]
+        total = sum(len(row["relative_rise"]) for row in rows)
+        counts = {key: sum(row[key] for row in rows) for key in rows[0] if key.startswith("below_")}
+        v[f"interp.init_{split}_lines"] = str(total)
+        v[f"interp.init_{split}_never"] = f"{counts['below_0']} of {total}"
+        rising = [(n, a) for n in lines for x, a in zip(lines[n][split]["relative_rise"],
+                                                        lines[n][split]["rise_from_alpha"]) if x > 0]
+        v[f"interp.init_{split}_rise_at"] = (", ".join(f"{a:g}" for _, a in rising) if rising
+                                             else "none")
+        v[f"interp.init_{split}_monotone"] = ", ".join(
+            f"{c} of {total} " + ("never rise" if key == "below_0" else
+                                  f"rise by at most {100 * float(key[6:]):g} % of their fall")
+            for key, c in counts.items())
+        v[f"interp.init_{split}_worst"] = "; ".join(
+            f"{endpoint_label(endpoints[n])}: " + per_seed(f"{100 * x:+.1f}%"
+                                                          for x in lines[n][split]["relative_rise"])
+            for n in lines)
     return v
 
 
@@ -910,10 +937,33 @@ def values_matched(r):
         out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
                                                 else fmt)
         out[f"m.{name}_short"] = short_text(ends)
+    out.update(rescaling_values(r["summary"]["matched"].get("rescaling"), eps))
     ends = r["summary"]["matched"]["ends"]
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
                        f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
                        f"{answer(ends['sensitivity'])}")
+    return out
+
+
+def rescaling_values(resc, eps):
+    """m.dinh_*: Dinh et al.'s rescaling of the matched models, from the script's summary."""
+    if resc is None:
+        return {"m.dinh_models": "0"}
+    out = {"m.dinh_models": str(resc["models"]),
+           "m.dinh_logit": f"{resc['max_logit_change']:.1e}",
+           "m.dinh_loss": f"{resc['max_loss_change']:.1e}"}
+    for name, key in (("sharp", f"sharpness_{eps}"), ("eig", "hessian_max_eig")):
+        t = resc[key]
+        ci = f", 95 % CI {t['ci95'][0]:.3g} to {t['ci95'][1]:.3g}" if t["ci95"] else ""
+        out[f"m.dinh_{name}"] = (f"×{t['geo_mean']:.3g} (geometric mean{ci}; range "
+                                 f"×{min(t['ratios']):.3g} to ×{max(t['ratios']):.3g}; "
+                                 f"{t['verdict']}, one-sample t on the log ratio, "
+                                 f"{p_text(t['p']) if t['p'] is not None else 'not tested'}, "
+                                 f"n = {t['n']})")
+        out[f"m.dinh_{name}_small"] = f"{t['small_rescaled_mean']:.3g}"
+        out[f"m.dinh_{name}_large"] = f"{t['large_mean']:.3g}"
+        out[f"m.dinh_{name}_vs"] = compare_text(t["small_rescaled_vs_large"])
+        out[f"m.dinh_{name}_vs_short"] = short_text(t["small_rescaled_vs_large"])
     return out
 
 

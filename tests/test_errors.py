@@ -376,3 +376,16 @@ def test_an_interrupt_dropped_in_a_finalizer_is_raised_at_the_next_progress_step
             for step in progress(range(5), "steps"):
                 steps.append(step)
     assert info.value.signum == signal.SIGTERM and steps == []
+
+
+def test_every_quick_key_names_a_flag_and_a_misspelt_one_is_refused():
+    import importlib
+    from common import cli
+    scripts = sorted(p.stem for p in Path(__file__).resolve().parents[1].glob("hw1_*.py"))
+    assert len(scripts) == 8
+    for name in scripts:
+        script = importlib.import_module(name)
+        cli.check_quick(script.build_parser(), script.QUICK)        # every script's own keys
+    parser = importlib.import_module("hw1_1_simulate_function").build_parser()
+    with pytest.raises(ValueError, match="seeeds"):
+        cli.check_quick(parser, {"epochs": 3, "seeeds": 2})

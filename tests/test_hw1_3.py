@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import hw1_3_interpolation
 import hw1_3_sensitivity
@@ -24,8 +25,12 @@ def test_sensitivity_equals_finite_differences_softmax_and_logits():
     torch.manual_seed(0)
     model = MLP((6, 8, 4)).double()
     x = torch.randn(5, 6, dtype=torch.float64)
-    soft = input_jacobian_norms(model, x, softmax=True, batch_size=2)
-    logit = input_jacobian_norms(model, x, softmax=False, batch_size=3)
+    soft, logit = input_jacobian_norms(model, x, batch_size=2)
+    assert torch.equal(torch.stack(input_jacobian_norms(model, x, batch_size=2)),
+                       torch.stack((soft, logit)))
+    soft3, logit3 = input_jacobian_norms(model, x, batch_size=3)   # batching changes nothing
+    torch.testing.assert_close(soft3, soft, rtol=1e-12, atol=0)
+    torch.testing.assert_close(logit3, logit, rtol=1e-12, atol=0)
     for i in range(5):
         fd_soft = finite_difference_jacobian_norm(lambda z: model(z[None]).softmax(1)[0], x[i])
         fd_logit = finite_difference_jacobian_norm(lambda z: model(z[None])[0], x[i])
@@ -40,9 +45,11 @@ def test_sensitivity_on_lenet_matches_vmap_jacrev():
     torch.manual_seed(1)
     model = LeNet5().double().eval()
     x = torch.randn(3, 1, 28, 28, dtype=torch.float64)
-    ours = input_jacobian_norms(model, x)
+    soft, logit = input_jacobian_norms(model, x)
     jac = torch.func.vmap(torch.func.jacrev(lambda z: model(z[None]).softmax(1)[0]))(x)
-    torch.testing.assert_close(ours, jac.flatten(1).norm(dim=1))
+    torch.testing.assert_close(soft, jac.flatten(1).norm(dim=1))
+    jac = torch.func.vmap(torch.func.jacrev(lambda z: model(z[None])[0]))(x)
+    torch.testing.assert_close(logit, jac.flatten(1).norm(dim=1))
 
 
 def test_alphas_include_exact_endpoints():
@@ -115,7 +122,7 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
     monkeypatch.setattr(hw1_3_interpolation, "EVAL_BATCH_SIZE", 64)  # several eval batches
     r = hw1_3_interpolation.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                   "--dataset", "mnist", "--data-dir", str(idx_dir)])
-    for name in ("_batch.png", "_lr.png", ".json"):
+    for name in ("_batch.png", "_lr.png", "_init.png", ".json"):
         assert (tmp_path / f"hw1_3_interpolation{name}").stat().st_size > 0
     alphas = r["alphas"]
     assert r["seeds"] == [0, 1] and [s["seed"] for s in r["per_seed"]] == [0, 1]
@@ -127,6 +134,15 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
                 assert pair[f"{split}_loss"][alphas.index(0.0)] == ep1[f"{split}_loss"]
                 assert pair[f"{split}_acc"][alphas.index(1.0)] == ep2[f"{split}_acc"]
                 assert np.all(np.isfinite(pair[f"{split}_loss"]))
+        # the line from the initialisation ends at the trained model, to the bit
+        assert r["init_alphas"][0] == 0.0 and r["init_alphas"][-1] == 1.0
+        for model_name, line in seed_run["init_lines"].items():
+            for split in ("train", "test"):
+                assert line[f"{split}_loss"][-1] == seed_run["endpoints"][model_name][
+                    f"{split}_loss"]
+        # ... and starts at the initialisation, the same for every model of the seed
+        starts = {line["train_loss"][0] for line in seed_run["init_lines"].values()}
+        assert len(starts) == 1
         name = hw1_3_interpolation.endpoint_name(100, 1e-2)
         hist = seed_run["endpoints"][name]["train_loss_history"]
         assert hist[-1] < hist[0]
@@ -278,3 +294,25 @@ def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path):
     assert all(list(c.get_xdata()) == [0.0, 0.5, 1.0] for c in chords)
     labels = [t.get_text() for t in loss_axis.get_legend().get_texts()]
     assert labels.count("straight line between the end losses (left)") == 1
+
+
+def test_dinh_rescaling_keeps_the_function_and_changes_the_curvature():
+    import hw1_3_sensitivity as script
+    from common.metrics import hessian_top_eigenvalue
+    torch.manual_seed(0)
+    model = LeNet5().double().eval()
+    x = torch.randn(16, 1, 28, 28, dtype=torch.float64)
+    y = torch.arange(16) % 10
+    twin = script.rescaled(model, 10.0)
+    torch.testing.assert_close(twin(x), model(x), rtol=1e-12, atol=1e-13)     # same function
+    torch.testing.assert_close(twin.fc1.weight, 10 * model.fc1.weight, rtol=0, atol=0)
+    torch.testing.assert_close(twin.fc2.weight, model.fc2.weight / 10, rtol=0, atol=0)
+    assert torch.equal(twin.fc2.bias, model.fc2.bias) and torch.equal(twin.conv1.weight,
+                                                                      model.conv1.weight)
+    assert model.fc1.weight.data_ptr() != twin.fc1.weight.data_ptr()          # a copy
+
+    def top(m):
+        return hessian_top_eigenvalue(lambda: F.cross_entropy(m(x), y), list(m.parameters()),
+                                      tol=1e-8)[0]
+    # the curvature is not invariant: the fc2 weights' second derivatives grow by alpha^2
+    assert top(twin) > 5 * top(model)

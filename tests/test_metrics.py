@@ -86,6 +86,27 @@ def test_escape_along_a_quadratic_matches_the_closed_form():
     assert out["drop"][1][0] == pytest.approx(-abs(-1.0 * 2.0 + 0.0) * 0.1 + 0.01, rel=1e-9)
 
 
+def test_epsilon_sharpness_reaches_the_brute_force_maximum_inside_the_box():
+    from common.metrics import epsilon_sharpness
+    # L(a, b) = -2 (a - 0.2)^2 + b^3 - b at theta = 0, eps = 0.5: the box is [-0.5, 0.5]^2; the
+    # maximum lies inside in a (a = 0.2) and on the edge in b (b = -0.5): not at a corner
+    theta = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+
+    def loss_fn():
+        a, b = theta
+        return -2 * (a - 0.2) ** 2 + b ** 3 - b
+    grid = np.linspace(-0.5, 0.5, 1001)
+    a, b = np.meshgrid(grid, grid, indexing="ij")
+    brute = (-2 * (a - 0.2) ** 2 + b ** 3 - b).max()
+    base = loss_fn().item()
+    expected = 100 * (brute - base) / (1 + base)
+    assert brute == pytest.approx(0.375, abs=1e-12)          # grid point (0.2, -0.5)
+    assert epsilon_sharpness(loss_fn, [theta], 0.5) == pytest.approx(expected, rel=1e-6)
+    assert theta.tolist() == [0.0, 0.0]
+    # one iteration does not get there yet: the result is a lower bound, never above the maximum
+    assert epsilon_sharpness(loss_fn, [theta], 0.5, iterations=1) <= expected + 1e-9
+
+
 def test_pca_matches_numpy_svd():
     rng = np.random.default_rng(0)
     snaps = (rng.normal(size=(24, 300)) * np.linspace(3, 0.1, 300)).astype(np.float32)

@@ -282,3 +282,42 @@ def test_minimal_ratio_classification_and_escape_by_hand():
     assert (first["minima_that_escape"], second["minima_that_escape"]) == (1, 0)
     rows[1]["escape"]["even"][1] = -0.3
     assert script.escape_summary(rows, steps=[0.01, 0.1])["steps"][1]["minima_that_escape"] == 1
+
+
+def test_rescaling_summary_by_hand():
+    import hw1_3_sensitivity
+    def run(sharp, rescaled_sharp, eig, rescaled_eig, change=(1e-7, 2e-7)):
+        return {"sharpness_1e-3": seeds_of(sharp), "rescaled_sharpness_1e-3": seeds_of(rescaled_sharp),
+                "hessian_max_eig": seeds_of(eig), "rescaled_hessian_max_eig": seeds_of(rescaled_eig),
+                "rescaled_logit_change": seeds_of(list(change)),
+                "rescaled_loss_change": seeds_of([-3e-7, 1e-7])}
+    # small batch: flat (sharpness 2) until rescaled (x4 and x5); large batch: sharpness 5, 6
+    runs = {"32": run([2.0, 2.0], [8.0, 10.0], [10.0, 20.0], [1000.0, 2000.0]),
+            "2048": run([5.0, 6.0], [20.0, 30.0], [30.0, 40.0], [3000.0, 4000.0], (5e-7, 0.0))}
+    s = hw1_3_sensitivity.rescaling_summary(runs, [32, 2048])
+    sharp = s["sharpness_1e-3"]
+    assert s["models"] == 4 and sharp["ratios"] == [4.0, 5.0, 4.0, 5.0]
+    assert sharp["geo_mean"] == pytest.approx(np.sqrt(20.0)) and sharp["verdict"] == "rises"
+    assert s["hessian_max_eig"]["ratios"] == [100.0] * 4 and s["hessian_max_eig"]["p"] == 0.0
+    # rescaled batch-32 models (8, 10) against the original batch-2048 ones (5, 6): sharper
+    c = sharp["small_rescaled_vs_large"]
+    assert c["effect"] == pytest.approx(9.0 - 5.5) and c["n"] == [2, 2]
+    assert sharp["small_rescaled_mean"] == 9.0 and sharp["large_mean"] == 5.5
+    assert s["max_logit_change"] == 5e-7 and s["max_loss_change"] == 3e-7
+
+
+def test_monotone_along_the_line_from_the_initialisation_by_hand():
+    import hw1_3_interpolation as script
+    assert script.largest_rise([3.0, 2.0, 2.5, 1.0]) == (0.5, 1)
+    assert script.largest_rise([3.0, 2.0, 1.0])[0] == -1.0             # never rises
+    # seed 0: falls 2.0 -> 0.0 with a rise of 0.1 (5 % of the fall); seed 1: strictly falling
+    lines = [{"m": {"train_loss": [2.0, 1.0, 1.1, 0.0], "test_loss": [2.0, 1.5, 1.0, 0.5]}},
+             {"m": {"train_loss": [2.0, 1.5, 1.0, 0.0], "test_loss": [2.0, 1.9, 1.95, 1.0]}}]
+    s = script.monotone_summary([{"init_lines": line} for line in lines], [0.0, 0.5, 0.75, 1.0])
+    train, test = s["m"]["train"], s["m"]["test"]
+    assert train["rise_from_alpha"] == [0.5, 0.0] and test["rise_from_alpha"] == [0.0, 0.5]
+    assert train["relative_rise"] == pytest.approx([0.05, -0.25])
+    assert (train["below_0"], train["below_0.01"], train["below_0.1"]) == (1, 1, 2)
+    # test: seed 0 falls by 0.5 at every step (-0.5 / 1.5); seed 1 rises 0.05 of a fall of 1.0
+    assert test["relative_rise"] == pytest.approx([-1 / 3, 0.05])
+    assert (test["below_0"], test["below_0.01"], test["below_0.1"]) == (1, 1, 2)
