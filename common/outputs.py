@@ -166,13 +166,20 @@ class StagedOutputs:
         return self.staging / name
 
     def commit(self):
-        """Rename every staged file into the output folder; all or none (signals held)."""
+        """Rename every staged file into the output folder, and move this script's figures that
+        the run no longer draws out of it (a stale figure would contradict the new JSON); all or
+        none (signals held)."""
         names = sorted(p.name for p in self.staging.iterdir() if p.is_file())
+        stale = sorted(p.name for p in self.out.glob(f"{self.stem}_*.png")
+                       if p.is_file() and p.name not in names)
         backup = self.staging / ".previous"
         backup.mkdir()
         done = []
         with signals_held():
             try:
+                for name in stale:
+                    os.replace(self.out / name, backup / name)
+                    done.append((name, True))     # rolled back like a replaced file
                 for name in names:
                     target = self.out / name
                     had_old = target.exists()

@@ -389,3 +389,37 @@ def test_every_quick_key_names_a_flag_and_a_misspelt_one_is_refused():
     parser = importlib.import_module("hw1_1_simulate_function").build_parser()
     with pytest.raises(ValueError, match="seeeds"):
         cli.check_quick(parser, {"epochs": 3, "seeeds": 2})
+
+
+def test_a_figure_the_run_no_longer_draws_is_removed_and_restored_on_failure(tmp_path,
+                                                                            monkeypatch):
+    from common.outputs import ScriptError, StagedOutputs
+    (tmp_path / "exp.json").write_text("old")
+    (tmp_path / "exp_gone.png").write_text("stale figure")
+    (tmp_path / "exp_kept.png").write_text("old kept")
+    (tmp_path / "other_gone.png").write_text("another script's figure")
+    with StagedOutputs(tmp_path, "exp") as staged:
+        staged.path("exp.json").write_text("new")
+        staged.path("exp_kept.png").write_text("new kept")
+        staged.commit()
+    assert sorted(os.listdir(tmp_path)) == ["exp.json", "exp_kept.png", "other_gone.png"]
+    assert (tmp_path / "exp_kept.png").read_text() == "new kept"
+    # a failing commit puts the stale figure back with everything else
+    (tmp_path / "exp_gone.png").write_text("stale again")
+    real_replace = os.replace
+    failed = []
+
+    def failing_replace(src, dst):   # fails once: moving the new figure into place
+        if str(dst).endswith("exp_kept.png") and ".staging" in str(src) and not failed:
+            failed.append(dst)
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+    monkeypatch.setattr("common.outputs.os.replace", failing_replace)
+    with pytest.raises(ScriptError, match="previous files kept"):
+        with StagedOutputs(tmp_path, "exp") as staged:
+            staged.path("exp.json").write_text("newer")
+            staged.path("exp_kept.png").write_text("newer kept")
+            staged.commit()
+    assert (tmp_path / "exp_gone.png").read_text() == "stale again"
+    assert (tmp_path / "exp.json").read_text() == "new"
+    assert (tmp_path / "exp_kept.png").read_text() == "new kept"
