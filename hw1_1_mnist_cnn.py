@@ -138,8 +138,8 @@ def rank_at(models, epoch):
 
 def still_rising(models, window=RISING_WINDOW):
     """Per model: the test accuracy gained over the last `window` epochs, one value per seed,
-    and whether that gain is detected above zero (one-sample t): a model still rising at the end
-    is compared before it has finished."""
+    and whether that gain is detected above zero (one-sample t, Holm-corrected over the models):
+    a model still rising at the end is compared before it has finished."""
     out = {}
     for name, m in models.items():
         acc = [run["history"]["test_acc"] for run in m["runs"]]
@@ -148,6 +148,11 @@ def still_rising(models, window=RISING_WINDOW):
             continue
         out[name] = stats.one_sample([a[-1] - a[-1 - window] for a in acc],
                                      up="still rising", down="falling")
+    tested = [t for t in out.values() if t.get("p") is not None]
+    for t, p in zip(tested, stats.holm([t["p"] for t in tested])):
+        t["p_holm"] = p
+        t["verdict"] = stats.verdict_of(t["effect"], p, up="still rising", down="falling").replace(
+            stats.NO_DIFFERENCE, stats.NOT_DETECTED)
     return out
 
 

@@ -194,9 +194,10 @@ def top_group(ranking):
 
 
 def leader_stability(by_budget):
-    """Per series: the best model (lowest mean log10 MSE) and its top group at each budget, and
-    whether the leader changes: the last budget's best is outside an earlier budget's top group,
-    or an earlier budget's best outside the last one's."""
+    """Per series: the best model (lowest mean log10 MSE) and its top group (the models not
+    detectably worse than it) at each budget, and whether the leader changes: the last budget's
+    best is outside an earlier budget's top group, or an earlier budget's best outside the last
+    budget's top group. Wide top groups make a change hard to detect."""
     out = {}
     for series in ("depth", "original"):
         best = {e: r[series]["order"][0] for e, r in by_budget.items()}
@@ -219,7 +220,16 @@ def summarise(results):
                      for e in next(iter(per_model.values()))["loss_at"]}
         out[target]["budgets"] = by_budget
         out[target]["leader"] = leader_stability(by_budget)
+        out[target]["shallowest_still_falling"] = still_falling(
+            per_model[out[target]["shallowest"]]["loss_at"])
     return out
+
+
+def still_falling(loss_at):
+    """Is the model's MSE still falling between the last two budgets? Paired t over the seeds
+    on log10 MSE (the same seed at both epochs)."""
+    (_, earlier), (_, last) = list(loss_at.items())[-2:]
+    return stats.compare(np.log10(earlier).tolist(), np.log10(last).tolist(), paired=True)
 
 
 def plot(results, out, stem):

@@ -233,17 +233,22 @@ def summarise(results):
 
 
 def largest_rise(losses):
-    """Largest increase between neighbouring alphas (<= 0: the loss never rises) and where, as
-    the alpha index of the step's start."""
-    steps = np.diff(np.asarray(losses, dtype=np.float64))
-    return float(steps.max()), int(steps.argmax())
+    """Largest rise of the loss above its running minimum along the line, max over alpha of
+    L(alpha) - min over alpha' <= alpha of L(alpha') (0: the loss never rises), and the index of
+    the alpha where that running minimum lies (where the rise begins)."""
+    loss = np.asarray(losses, dtype=np.float64)
+    floor = np.minimum.accumulate(loss)
+    top = int(np.argmax(loss - floor))
+    rise = float(loss[top] - floor[top])
+    return rise, int(np.flatnonzero(loss[:top + 1] == floor[top])[0]) if rise > 0 else top
 
 
 def monotone_summary(per_seed, alpha_values):
     """Goodfellow et al.'s question per trained model and split: over the seeds, the largest
-    rise of the loss between neighbouring alphas on the line from the initialisation, relative to
-    the total fall L(0) - L(1) and the alpha where that step starts, and how many lines never rise (relative rise <= 0) or rise by
-    less than 1 % or 10 % of the fall (the tolerance varied)."""
+    rise of the loss above its running minimum on the line from the initialisation (see
+    largest_rise), relative to the total fall L(0) - L(1), and the alpha where it begins; and
+    how many lines never rise or rise by at most 1 % or 10 % of the fall (the tolerance varied).
+    The loss is measured on a grid of alphas, so "never" means at none of them."""
     out = {}
     for name in per_seed[0]["init_lines"]:
         out[name] = {}

@@ -71,9 +71,16 @@ def correlation_text(t):
     return f"{t['effect']:.2f} ({ci}{p_text(t['p'])}, n = {t['n']})"
 
 
+def n_text(c):
+    """'5 + 5' for two groups, '5 pairs' for a paired test, '24' for one sample."""
+    if not isinstance(c["n"], list):
+        return str(c["n"])
+    return f"{c['n'][0]} pairs" if c.get("test") == "paired t" else " + ".join(map(str, c["n"]))
+
+
 def compare_text(c, scale=1.0, fmt="{:.3g}"):
     """'lower (Welch's t: difference -2.6, 95 % CI -4.1 to -1.1, p = 0.004, n = 5 + 5)'."""
-    n = " + ".join(map(str, c["n"]))
+    n = n_text(c)
     if c["verdict"] == "not tested":
         return f"not tested (n = {n}: a group with one seed)"
     lo, hi = (fmt.format(scale * v) if v is not None else "?" for v in c["ci95"])
@@ -85,7 +92,7 @@ def short_text(v):
     """'lower (p = 0.004, n = 5 + 5)' / 'falls (ρ = -0.97, p < 1e-4, n = 24)': the verdict first."""
     if v["verdict"] == "not tested":
         return "not tested"
-    n = " + ".join(map(str, v["n"])) if isinstance(v["n"], list) else str(v["n"])
+    n = n_text(v)
     rho = f"ρ = {v['effect']:.2f}, " if v["test"] == "Spearman" else ""
     return f"{v['verdict']} ({rho}{p_text(v['p'])}, n = {n})"
 
@@ -238,12 +245,17 @@ def table_random_labels_slowdown(r):
             return per_seed(str(e) if e else "-" for e in row[run])
         ratio = per_seed(f"{v:.1f}" if v else "-" for v in row["ratio"])
         if row["lower_bound"]:
-            ratio = f"at least {ratio}"
+            ratio = "at least " + per_seed(f"{v:g}" for v in row["ratio_bound"])
         mean = "not tested" if row["geo_mean"] is None or row["ci95"] is None else \
             f"{row['geo_mean']:.2f} ({row['ci95'][0]:.2f} to {row['ci95'][1]:.2f})"
+        if row["ci95"] and row["ci95"][0] == row["ci95"][1]:
+            mean = f"{row['geo_mean']:.2f} (all seeds equal)"
         p_holm = p_text(row["p_holm"]) if row.get("p_holm") is not None else "-"
+        test = (f"{row['verdict']} ({p_holm}, n = {row['n']})" if not (
+            row["ci95"] and row["ci95"][0] == row["ci95"][1]) else
+            f"{row['verdict']} by rule (no spread, no t-test; n = {row['n']})")
         rows.append([f"{100 * row['threshold']:g}%", epochs("true"), epochs("random"), ratio,
-                     mean, f"{row['verdict']} ({p_holm}, n = {row['n']})"])
+                     mean, test])
     return _table(["training accuracy", "first epoch there, true labels",
                    "first epoch there, random labels", "slowdown random / true (per seed)",
                    "geometric mean (95 % CI)", "longer? (one-sample t on log slowdown, Holm)"],
@@ -310,9 +322,10 @@ def slowdown_values(s):
     def ratio(row):
         if row["geo_mean"] is None:
             return "not measured"
-        bound = "at least " if row["lower_bound"] else ""
-        return f"{bound}{row['geo_mean']:.1f}×"
-    peak = max((row for row in rows if row["geo_mean"] is not None),
+        if row["lower_bound"]:
+            return f"at least {min(row['ratio_bound']):g}×"
+        return f"{row['geo_mean']:.1f}×"
+    peak = max((row for row in rows if row["geo_mean"] is not None and not row["lower_bound"]),
                key=lambda row: row["geo_mean"], default=None)
     exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
     return {
@@ -487,15 +500,20 @@ def values_fits(r):
         v[f"{t}.shallowest_budgets"] = f"{shallowest}: " + ", ".join(
             f"{sci(float(np.median(vals)))} at {int(e):,}"
             for e, vals in per_model[shallowest]["loss_at"].items())
+        falling = ranked["shallowest_still_falling"]
+        v[f"{t}.shallowest_falling"] = (
+            f"{'still falling' if falling['verdict'] == 'lower' else falling['verdict']} from "
+            f"{int(list(per_model[shallowest]['loss_at'])[-2]):,} to "
+            f"{int(list(per_model[shallowest]['loss_at'])[-1]):,} epochs "
+            f"({short_text(falling)}, paired t on log10 MSE)")
         for series in ("depth", "original"):
-            v[f"{t}.{series}_budgets"] = "; ".join(
-                f"{int(e):,} epochs: {b[series]['text']}" for e, b in ranked["budgets"].items())
             v[f"{t}.{series}_leader"] = leader_text(ranked["leader"][series])
     v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
     changed = [f for f in fits if r["summary"][f]["leader"]["depth"]["changes"]]
     v["fits.budgets"] = " / ".join(f"{int(e):,}" for e in r["budgets"])
     v["fits.leader_changes"] = (f"on {len(changed)} of {len(fits)} targets ({', '.join(changed)})"
-                                if changed else f"on none of the {len(fits)} targets")
+                                if changed else f"on none of the {len(fits)} targets (no change "
+                                                "detected)")
     return v
 
 
@@ -506,7 +524,7 @@ def leader_text(lead):
              f"{', '.join(n for n in lead['top_group'][e] if n != lead['best'][e]) or 'none'})"
              for e in lead["best"]]
     return ("changes with the budget: " if lead["changes"] else
-            "no change, each budget's leader within the others' top groups: ") + "; ".join(parts)
+            "no change detected: ") + "; ".join(parts)
 
 
 def depth_answer(r, shallowest):
@@ -558,7 +576,8 @@ def values_cnn(r):
     up = [n for n, t in rising.items() if t["verdict"] == "still rising"]
     v["cnn.rising_window"] = str(s["rising_window"])
     v["cnn.budget_list"] = " and ".join(s["budgets"])
-    v["cnn.rising"] = "; ".join(f"{n} {100 * t['effect']:+.2f} points ({p_text(t['p'])})"
+    v["cnn.rising"] = "; ".join(f"{n} {100 * t['effect']:+.2f} points (Holm-corrected "
+                                f"{p_text(t['p_holm'])})"
                                 for n, t in rising.items() if t["p"] is not None) or "not tested"
     who = (f"all {len(rising)} models are" if len(up) == len(rising) else
            f"{len(up)} of {len(rising)} models ({', '.join(up)}) are" if up else "")
@@ -712,9 +731,11 @@ def minima_answer(classification, escape):
     minima, points = classification["minima"], classification["points"]
     tols = " / ".join(minima)
     counts = " / ".join(str(m) for m in minima.values())
-    escaped = (f"; along the most negative eigenvector the loss falls as ½λt² predicts at "
-               f"{escape['steps'][0]['even_negative']} of {escape['curved']} end points "
-               f"(t = {escape['steps'][0]['step']:g})")
+    near, far = escape["steps"][0], escape["steps"][-1]
+    escaped = (f"; a step along the most negative eigenvector lowers the loss beyond the "
+               f"gradient's first-order term (even part < 0) at {near['even_negative']} of "
+               f"{escape['curved']} end points at t = {near['step']:g} and at "
+               f"{far['even_negative']} at t = {far['step']:g}")
     if classification["answer"] == "saddles":
         return (f"Saddles: none of the {points} end points is a minimum at any of the zero "
                 f"tolerances {tols} of max|λ|{escaped}")
@@ -724,8 +745,8 @@ def minima_answer(classification, escape):
     counts_escaped = " / ".join(str(e["minima_that_escape"]) for e in steps)
     step_sizes = " / ".join(f"{e['step']:g}" for e in steps)
     hidden = (f"; of the {escape['minima_at_tolerance']} that count as minima at "
-              f"{escape['tolerance']}, {counts_escaped} lose loss along their most negative "
-              f"eigenvector at t = {step_sizes}")
+              f"{escape['tolerance']}, the even part is negative at {counts_escaped} at "
+              f"t = {step_sizes}")
     return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max|λ|"
             f"{escaped}{hidden}")
 
@@ -833,7 +854,7 @@ def values_interpolation(r):
 def init_line_values(lines, endpoints):
     """interp.init_*: the lines from the initialisation to the trained models (Goodfellow et
     al.'s monotonicity), per split over all models and seeds."""
-    v = {"interp.init_models": ", ".join(endpoint_label(endpoints[n]) for n in lines)}
+    v = {"interp.init_models": "; ".join(endpoint_label(endpoints[n]) for n in lines)}
     for split in ("train", "test"):
         rows = [lines[n][split] for n in lines]
         total = sum(len(row["relative_rise"]) for row in rows)
@@ -849,7 +870,7 @@ def init_line_values(lines, endpoints):
                                   f"rise by at most {100 * float(key[6:]):g} % of their fall")
             for key, c in counts.items())
         v[f"interp.init_{split}_worst"] = "; ".join(
-            f"{endpoint_label(endpoints[n])}: " + per_seed(f"{100 * x:+.1f}%"
+            f"{endpoint_label(endpoints[n])}: " + per_seed(f"{100 * x:.1f}%"
                                                           for x in lines[n][split]["relative_rise"])
             for n in lines)
     return v
@@ -938,6 +959,8 @@ def values_matched(r):
                                                 else fmt)
         out[f"m.{name}_short"] = short_text(ends)
     out.update(rescaling_values(r["summary"]["matched"].get("rescaling"), eps))
+    out["m.rho_sharp_eig"] = correlation_text(
+        r["summary"]["matched"]["correlation"][f"sharpness_{eps}~hessian_max_eig"])
     ends = r["summary"]["matched"]["ends"]
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
                        f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "

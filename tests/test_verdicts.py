@@ -188,14 +188,14 @@ def test_minima_answer_names_the_counts_and_the_tolerances():
     saddles = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0}, "answer": "saddles"}
     text = report.minima_answer(saddles, escape)
     assert text.startswith("Saddles: none of the 100 end points") and "1e-08 / 1e-06" in text
-    assert "at 100 of 100 end points (t = 0.001)" in text
+    assert "(even part < 0) at 100 of 100 end points at t = 0.001 and at 100 at t = 0.1" in text
     depends = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0, "0.0001": 42},
                "answer": "depends on the tolerance"}
     text = report.minima_answer(depends, escape)
     assert text.startswith("Depends on the tolerance: minima 0 / 0 / 42 of 100 at "
                            "1e-08 / 1e-06 / 0.0001")
-    assert ("of the 42 that count as minima at 0.0001, 42 / 9 lose loss along their most "
-            "negative eigenvector at t = 0.001 / 0.1") in text
+    assert ("of the 42 that count as minima at 0.0001, the even part is negative at 42 / 9 at "
+            "t = 0.001 / 0.1") in text
     minima = {"points": 5, "minima": {"1e-08": 5}, "answer": "minima"}
     assert report.minima_answer(minima, escape).startswith("Minima: all 5 end points")
 
@@ -233,6 +233,7 @@ def test_random_label_slowdown_per_threshold_by_hand():
     low, mid, high = s["thresholds"]
     assert low["true"] == [1, 1] and low["random"] == [3, 3] and low["lower_bound"]
     assert low["ratio"] == [3.0, 3.0] and low["p"] == 0.0 and low["verdict"] == "longer"
+    assert low["ratio_bound"] == [2, 2]      # random runs needed more than 2 epochs
     # 0.95: true at epochs 3 and 3, random at 6 and 6 -> ratio 2 for both, not a lower bound
     assert mid["true"] == [3, 3] and mid["random"] == [6, 6] and not mid["lower_bound"]
     assert abs(mid["geo_mean"] - 2.0) < 1e-12 and mid["verdict"] == "longer"
@@ -309,15 +310,17 @@ def test_rescaling_summary_by_hand():
 def test_monotone_along_the_line_from_the_initialisation_by_hand():
     import hw1_3_interpolation as script
     assert script.largest_rise([3.0, 2.0, 2.5, 1.0]) == (0.5, 1)
-    assert script.largest_rise([3.0, 2.0, 1.0])[0] == -1.0             # never rises
+    assert script.largest_rise([3.0, 2.0, 1.0])[0] == 0.0              # never rises
+    # a rise over several steps counts in full, from the running minimum (index 1) on
+    assert script.largest_rise([3.0, 1.0, 1.2, 1.5, 1.4]) == (0.5, 1)
     # seed 0: falls 2.0 -> 0.0 with a rise of 0.1 (5 % of the fall); seed 1: strictly falling
     lines = [{"m": {"train_loss": [2.0, 1.0, 1.1, 0.0], "test_loss": [2.0, 1.5, 1.0, 0.5]}},
              {"m": {"train_loss": [2.0, 1.5, 1.0, 0.0], "test_loss": [2.0, 1.9, 1.95, 1.0]}}]
     s = script.monotone_summary([{"init_lines": line} for line in lines], [0.0, 0.5, 0.75, 1.0])
     train, test = s["m"]["train"], s["m"]["test"]
     assert train["rise_from_alpha"] == [0.5, 0.0] and test["rise_from_alpha"] == [0.0, 0.5]
-    assert train["relative_rise"] == pytest.approx([0.05, -0.25])
+    assert train["relative_rise"] == pytest.approx([0.05, 0.0])
     assert (train["below_0"], train["below_0.01"], train["below_0.1"]) == (1, 1, 2)
-    # test: seed 0 falls by 0.5 at every step (-0.5 / 1.5); seed 1 rises 0.05 of a fall of 1.0
-    assert test["relative_rise"] == pytest.approx([-1 / 3, 0.05])
+    # test: seed 0 falls at every step; seed 1 rises 0.05 above its minimum, of a fall of 1.0
+    assert test["relative_rise"] == pytest.approx([0.0, 0.05])
     assert (test["below_0"], test["below_0.01"], test["below_0.1"]) == (1, 1, 2)
