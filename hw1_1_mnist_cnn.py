@@ -17,12 +17,13 @@ Writes <out-dir>/hw1_1_mnist_cnn.json, _loss.png and _accuracy.png.
 """
 import argparse
 
+import numpy as np
 import torch
 
 from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
-from common.plotting import plot_classifier_curves
+from common.plotting import COLORS, dataset_title, epochs_axis, plt, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -167,6 +168,37 @@ def summarise(results):
     out["still_rising"] = still_rising(models)
     out["rising_window"] = RISING_WINDOW
     return out
+
+
+def plot_classifier_curves(results, path_loss, path_acc):
+    """Loss and accuracy vs epoch: mean over seeds with a ±1 std band, one colour per model;
+    left panel the fixed training subset, right panel the test set (two figures)."""
+    title = dataset_title(results)
+    n_seeds = len(results["seeds"])
+    for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+        scale = 100 if key == "acc" else 1
+        for ax, split in zip(axes, ("train", "test")):
+            for color, (name, model) in zip(COLORS, results["models"].items()):
+                curves = np.asarray([run["history"][f"{split}_{key}"] for run in model["runs"]])
+                mean = curves.mean(0) * scale
+                std = curves.std(0, ddof=1) * scale if len(curves) > 1 else 0 * mean
+                ep = epochs_axis(curves.shape[1])
+                ax.plot(ep, mean, color=color, lw=1.2, ls="-" if model["series"] == "depth" else "--",
+                        label=f"{name}: {model['conv_layers']} conv ({model['n_params']:,} params)")
+                ax.fill_between(ep, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+            where = (f"fixed {results['train_eval_samples']:,}-image training subset" if split == "train"
+                     else f"test set ({results['test_samples']:,} images)")
+            ax.set_title(where)
+            ax.set_xlabel("epoch")
+            if key == "loss":
+                ax.set_yscale("log")
+        axes[0].set_ylabel(ylabel)
+        axes[1].legend(fontsize=7, handlelength=3)
+        fig.suptitle(f"{title} CNNs: {ylabel} per epoch in eval mode, mean ± std over {n_seeds} "
+                     "seeds (solid: depth series, dashed: original CNN1-3)")
+        fig.tight_layout()
+        save_figure(fig, path)
 
 
 def plot(results, out, stem):

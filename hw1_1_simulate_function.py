@@ -24,7 +24,7 @@ from common import cli, stats
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import DEPTH_SERIES, FUNCTION_MODELS, StackedMLP, count_params, function_mlp
-from common.plotting import plot_final_mse, plot_function_losses, plot_function_predictions
+from common.plotting import COLORS, layer_sizes, plt, save_figure
 from common.stats import quartiles
 from common.train import progress, train_stacked_regressors
 
@@ -230,6 +230,91 @@ def still_falling(loss_at):
     on log10 MSE (the same seed at both epochs)."""
     (_, earlier), (_, last) = list(loss_at.items())[-2:]
     return stats.compare(np.log10(earlier).tolist(), np.log10(last).tolist(), paired=True)
+
+
+def model_label(name, model):
+    """'D1 1-733-1 (2,200 params)' from a model record of the function-fit JSON."""
+    sizes = layer_sizes([1, *model["hidden"], 1])
+    if len(sizes) > 22:
+        sizes = f"{model['depth']}×{model['hidden'][0]}" if len(set(model["hidden"])) == 1 \
+            else f"{model['depth']} hidden layers"
+    return f"{name} {sizes} ({model['n_params']:,} params)"
+
+
+def target_grid(n):
+    """Figure and flat list of axes for n targets (2 columns)."""
+    rows = (n + 1) // 2
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.6 * rows), squeeze=False)
+    return fig, axes.ravel()
+
+
+def plot_function_losses(results, path):
+    """Median training MSE over seeds (line) and interquartile band, per model; log y."""
+    fits, models = results["fits"], results["models"]
+    fig, axes = target_grid(len(fits))
+    for ax, (fname, per_model) in zip(axes, fits.items()):
+        for color, (name, fit) in zip(COLORS, per_model.items()):
+            epochs = fit["curve_epochs"]
+            ax.plot(epochs, fit["curve_median"], color=color, lw=1,
+                    label=model_label(name, models[name]))
+            ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=color, alpha=0.15,
+                            lw=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training MSE")
+        ax.set_title(f"target y = {fname}")
+    axes[0].legend(loc="lower left", fontsize=7)
+    x, cfg = results["x"], results["meta"]["config"]
+    fig.suptitle(f"Function fitting: training MSE, median over {len(results['seeds'])} seeds with "
+                 f"interquartile band ({results['optimiser']} lr {cfg['lr']:g}, {len(x)} points on "
+                 f"[{x[0]:g}, {x[-1]:g}])")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_function_predictions(results, path):
+    """Prediction of each model's median-final-MSE seed against the ground truth, per target."""
+    x = np.asarray(results["x"])
+    fits = results["fits"]
+    fig, axes = target_grid(len(fits))
+    for ax, (fname, per_model) in zip(axes, fits.items()):
+        ax.plot(x, results["targets"][fname], color="black", lw=2.5, alpha=0.35,
+                label="ground truth")
+        for color, (name, fit) in zip(COLORS, per_model.items()):
+            final = sorted(fit["final_loss"])[(len(fit["final_loss"]) - 1) // 2]
+            ax.plot(x, fit["median_prediction"], color=color, lw=1,
+                    label=f"{name} (seed {fit['median_seed']}, final MSE {final:.2e})")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title(f"target y = {fname}")
+        ax.legend(loc="best", fontsize=6)
+    fig.suptitle("Function fitting: prediction of each model's median seed (by final MSE) vs "
+                 "ground truth")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_final_mse(results, path):
+    """Final MSE of every seed (dots) and the median (bar), per model and target; log y."""
+    fits, models = results["fits"], results["models"]
+    fig, axes = target_grid(len(fits))
+    rng = np.random.default_rng(0)  # horizontal jitter only, so that equal values stay visible
+    for ax, (fname, per_model) in zip(axes, fits.items()):
+        names = list(per_model)
+        for i, (color, name) in enumerate(zip(COLORS, names)):
+            final = np.asarray(per_model[name]["final_loss"])
+            ax.scatter(i + rng.uniform(-0.15, 0.15, len(final)), final, s=12, color=color,
+                       alpha=0.8, lw=0)
+            ax.hlines(np.median(final), i - 0.3, i + 0.3, color="black", lw=1.5)
+        ax.set_xticks(range(len(names)),
+                      [f"{n}\n{models[n]['depth']} hidden" for n in names], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("final training MSE")
+        ax.set_title(f"target y = {fname}")
+    fig.suptitle(f"Function fitting: final MSE of each of {len(results['seeds'])} seeds (dots) "
+                 "and the median (bar) per model")
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):

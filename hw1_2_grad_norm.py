@@ -29,7 +29,7 @@ from common.data import function_samples, load_image_data, minibatches
 from common.metrics import escape_along, eigenvalue_summary, gradient_norm, sign_counts
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
 from common.shallow import GROUP_SIZE, ShallowNets, block_norms
-from common.plotting import COLORS, layer_sizes, plot_grad_norm, plt, save_figure
+from common.plotting import COLORS, dataset_title, layer_sizes, plt, save_figure
 from common.train import RowAdam, check_finite, progress
 
 STEM = "hw1_2_grad_norm"
@@ -413,6 +413,32 @@ def plot_minimal_ratio(mr, path):
     fig.suptitle(f"{layer_sizes(mr['sizes'])} {mr['activation']} net ({mr['n_params']:,} params) "
                  f"on {mr['target']} ({mr['points']} points), {len(rows)} trainings, exact float64 "
                  f"Hessian; phase 2 = {mr['phase2']}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_grad_norm(results, part, path):
+    """Gradient norm (top) and loss (bottom) vs iteration, shared x axis, log y."""
+    run = results[part]
+    it = np.arange(1, len(run["loss"]) + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 5.5))
+    top.plot(it, run["grad_norm"], color=COLORS[0], lw=0.8, label="gradient norm")
+    bottom.plot(it, run["loss"], color=COLORS[1], lw=0.8,
+                label="training MSE" if part == "function" else "minibatch cross-entropy")
+    top.set_ylabel("‖∇L‖₂ (all parameters)")
+    bottom.set_ylabel("loss")
+    bottom.set_xlabel("iteration")
+    for ax in (top, bottom):
+        ax.set_yscale("log")
+        ax.legend(loc="upper right")
+    net = f"{layer_sizes(run['sizes'])} ReLU net ({run['n_params']:,} params)"
+    if part == "function":
+        title = (f"{net} fitting {run['target']}\nfull-batch Adam lr {run['lr']:g}, "
+                 f"{run['points']} points")
+    else:
+        title = (f"{dataset_title(results)}, MLP {net}\nAdam lr {run['lr']:g}, batch "
+                 f"{run['batch_size']} ({run['iterations_per_epoch']} iterations per epoch)")
+    top.set_title(title)
     fig.tight_layout()
     save_figure(fig, path)
 

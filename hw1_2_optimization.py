@@ -26,7 +26,7 @@ from common.data import load_image_data, subset_indices
 from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
                             pca_2d)
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
-from common.plotting import plot_pca_paths, plot_surface_path, plot_surface_random
+from common.plotting import COLORS, dataset_title, layer_sizes, plt, save_figure
 from common.train import (evaluate_stacked_classifiers, progress,
                           train_stack_epoch)
 
@@ -187,6 +187,96 @@ def summarise(results):
             "slice_rise": rise, "slice_ends_above_centre": [above, len(slices["loss"])],
             "slice_distance": [t[0], t[-1]],
             "rise_comparison": {"a": first, "b": second, **stats.compare(a, b)}}
+
+
+def draw_pca_paths(ax, coords, accuracy, every):
+    """Draw each run's path (coords: runs x records x 2) and label every `every`-th record, and
+    the last one, with that same record's test accuracy (accuracy: runs x records, in [0, 1])."""
+    coords, accuracy = np.asarray(coords), np.asarray(accuracy)
+    for run, (path, acc) in enumerate(zip(coords, accuracy)):
+        color = COLORS[run % len(COLORS)]
+        ax.plot(path[:, 0], path[:, 1], "-o", color=color, ms=2.5, lw=0.8, label=f"training {run + 1}")
+        ax.plot(*path[0], marker="s", color=color, ms=5)
+        labelled = sorted(set(range(0, len(path), every)) | {len(path) - 1})
+        for rec in labelled:
+            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=(3, 3),
+                        textcoords="offset points", fontsize=6, color=color)
+
+
+def plot_pca_paths(results, part, every, path):
+    """PCA of parameter snapshots of all trainings, one colour per training."""
+    pca = results["pca"][part]
+    ratio = pca["explained_variance_ratio"]
+    fig, ax = plt.subplots(figsize=(9, 7))
+    draw_pca_paths(ax, pca["coords"], results["test_acc"], every)
+    ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
+    ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
+    what = ("fc1 (weights + bias)" if part == "fc1" else "whole model") + f", {pca['n_params']:,} parameters"
+    ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: PCA of {what}\n"
+                 f"square = initialisation; numbers = test accuracy (%) every "
+                 f"{every} epochs and at the end")
+    ax.legend(ncol=2, loc="best")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def surface_contour(ax, xs, ys, loss, fig):
+    """Filled contours of log10(loss) over the grid (loss indexed [x, y]) with a colour bar."""
+    loss = np.log10(np.asarray(loss).T)
+    cs = ax.contourf(xs, ys, loss, levels=25, cmap="viridis")
+    ax.contour(xs, ys, loss, levels=cs.levels[::3], colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(cs, ax=ax, label="log₁₀ training cross-entropy")
+
+
+def plot_surface_path(results, path):
+    """Loss over the plane of the top-2 principal directions of one training's path, with the
+    path (one marker per epoch record) projected onto it."""
+    s = results["surfaces"]
+    plane = s["path_plane"]
+    ratio = plane["explained_variance_ratio"]
+    fig, ax = plt.subplots(figsize=(7.4, 5.8))
+    surface_contour(ax, plane["a"], plane["b"], plane["loss"], fig)
+    coords = np.asarray(plane["path"])
+    ax.plot(coords[:, 0], coords[:, 1], "-o", color="red", ms=2.5, lw=1,
+            label=f"training {s['training']} path ({len(coords)} records)")
+    ax.plot(*coords[0], marker="s", color="red", ms=6, ls="none", label="initialisation")
+    ax.plot(0, 0, marker="*", color="white", mec="black", ms=12, ls="none", label="final model")
+    ax.set_xlabel(f"direction 1 ({100 * ratio[0]:.1f}% of the path's variance)")
+    ax.set_ylabel(f"direction 2 ({100 * ratio[1]:.1f}% of the path's variance)")
+    ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}, training "
+                 f"{s['training']}:\nloss over the plane of its path's top-2 principal directions\n"
+                 f"({len(plane['a'])}×{len(plane['b'])} grid, fixed {s['eval_samples']:,}-image "
+                 "training subset)")
+    ax.legend(loc="best", fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_surface_random(results, path):
+    """Left: loss over two filter-normalised random directions around the final model;
+    right: 1-D slices along such directions for two trainings (log y)."""
+    s = results["surfaces"]
+    plane = s["random_plane"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 5))
+    surface_contour(left, plane["alpha"], plane["beta"], plane["loss"], fig)
+    left.plot(0, 0, marker="*", color="white", mec="black", ms=12, ls="none", label="final model")
+    left.set_xlabel("α (random direction 1, filter-normalised)")
+    left.set_ylabel("β (random direction 2, filter-normalised)")
+    left.set_title(f"training {s['training']}: {len(plane['alpha'])}×{len(plane['beta'])} grid")
+    left.legend(loc="upper right", fontsize=7)
+    t = s["slices"]["t"]
+    for i, (name, loss) in enumerate(s["slices"]["loss"].items()):
+        right.plot(t, loss, color=COLORS[i // 2], ls="-" if i % 2 == 0 else "--", label=name)
+    right.set_yscale("log")
+    right.set_xlabel("t (θ + t·d, d filter-normalised)")
+    right.set_ylabel("training cross-entropy")
+    right.set_title("1-D slices through two final models")
+    right.legend(fontsize=7, handlelength=3)
+    fig.suptitle(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: loss around the "
+                 f"final model along random directions (fixed {s['eval_samples']:,}-image "
+                 "training subset)")
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):

@@ -25,8 +25,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
-from common.plotting import (COLORS, dataset_title, endpoint_label, plot_interpolation, plt,
-                             save_figure)
+from common.plotting import COLORS, dataset_title, plt, save_figure
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
@@ -282,6 +281,59 @@ def plot_init_lines(results, path):
     axes[0].set_ylabel("cross-entropy")
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: from the initialisation to each "
                  f"trained model, {len(results['per_seed'])} seeds (one line each)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def endpoint_label(endpoint):
+    """'batch 100, lr 0.01' from an endpoint record of the interpolation JSON."""
+    return f"batch {endpoint['batch_size']}, lr {endpoint['lr']:g}"
+
+
+def plot_interpolation(results, pair, path):
+    """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test
+    dashed, one line per seed pair."""
+    alpha = np.asarray(results["alphas"])
+    fig, ax_loss = plt.subplots(figsize=(7.2, 5.2))
+    ax_acc = ax_loss.twinx()
+    ax_acc.grid(False)
+    lines = []
+    for i, seed_run in enumerate(results["per_seed"]):
+        data = seed_run["pairs"][pair]
+        for split, style in (("train", "-"), ("test", "--")):
+            loss = ax_loss.plot(alpha, data[f"{split}_loss"], style, color=COLORS[0], lw=1,
+                                label=f"{split} cross-entropy (left)")
+            acc = ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style,
+                              color=COLORS[1], lw=1, label=f"{split} accuracy (right)")
+            # the barrier's baseline: the straight line between the two end losses
+            seg = (alpha >= 0) & (alpha <= 1)
+            l0, l1 = (data[f"{split}_loss"][list(alpha).index(a)] for a in (0.0, 1.0))
+            chord = ax_loss.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":",
+                                 color="black", lw=0.9,
+                                 label="straight line between the end losses (left)")
+            if i == 0:
+                lines += loss + acc
+                chords = chord
+    first = results["per_seed"][0]
+    data = first["pairs"][pair]
+    for a, key in ((0, "theta_1"), (1, "theta_2")):
+        ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
+        ax_loss.annotate(f"α={a}: {endpoint_label(first['endpoints'][data[key]])}", xy=(a, 0),
+                         xycoords=("data", "axes fraction"), xytext=(3, 4),
+                         textcoords="offset points", fontsize=7, color="dimgrey")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("α  (θ(α) = (1 − α)·θ₁ + α·θ₂)")
+    ax_loss.set_ylabel("cross-entropy", color=COLORS[0])
+    ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
+    ax_acc.set_ylim(0, 100)
+    lines += chords
+    ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="upper center", fontsize=7,
+                   bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    n = len(results["per_seed"])
+    ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "
+                      f"{data['varies']}s, {n} seed pairs (one line each)\n"
+                      f"(train = fixed {results['train_eval_samples']:,}-sample subset, "
+                      f"test = {results['test_samples']:,} images)", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
 

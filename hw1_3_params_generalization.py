@@ -12,12 +12,13 @@ training set and on the test set.
 
 Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
 """
+import numpy as np
 import torch
 
 from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
-from common.plotting import plot_params_generalization
+from common.plotting import COLORS, dataset_title, plt, plural, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, train_classifier_epoch
 
@@ -126,6 +127,35 @@ def against_the_best(results, key, higher_is_better):
             "n": len(values[best]), "worse": worse,
             "not_worse": [w for w in widths if w not in worse],
             "p_holm": dict(zip(map(str, others), adjusted)), "plateau_from": plateau}
+
+
+def plot_params_generalization(results, path):
+    """Final loss (left, log y) and accuracy (right) against the parameter count (log x): every
+    seed a dot, the mean a line; training set solid, test set dashed."""
+    runs = [results["runs"][str(w)] for w in results["widths"]]
+    params = np.asarray([r["n_params"] for r in runs])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, key, ylabel, scale in ((axes[0], "loss", "cross-entropy", 1),
+                                   (axes[1], "acc", "accuracy (%)", 100)):
+        for split, color, ls in (("train", COLORS[0], "-"), ("test", COLORS[3], "--")):
+            stats = [r[f"{split}_{key}"] for r in runs]
+            for p, s in zip(params, stats):
+                ax.scatter([p] * len(s["values"]), np.asarray(s["values"]) * scale, s=12,
+                           color=color, alpha=0.7, lw=0)
+            ax.plot(params, [s["mean"] * scale for s in stats], color=color, ls=ls, marker="o",
+                    ms=3, label=f"{split} ({results[f'{split}_samples']:,} images), mean")
+        ax.set_xscale("log")
+        ax.set_xlabel("number of parameters (log scale)")
+        ax.set_ylabel(ylabel)
+        if key == "loss":
+            ax.set_yscale("log")
+        ax.legend(fontsize=7, handlelength=3)
+    cfg = results["meta"]["config"]
+    fig.suptitle(f"{dataset_title(results)}, {results['family']} at {len(runs)} widths: final "
+                 f"loss and accuracy vs parameters ({plural(cfg['epochs'], 'epoch')}, Adam lr "
+                 f"{cfg['lr']:g}, batch {cfg['batch_size']}; dots: {len(results['seeds'])} seeds)")
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def plot(results, out, stem):

@@ -24,7 +24,7 @@ import torch
 from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
-from common.plotting import COLORS, dataset_title, layer_sizes, plot_random_labels, plt, save_figure
+from common.plotting import COLORS, dataset_title, epochs_axis, layer_sizes, plt, save_figure
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_random_labels"
@@ -210,6 +210,46 @@ def plot_slowdown(results, path):
                  f"{len(results['per_seed'])} seeds", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_random_labels(results, path_loss, path_acc):
+    """Loss (log y) and accuracy per epoch of the true-label and the random-label runs, one line
+    per seed: training images solid, test set dashed; a dotted line marks where each run first
+    reached the target training accuracy."""
+    title = dataset_title(results)
+    colors = {"true labels": COLORS[0], "random labels": COLORS[3]}
+    n = len(results["per_seed"])
+    for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
+        fig, ax = plt.subplots(figsize=(7.4, 4.6))
+        scale = 100 if key == "acc" else 1
+        for i, seed_run in enumerate(results["per_seed"]):
+            for run, h in seed_run["runs"].items():
+                ep = epochs_axis(len(h[f"train_{key}"]))
+                first = i == 0
+                ax.plot(ep, np.asarray(h[f"train_{key}"]) * scale, color=colors[run], ls="-",
+                        lw=1, label=f"{run}: training images ({results['train_samples']:,})"
+                        if first else None)
+                ax.plot(ep, np.asarray(h[f"test_{key}"]) * scale, color=colors[run], ls="--",
+                        lw=1, label=f"{run}: test set ({results['test_samples']:,}, true labels)"
+                        if first else None)
+                reached = seed_run["epochs_to_target"][run]
+                if reached:
+                    ax.axvline(reached, color=colors[run], ls=":", lw=0.8)
+        if key == "loss":
+            ax.set_yscale("log")
+        else:
+            ax.axhline(10, color="grey", lw=0.8, ls=":", label="chance (10%)")
+            ax.axhline(100 * results["target_acc"], color="black", lw=0.8, ls="-.",
+                       label=f"target {100 * results['target_acc']:g}% (training accuracy)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title}, MLP {layer_sizes(results['sizes'])} ({results['n_params']:,} "
+                     f"params): true vs random labels, {n} seeds (one line each)\n(eval mode; "
+                     f"dotted vertical: first epoch with training accuracy ≥ "
+                     f"{100 * results['target_acc']:g}%)", fontsize=9)
+        ax.legend(fontsize=7, handlelength=3)
+        fig.tight_layout()
+        save_figure(fig, path)
 
 
 def plot(results, out, stem):

@@ -37,8 +37,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import (COLORS, _line_with_band, dataset_title, plot_sensitivity,
-                             plot_sharpness, plt, save_figure)
+from common.plotting import COLORS, dataset_title, plt, plural, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -337,7 +336,7 @@ def plot_matched(results, path):
                  n_matched)):
             sizes = res["batch_sizes"]
             band = f"mean ± std, {n} seeds" if n > 1 else "1 seed"
-            _line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
+            line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
                             color=color, label=f"{name} ({band})")
         ax.set_ylabel(label)
     ax = axes[5]
@@ -345,9 +344,9 @@ def plot_matched(results, path):
     if f"rescaled_sharpness_{eps}" in runs[0]:
         for key, color, name in ((f"sharpness_{eps}", COLORS[2], f"ε-sharpness (ε = {eps})"),
                                  ("hessian_max_eig", COLORS[4], "top eigenvalue")):
-            _line_with_band(ax, matched["batch_sizes"], runs, key, 1, color=color,
+            line_with_band(ax, matched["batch_sizes"], runs, key, 1, color=color,
                             label=f"{name}, as trained")
-            _line_with_band(ax, matched["batch_sizes"], runs, f"rescaled_{key}", 1, color=color,
+            line_with_band(ax, matched["batch_sizes"], runs, f"rescaled_{key}", 1, color=color,
                             ls="--", label=f"{name}, rescaled")
         ax.set_yscale("log")
         low, high = ax.get_ylim()
@@ -369,6 +368,84 @@ def plot_matched(results, path):
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
                  f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch; mean epochs "
                  f"used by batch size: {epochs})", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def line_with_band(ax, x, stats, key, scale, **kw):
+    mean = np.asarray([s[key]["mean"] for s in stats]) * scale
+    std = np.asarray([s[key]["std"] for s in stats]) * scale
+    (line,) = ax.plot(x, mean, marker="o", ms=3, **kw)
+    if np.any(std > 0):
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15, lw=0)
+    return line
+
+
+def plot_sensitivity(results, path):
+    """Top: train/test loss and sensitivity; bottom: train/test accuracy and sensitivity; x log2."""
+    sizes = results["batch_sizes"]
+    stats = [results["runs"][str(b)] for b in sizes]
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.2, 6.8))
+    n_seeds = len(results["seeds"])
+    for ax, key, ylabel, scale in ((top, "loss", "cross-entropy", 1), (bottom, "acc", "accuracy (%)", 100)):
+        lines = [line_with_band(ax, sizes, stats, f"train_{key}", scale, color=COLORS[0],
+                                 ls="-", label=f"train {ylabel}"),
+                 line_with_band(ax, sizes, stats, f"test_{key}", scale, color=COLORS[0],
+                                 ls="--", label=f"test {ylabel}")]
+        right = ax.twinx()
+        right.grid(False)
+        lines.append(line_with_band(right, sizes, stats, "sensitivity", 1, color=COLORS[3],
+                                     label="sensitivity ‖∂softmax/∂x‖_F (right)"))
+        ax.set_ylabel(ylabel, color=COLORS[0])
+        right.set_ylabel("sensitivity (mean over test subset)", color=COLORS[3])
+        # long handles so that the dashed test lines show as dashed next to their markers
+        ax.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7, handlelength=5)
+    bottom.set_xscale("log", base=2)
+    bottom.set_xticks(sizes, [str(b) for b in sizes])
+    bottom.set_xlabel("training batch size (log₂ scale)")
+    band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    cfg = results["meta"]["config"]
+    top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
+                  f"{plural(cfg['epochs'], 'epoch')} each ({band})\n"
+                  f"on a fixed {results['train_eval_samples']:,}-image training subset; "
+                  f"sensitivity over {results['sensitivity_samples']:,} test images")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_sharpness(results, path):
+    """Top: eps-sharpness for each eps (left, log) and the top Hessian eigenvalue (right, log);
+    bottom: test accuracy; all against batch size (log2)."""
+    sizes = results["batch_sizes"]
+    stats = [results["runs"][str(b)] for b in sizes]
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.2, 6.4))
+    lines = [line_with_band(top, sizes, stats, f"sharpness_{name}", 1, color=COLORS[k],
+                             ls=("-", "--")[k % 2], label=f"ε-sharpness, ε = {name} (left)")
+             for k, name in enumerate(results["epsilons"])]
+    right = top.twinx()
+    right.grid(False)
+    lines.append(line_with_band(right, sizes, stats, "hessian_max_eig", 1, color=COLORS[3],
+                                 label="largest Hessian eigenvalue (right)"))
+    # log scales where the values allow (power iteration can return a negative eigenvalue of
+    # largest magnitude, and an ascent that finds nothing gives 0)
+    for ax, keys in ((top, [f"sharpness_{e}" for e in results["epsilons"]]),
+                     (right, ["hessian_max_eig"])):
+        if all(s[k]["mean"] - s[k]["std"] > 0 for s in stats for k in keys):
+            ax.set_yscale("log")
+    top.set_ylabel("ε-sharpness (%)")
+    right.set_ylabel("largest Hessian eigenvalue", color=COLORS[3])
+    top.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7, handlelength=4)
+    line_with_band(bottom, sizes, stats, "test_acc", 100, color=COLORS[2], label="test accuracy")
+    bottom.set_ylabel("test accuracy (%)")
+    bottom.legend(loc="best", fontsize=7)
+    bottom.set_xscale("log", base=2)
+    bottom.set_xticks(sizes, [str(b) for b in sizes])
+    bottom.set_xlabel("training batch size (log₂ scale)")
+    n_seeds = len(results["seeds"])
+    band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    top.set_title(f"{dataset_title(results)}, {results['model']}: sharpness of the final models "
+                  f"({band})\ntraining loss on a fixed {results['sharpness_samples']:,}-image "
+                  "training subset")
     fig.tight_layout()
     save_figure(fig, path)
 

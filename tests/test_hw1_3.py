@@ -190,9 +190,8 @@ def test_matched_training_stops_at_the_target_loss_or_the_cap():
     assert fixed["epochs"] == 5 and fixed["steps"] == 10
 
 
-def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
+def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
-    from common import plotting
     stats = {"mean": 1.0, "std": 0.1, "values": [0.9, 1.1]}
     keys = ("train_loss", "test_loss", "train_acc", "test_acc", "sensitivity")
     results = {"meta": {"dataset": "fashion-mnist", "config": {"lr": 0.01, "epochs": 2}},
@@ -201,12 +200,9 @@ def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path):
                "train_eval_samples": 100,
                "runs": {b: {k: dict(stats) for k in keys} for b in ("32", "64")}}
     drawn = []
-    original = plotting.save_figure
-    plotting.save_figure = lambda fig, path: (drawn.append(fig), plt.close(fig))
-    try:
-        plotting.plot_sensitivity(results, tmp_path / "s.png")
-    finally:
-        plotting.save_figure = original
+    monkeypatch.setattr(hw1_3_sensitivity, "save_figure",
+                        lambda fig, path: (drawn.append(fig), plt.close(fig)))
+    hw1_3_sensitivity.plot_sensitivity(results, tmp_path / "s.png")
     polys = [c for ax in drawn[0].axes for c in ax.collections]
     assert len(polys) == 6  # train, test and sensitivity bands in each of the two panels
     assert "mean ± std over 2 seeds" in drawn[0].axes[0].get_title()
@@ -260,11 +256,10 @@ def test_parameter_sweep_counts_and_quick(tmp_path, idx_dir):
         assert run["test_acc"]["mean"] == np.mean(run["test_acc"]["values"])
 
 
-def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path):
+def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path, monkeypatch):
     """Per seed and split: the loss curve as recorded, and the straight line from the loss at
     alpha = 0 to the loss at alpha = 1 over [0, 1] (the barrier's baseline)."""
     import matplotlib.pyplot as plt
-    from common import plotting
     a = [-1.0, 0.0, 0.5, 1.0, 2.0]
     ends = {"m1": {"batch_size": 100, "lr": 0.01}, "m2": {"batch_size": 500, "lr": 0.01}}
 
@@ -276,12 +271,9 @@ def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path):
                "train_eval_samples": 100, "test_samples": 50,
                "per_seed": [{"pairs": {"batch": line(s)}, "endpoints": ends} for s in (0.0, 0.5)]}
     drawn = []
-    original = plotting.save_figure
-    plotting.save_figure = lambda fig, path: (drawn.append(fig), plt.close(fig))
-    try:
-        plotting.plot_interpolation(results, "batch", tmp_path / "i.png")
-    finally:
-        plotting.save_figure = original
+    monkeypatch.setattr(hw1_3_interpolation, "save_figure",
+                        lambda fig, path: (drawn.append(fig), plt.close(fig)))
+    hw1_3_interpolation.plot_interpolation(results, "batch", tmp_path / "i.png")
     loss_axis = drawn[0].axes[0]
     curves = [ln for ln in loss_axis.get_lines() if len(ln.get_xdata()) == 5]
     chords = [ln for ln in loss_axis.get_lines() if ln.get_linestyle() == ":" and

@@ -12,7 +12,7 @@ from common.metrics import (eigenvalue_summary, escape_along, flat_loss, flatten
                             gradient_norm, hessian, load_flat_params, pca_2d, sign_counts,
                             unflatten_params)
 from common.models import MLP, LeNet5  # noqa: E402
-from common.plotting import draw_pca_paths  # noqa: E402
+from hw1_2_optimization import draw_pca_paths  # noqa: E402
 
 
 def test_gradient_norm_equals_clip_grad_norm_total():
