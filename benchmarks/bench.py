@@ -9,7 +9,7 @@ Rows (median of --repeats, ratios against the baseline measured in the same proc
   3. the 100 minimal-ratio trainings (1-500-1): phase-1 Adam steps, phase-2 steps on ||grad||^2
      and float64 Hessians, looped autograd / torch.func vs the closed-form vectorised path;
   4. every script at --quick (in-process wall time) and at full settings (from its JSON).
-Writes the table to benchmarks/results_<device>.md.
+Writes the table to benchmarks/results_<device>.md (a --quick smoke run: to --out-dir instead).
 """
 import gzip
 import os
@@ -220,9 +220,19 @@ def main(argv=None):
         scripts = bench_scripts(args, device, sync)
         text = render(name, pairs, scripts)
         print(text)
-        out = Path(__file__).resolve().parent / f"results_{device.type}.md"
+        out = table_path(f"results_{device.type}.md", args.quick, args.out_dir)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))
     return text
+
+
+def table_path(name, quick, out_dir):
+    """Where a benchmark writes its table: benchmarks/<name>; with --quick (a smoke run whose
+    numbers mean nothing) <out_dir>/<name> instead, so that a smoke run never replaces a table."""
+    if quick:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+    return Path(__file__).resolve().parent / name
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import timed  # noqa: E402
+from benchmarks.bench import table_path, timed  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import load_image_data  # noqa: E402
 from common.models import MLP, LeNet5, build_cnn  # noqa: E402
@@ -127,7 +127,7 @@ def main(argv=None):
             else f"{platform.processor() or platform.machine()}, {cli.available_cores()} cores")
     text = render(name, table)
     print(text)
-    atomic_write(ROOT / "benchmarks" / f"stacking_{device.type}.md",
+    atomic_write(table_path(f"stacking_{device.type}.md", args.quick, args.out_dir),
                  lambda tmp: Path(tmp).write_text(text))
 
 

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import timed, torchvision_copy  # noqa: E402
+from benchmarks.bench import table_path, timed, torchvision_copy  # noqa: E402
 from common import cli, critical, parallel  # noqa: E402
 from common.data import function_samples, load_image_data, minibatches  # noqa: E402
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
@@ -495,7 +495,7 @@ def main(argv=None):
                 measured[script] = r["meta"]["wall_time_s"]
         text = render(name, sections, jobs, measured)
         print(text)
-        out = Path(__file__).resolve().parent / f"suite_{device.type}.md"
+        out = table_path(f"suite_{device.type}.md", args.quick, args.out_dir)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))
     return text
 

@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench import table_path  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import function_samples, load_image_data  # noqa: E402
 from common.metrics import input_jacobian_norms  # noqa: E402
@@ -178,7 +179,7 @@ def main(argv=None):
         by_policy = {p: measure_in_child(argv, p) for p in POLICIES}
         text = render(by_policy, args.thread_counts)
         print(text)
-        out = Path(__file__).resolve().parent / "threads_cpu.md"
+        out = table_path("threads_cpu.md", args.quick, args.out_dir)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))
     return text
 

@@ -423,3 +423,11 @@ def test_a_figure_the_run_no_longer_draws_is_removed_and_restored_on_failure(tmp
     assert (tmp_path / "exp_gone.png").read_text() == "stale again"
     assert (tmp_path / "exp.json").read_text() == "new"
     assert (tmp_path / "exp_kept.png").read_text() == "new kept"
+
+
+def test_a_quick_benchmark_writes_its_table_beside_the_quick_outputs(tmp_path):
+    from benchmarks.bench import table_path
+    assert table_path("suite_cpu.md", True, tmp_path / "q") == tmp_path / "q" / "suite_cpu.md"
+    assert (tmp_path / "q").is_dir()
+    full = table_path("suite_cpu.md", False, tmp_path / "q")
+    assert full == Path(__file__).resolve().parents[1] / "benchmarks" / "suite_cpu.md"
