@@ -43,7 +43,14 @@ MONOTONE_TOLERANCES = (0.0, 0.01, 0.1)  # a rise along the initialisation line u
 QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "test_eval_samples": 1000,
          "alpha_steps": 4, "seeds": 2, "jobs": 1}
 MODEL_NAME = "LeNet-5"
+CHANNELS, HIDDEN = (6, 16), (120, 84)  # LeNet-5's conv channels and hidden dense widths
 
+
+
+def build_model(device):
+    """The experiment's LeNet-5 (CHANNELS, HIDDEN) on `device`, channels_last (faster
+    convolutions on a CPU); initialised from torch's current random state."""
+    return LeNet5(CHANNELS, HIDDEN).to(device).to(memory_format=torch.channels_last)
 
 def endpoint_name(batch_size, lr):
     """JSON key of a trained model, e.g. 'b100_lr0.01'."""
@@ -94,7 +101,7 @@ def training_task(args, name, seed, device):
     process or a --jobs worker; (state dict on the CPU, per-epoch training loss)."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     torch.manual_seed(seed)
-    model = LeNet5().to(device).to(memory_format=torch.channels_last)
+    model = build_model(device)
     batch, lr = MODELS[name]
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
@@ -114,7 +121,7 @@ def train_models(args, seeds, device, jobs):
         models, histories = {}, {}
         for name in MODELS:
             state, histories[name] = next(done)
-            models[name] = LeNet5().to(device).to(memory_format=torch.channels_last)
+            models[name] = build_model(device)
             models[name].load_state_dict(state)
         out.append((models, histories))
     return out
@@ -143,7 +150,7 @@ def init_lines(models, seed, evals, alpha_values, device):
     """Metrics along (1 - alpha) theta_0 + alpha theta for each trained model, theta_0 the
     seed's initialisation (rebuilt here: every model of a seed starts from it)."""
     torch.manual_seed(seed)
-    init = LeNet5().to(device).to(memory_format=torch.channels_last)
+    init = build_model(device)
     return {name: interpolate(init, model, alpha_values, evals, f"init to {name} seed {seed}")
             for name, model in models.items()}
 
@@ -163,7 +170,8 @@ def experiment(args, device):
         lines = init_lines(models, seed, evals, init_alphas(args.alpha_steps), device)
         per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs,
                          "init_lines": lines})
-    return {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
+    return {"dataset_source": data.source, "model": MODEL_NAME,
+            "n_params": count_params(build_model("cpu")),
             "train_eval_samples": len(eval_idx), "test_samples": len(test_idx), "jobs": jobs,
             "alphas": alphas(args.alpha_steps), "init_alphas": init_alphas(args.alpha_steps),
             "seeds": seeds, "per_seed": per_seed}

@@ -59,12 +59,19 @@ MATCHED_SEEDS = 5
 DINH_ALPHA = 10.0            # Dinh et al. (2017): fc1 times alpha, fc2's weights over alpha, on
                              # every matched model: the same function, another sharpness
 MODEL_NAME = "LeNet-5"
+CHANNELS, HIDDEN = (6, 16), (120, 84)  # LeNet-5's conv channels and hidden dense widths
 QUICK = {"epochs": 1, "train_subset": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
          "seeds": 1,
          "sharpness_samples": 200, "matched_batch_sizes": [32, 256], "max_epochs": 2,
          "matched_seeds": 1,
          "jobs": 1}
 
+
+
+def build_model(device):
+    """The experiment's LeNet-5 (CHANNELS, HIDDEN) on `device`, channels_last (faster
+    convolutions on a CPU); initialised from torch's current random state."""
+    return LeNet5(CHANNELS, HIDDEN).to(device).to(memory_format=torch.channels_last)
 
 def build_parser():
     parser = cli.make_parser(STEM, __doc__)
@@ -102,7 +109,7 @@ def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
     epoch-mean training loss is at most target_loss (cap args.max_epochs); final metrics,
     sensitivities and sharpness."""
     torch.manual_seed(seed)
-    model = LeNet5().to(device).to(memory_format=torch.channels_last)
+    model = build_model(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr or args.lr, momentum=MOMENTUM)
     g = torch.Generator().manual_seed(seed)
     epochs = args.epochs if target_loss is None else args.max_epochs
@@ -207,7 +214,8 @@ def experiment(args, device):
     done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads,
                                    cost))
     runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
-    results = {"dataset_source": data.source, "model": MODEL_NAME, "n_params": count_params(LeNet5()),
+    results = {"dataset_source": data.source, "model": MODEL_NAME,
+               "n_params": count_params(build_model("cpu")),
                "seeds": seeds,
                "sensitivity_samples": min(args.sensitivity_samples, len(data.test_x)),
                "sharpness_samples": min(args.sharpness_samples, len(data.train_x)),

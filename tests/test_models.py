@@ -117,3 +117,15 @@ def test_pool_without_autograd_takes_the_fast_path(monkeypatch):
         models.LeNet5()(torch.randn(2, 1, 28, 28))
     with pytest.raises(AssertionError, match="under no_grad"):
         models.LeNet5()(torch.randn(2, 1, 28, 28))   # with autograd: max_pool2d, as it must
+
+
+def test_lenet5_widths_are_arguments_and_fc1_follows_the_channels():
+    import torch
+    from common.models import LeNet5, count_params
+    assert count_params(LeNet5()) == 61706
+    c1, c2, h1, h2 = 4, 10, 30, 20
+    model = LeNet5(channels=(c1, c2), hidden=(h1, h2))
+    expected = ((25 * c1 + c1) + (25 * c1 * c2 + c2) + (c2 * 25 * h1 + h1) + (h1 * h2 + h2)
+                + (h2 * 10 + 10))
+    assert count_params(model) == expected
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
