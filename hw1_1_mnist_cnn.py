@@ -178,25 +178,31 @@ def plot_classifier_curves(results, path_loss, path_acc):
     for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
         scale = 100 if key == "acc" else 1
+        dashes = {}
+        for name, model in results["models"].items():   # originals: a dash pattern each
+            others = [n for n in dashes if results["models"][n]["series"] == "original"]
+            dashes[name] = "-" if model["series"] == "depth" else ("--", "-.", ":")[len(others) % 3]
+        spans = []
         for ax, split in zip(axes, ("train", "test")):
             for color, (name, model) in zip(COLORS, results["models"].items()):
                 curves = np.asarray([run["history"][f"{split}_{key}"] for run in model["runs"]])
                 mean = curves.mean(0) * scale
                 std = curves.std(0, ddof=1) * scale if len(curves) > 1 else 0 * mean
                 ep = epochs_axis(curves.shape[1])
-                ax.plot(ep, mean, color=color, lw=1.2, ls="-" if model["series"] == "depth" else "--",
+                spans += [mean.min(), mean.max()]
+                ax.plot(ep, mean, color=color, lw=1.2, ls=dashes[name],
                         label=f"{name}: {model['conv_layers']} conv ({model['n_params']:,} params)")
                 ax.fill_between(ep, mean - std, mean + std, color=color, alpha=0.15, lw=0)
             where = (f"fixed {results['train_eval_samples']:,}-image training subset" if split == "train"
                      else f"test set ({results['test_samples']:,} images)")
             ax.set_title(where)
             ax.set_xlabel("epoch")
-            if key == "loss":
-                ax.set_yscale("log")
+        if key == "loss" and max(spans) >= 10 * min(spans):   # log only over a decade or more
+            axes[0].set_yscale("log")
         axes[0].set_ylabel(ylabel)
         axes[1].legend(fontsize=7, handlelength=3)
         fig.suptitle(f"{title} CNNs: {ylabel} per epoch in eval mode, mean ± std over {n_seeds} "
-                     "seeds (solid: depth series, dashed: original CNN1-3)")
+                     "seeds (solid: depth series; dashed, dash-dot, dotted: original CNN1-3)")
         fig.tight_layout()
         save_figure(fig, path)
 

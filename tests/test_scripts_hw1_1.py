@@ -138,3 +138,30 @@ def test_interrupt_during_write_keeps_previous_files(capsys, tmp_path, monkeypat
                                             "hw1_1_simulate_function_final_mse.png",
                                             "hw1_1_simulate_function_loss.png",
                                             "hw1_1_simulate_function_predictions.png"]
+
+
+def test_cnn_figures_log_only_over_a_decade_and_a_dash_per_original_model(tmp_path,
+                                                                          monkeypatch):
+    import matplotlib.pyplot as plt
+    import hw1_1_mnist_cnn as script
+    drawn = []
+    monkeypatch.setattr(script, "save_figure", lambda fig, path: (drawn.append(fig), plt.close(fig)))
+
+    def results(losses):
+        def model(series, shift):
+            run = {"history": {f"{split}_{k}": [v + shift for v in losses] if k == "loss"
+                               else [0.5, 0.6, 0.7] for split in ("train", "test")
+                               for k in ("loss", "acc")}}
+            return {"series": series, "conv_layers": 2, "n_params": 100, "runs": [run, run]}
+        return {"meta": {"dataset": "fashion-mnist"}, "seeds": [0, 1],
+                "train_eval_samples": 10, "test_samples": 10,
+                "models": {"C1": model("depth", 0.0), "CNN1": model("original", 0.01),
+                           "CNN2": model("original", 0.02), "CNN3": model("original", 0.03)}}
+    script.plot_classifier_curves(results([0.7, 0.5, 0.3]), tmp_path / "l.png", tmp_path / "a.png")
+    loss_fig = drawn[0]
+    assert loss_fig.axes[0].get_yscale() == "linear"          # 0.3 .. 0.73: under a decade
+    styles = [ln.get_linestyle() for ln in loss_fig.axes[0].get_lines()]
+    assert styles == ["-", "--", "-.", ":"]                    # CNN1-3 told apart by dashes
+    drawn.clear()
+    script.plot_classifier_curves(results([2.3, 0.5, 0.05]), tmp_path / "l.png", tmp_path / "a.png")
+    assert drawn[0].axes[0].get_yscale() == "log"             # 0.05 .. 2.33: over a decade
