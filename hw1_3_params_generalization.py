@@ -28,6 +28,7 @@ EPOCHS = 10
 LR = 1e-3                 # Adam learning rate
 BATCH_SIZE = 100
 SEEDS = 3
+ZOOM_POINTS = 10             # the zoomed accuracy panel: widths within this of the best test acc
 QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000, "seeds": 2,
          "jobs": 1}
 
@@ -130,13 +131,15 @@ def against_the_best(results, key, higher_is_better):
 
 
 def plot_params_generalization(results, path):
-    """Final loss (left, log y) and accuracy (right) against the parameter count (log x): every
+    """Final loss (left, log y), accuracy (middle) and accuracy zoomed to the widths within
+    ZOOM_POINTS of the best mean test accuracy (right) against the parameter count (log x): every
     seed a dot, the mean a line; training set solid, test set dashed."""
     runs = [results["runs"][str(w)] for w in results["widths"]]
     params = np.asarray([r["n_params"] for r in runs])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     for ax, key, ylabel, scale in ((axes[0], "loss", "cross-entropy", 1),
-                                   (axes[1], "acc", "accuracy (%)", 100)):
+                                   (axes[1], "acc", "accuracy (%)", 100),
+                                   (axes[2], "acc", "accuracy (%), zoomed", 100)):
         for split, color, ls in (("train", COLORS[0], "-"), ("test", COLORS[3], "--")):
             stats = [r[f"{split}_{key}"] for r in runs]
             for p, s in zip(params, stats):
@@ -150,6 +153,12 @@ def plot_params_generalization(results, path):
         if key == "loss":
             ax.set_yscale("log")
         ax.legend(fontsize=7, handlelength=3)
+    best = max(r["test_acc"]["mean"] for r in runs)
+    near = [r for r in runs if r["test_acc"]["mean"] >= best - ZOOM_POINTS / 100]
+    values = [100 * v for r in near for split in ("train", "test") for v in r[f"{split}_acc"]["values"]]
+    axes[2].set_ylim(min(values) - 0.5, max(values) + 0.5)
+    axes[2].set_xlim(0.7 * min(r["n_params"] for r in near), 1.4 * params.max())
+    axes[2].set_title(f"widths within {ZOOM_POINTS:g} points of the best test accuracy", fontsize=9)
     cfg = results["meta"]["config"]
     fig.suptitle(f"{dataset_title(results)}, {results['family']} at {len(runs)} widths: final "
                  f"loss and accuracy vs parameters ({plural(cfg['epochs'], 'epoch')}, Adam lr "
