@@ -235,6 +235,9 @@ def plot_random_labels(results, path_loss, path_acc):
                 reached = seed_run["epochs_to_target"][run]
                 if reached:
                     ax.axvline(reached, color=colors[run], ls=":", lw=0.8)
+                    ax.annotate(str(reached), xy=(reached, 1), xycoords=("data", "axes fraction"),
+                                xytext=(0, 2 + 8 * i), textcoords="offset points", fontsize=7,
+                                color=colors[run], ha="center", annotation_clip=False)
         if key == "loss":
             ax.set_yscale("log")
         else:
@@ -246,7 +249,7 @@ def plot_random_labels(results, path_loss, path_acc):
         ax.set_title(f"{title}, MLP {layer_sizes(results['sizes'])} ({results['n_params']:,} "
                      f"params): true vs random labels, {n} seeds (one line each)\n(eval mode; "
                      f"dotted vertical: first epoch with training accuracy ≥ "
-                     f"{100 * results['target_acc']:g}%)", fontsize=9)
+                     f"{100 * results['target_acc']:g}%, its epoch above the axes)", fontsize=9, pad=30)
         ax.legend(fontsize=7, handlelength=3)
         fig.tight_layout()
         save_figure(fig, path)
