@@ -390,33 +390,32 @@ def line_with_band(ax, x, stats, key, scale, **kw):
 
 
 def plot_sensitivity(results, path):
-    """Top: train/test loss and sensitivity; bottom: train/test accuracy and sensitivity; x log2."""
+    """Three panels against batch size (log2): train/test loss, train/test accuracy and the
+    sensitivity, each on its own axis (no twin axes), mean with a std band over the seeds."""
     sizes = results["batch_sizes"]
     stats = [results["runs"][str(b)] for b in sizes]
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.2, 6.8))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     n_seeds = len(results["seeds"])
-    for ax, key, ylabel, scale in ((top, "loss", "cross-entropy", 1), (bottom, "acc", "accuracy (%)", 100)):
-        lines = [line_with_band(ax, sizes, stats, f"train_{key}", scale, color=COLORS[0],
-                                 ls="-", label=f"train {ylabel}"),
-                 line_with_band(ax, sizes, stats, f"test_{key}", scale, color=COLORS[0],
-                                 ls="--", label=f"test {ylabel}")]
-        right = ax.twinx()
-        right.grid(False)
-        lines.append(line_with_band(right, sizes, stats, "sensitivity", 1, color=COLORS[3],
-                                     label="sensitivity ‖∂softmax/∂x‖_F (right)"))
-        ax.set_ylabel(ylabel, color=COLORS[0])
-        right.set_ylabel("sensitivity (mean over test subset)", color=COLORS[3])
+    for ax, key, ylabel, scale, where in ((axes[0], "loss", "cross-entropy", 1, "upper left"),
+                                          (axes[1], "acc", "accuracy (%)", 100, "lower left")):
+        line_with_band(ax, sizes, stats, f"train_{key}", scale, color=COLORS[0], ls="-",
+                       label=f"train ({results['train_eval_samples']:,}-image subset)")
+        line_with_band(ax, sizes, stats, f"test_{key}", scale, color=COLORS[1], ls="--",
+                       label="test set")
+        ax.set_ylabel(ylabel)
         # long handles so that the dashed test lines show as dashed next to their markers
-        ax.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7, handlelength=5)
-    bottom.set_xscale("log", base=2)
-    bottom.set_xticks(sizes, [str(b) for b in sizes])
-    bottom.set_xlabel("training batch size (log₂ scale)")
+        ax.legend(loc=where, fontsize=7, handlelength=5)
+    line_with_band(axes[2], sizes, stats, "sensitivity", 1, color=COLORS[3])
+    axes[2].set_ylabel(f"sensitivity: mean ‖∂softmax/∂x‖ (Frobenius)\nover "
+                       f"{results['sensitivity_samples']:,} test images")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [str(b) for b in sizes], fontsize=7, rotation=45)
+        ax.set_xlabel("training batch size (log₂ scale)")
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     cfg = results["meta"]["config"]
-    top.set_title(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
-                  f"{plural(cfg['epochs'], 'epoch')} each ({band})\n"
-                  f"on a fixed {results['train_eval_samples']:,}-image training subset; "
-                  f"sensitivity over {results['sensitivity_samples']:,} test images")
+    fig.suptitle(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
+                 f"{plural(cfg['epochs'], 'epoch')} for every batch size ({band})", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
 

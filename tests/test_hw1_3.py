@@ -204,8 +204,9 @@ def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path, monkeypatc
                         lambda fig, path: (drawn.append(fig), plt.close(fig)))
     hw1_3_sensitivity.plot_sensitivity(results, tmp_path / "s.png")
     polys = [c for ax in drawn[0].axes for c in ax.collections]
-    assert len(polys) == 6  # train, test and sensitivity bands in each of the two panels
-    assert "mean ± std over 2 seeds" in drawn[0].axes[0].get_title()
+    assert len(polys) == 5  # train and test bands of loss and accuracy, the sensitivity band
+    assert [len(ax.get_lines()) for ax in drawn[0].axes] == [2, 2, 1]
+    assert "mean ± std over 2 seeds" in drawn[0]._suptitle.get_text()
 
 
 def test_random_labels_are_a_permutation_and_the_target_epoch_rule():
