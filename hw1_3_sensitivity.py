@@ -421,38 +421,30 @@ def plot_sensitivity(results, path):
 
 
 def plot_sharpness(results, path):
-    """Top: eps-sharpness for each eps (left, log) and the top Hessian eigenvalue (right, log);
-    bottom: test accuracy; all against batch size (log2)."""
+    """Three panels against batch size (log2): eps-sharpness for each eps, the top Hessian
+    eigenvalue and the test accuracy, each on its own linear axis (the scales of the matched
+    figure), mean with a std band over the seeds."""
     sizes = results["batch_sizes"]
     stats = [results["runs"][str(b)] for b in sizes]
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.2, 6.4))
-    lines = [line_with_band(top, sizes, stats, f"sharpness_{name}", 1, color=COLORS[k],
-                             ls=("-", "--")[k % 2], label=f"ε-sharpness, ε = {name} (left)")
-             for k, name in enumerate(results["epsilons"])]
-    right = top.twinx()
-    right.grid(False)
-    lines.append(line_with_band(right, sizes, stats, "hessian_max_eig", 1, color=COLORS[3],
-                                 label="largest Hessian eigenvalue (right)"))
-    # log scales where the values allow (power iteration can return a negative eigenvalue of
-    # largest magnitude, and an ascent that finds nothing gives 0)
-    for ax, keys in ((top, [f"sharpness_{e}" for e in results["epsilons"]]),
-                     (right, ["hessian_max_eig"])):
-        if all(s[k]["mean"] - s[k]["std"] > 0 for s in stats for k in keys):
-            ax.set_yscale("log")
-    top.set_ylabel("ε-sharpness (%)")
-    right.set_ylabel("largest Hessian eigenvalue", color=COLORS[3])
-    top.legend(lines, [ln.get_label() for ln in lines], loc="best", fontsize=7, handlelength=4)
-    line_with_band(bottom, sizes, stats, "test_acc", 100, color=COLORS[2], label="test accuracy")
-    bottom.set_ylabel("test accuracy (%)")
-    bottom.legend(loc="best", fontsize=7)
-    bottom.set_xscale("log", base=2)
-    bottom.set_xticks(sizes, [str(b) for b in sizes])
-    bottom.set_xlabel("training batch size (log₂ scale)")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    for k, name in enumerate(results["epsilons"]):
+        line_with_band(axes[0], sizes, stats, f"sharpness_{name}", 1, color=(COLORS[0],
+                       COLORS[2])[k % 2], ls=("-", "--")[k % 2], label=f"ε = {name}")
+    axes[0].set_ylabel("ε-sharpness (%)")
+    axes[0].legend(loc="upper left", fontsize=7, handlelength=4)
+    line_with_band(axes[1], sizes, stats, "hessian_max_eig", 1, color=COLORS[3])
+    axes[1].set_ylabel("largest Hessian eigenvalue")
+    line_with_band(axes[2], sizes, stats, "test_acc", 100, color=COLORS[4])
+    axes[2].set_ylabel("test accuracy (%)")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [str(b) for b in sizes], fontsize=7, rotation=45)
+        ax.set_xlabel("training batch size (log₂ scale)")
     n_seeds = len(results["seeds"])
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
-    top.set_title(f"{dataset_title(results)}, {results['model']}: sharpness of the final models "
-                  f"({band})\ntraining loss on a fixed {results['sharpness_samples']:,}-image "
-                  "training subset")
+    fig.suptitle(f"{dataset_title(results)}, {results['model']}: sharpness of the final models "
+                 f"({band}; training loss on a fixed {results['sharpness_samples']:,}-image "
+                 "training subset)", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
 
