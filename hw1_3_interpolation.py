@@ -299,10 +299,13 @@ def endpoint_label(endpoint):
 
 
 def plot_interpolation(results, pair, path):
-    """Cross-entropy (left, log) and accuracy (right) along theta(alpha), train solid, test
-    dashed, one line per seed pair."""
+    """Left: cross-entropy (log) and accuracy (twin axis) along theta(alpha) over the whole
+    range; right: the cross-entropy on the segment alpha in [0, 1] on a linear scale with the
+    straight lines between the end losses (the barrier's baseline). Train solid, test dashed, one
+    line per seed pair."""
     alpha = np.asarray(results["alphas"])
-    fig, ax_loss = plt.subplots(figsize=(7.2, 5.2))
+    fig, (ax_loss, ax_zoom) = plt.subplots(1, 2, figsize=(12.4, 5.2),
+                                           gridspec_kw={"width_ratios": [1.35, 1]})
     ax_acc = ax_loss.twinx()
     ax_acc.grid(False)
     lines = []
@@ -319,6 +322,12 @@ def plot_interpolation(results, pair, path):
             chord = ax_loss.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":",
                                  color="black", lw=0.9,
                                  label="straight line between the end losses (left)")
+            ax_zoom.plot(alpha[seg], np.asarray(data[f"{split}_loss"])[seg], style,
+                         color=COLORS[0] if split == "train" else COLORS[2], lw=1,
+                         label=f"{split} cross-entropy" if i == 0 else None)
+            ax_zoom.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":", color="black",
+                         lw=0.9, label="straight line between the end losses"
+                         if i == 0 and split == "train" else None)
             if i == 0:
                 lines += loss + acc
                 chords = chord
@@ -338,10 +347,14 @@ def plot_interpolation(results, pair, path):
     ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="upper center", fontsize=7,
                    bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     n = len(results["per_seed"])
-    ax_loss.set_title(f"{dataset_title(results)}, {results['model']}: interpolation between two "
-                      f"{data['varies']}s, {n} seed pairs (one line each)\n"
-                      f"(train = fixed {results['train_eval_samples']:,}-sample subset, "
-                      f"test = {results['test_samples']:,} images)", fontsize=9)
+    ax_zoom.set_xlabel("α on the segment between the two models")
+    ax_zoom.set_ylabel("cross-entropy (linear)")
+    ax_zoom.set_title("α ∈ [0, 1]: above the dotted line = a barrier", fontsize=9)
+    ax_zoom.legend(fontsize=7, handlelength=3, loc="best")
+    fig.suptitle(f"{dataset_title(results)}, {results['model']}: interpolation between two "
+                 f"{data['varies']}s, {n} seed pairs (one line each; train = fixed "
+                 f"{results['train_eval_samples']:,}-sample subset, test = "
+                 f"{results['test_samples']:,} images)", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
 
