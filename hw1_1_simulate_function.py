@@ -295,7 +295,8 @@ def plot_function_predictions(results, path):
 
 
 def plot_final_mse(results, path):
-    """Final MSE of every seed (dots) and the median (bar), per model and target; log y."""
+    """Final MSE of every seed (dots), the median (bar) and the interquartile range (box), per
+    model and target; log y."""
     fits, models = results["fits"], results["models"]
     fig, axes = target_grid(len(fits))
     rng = np.random.default_rng(0)  # horizontal jitter only, so that equal values stay visible
@@ -305,14 +306,17 @@ def plot_final_mse(results, path):
             final = np.asarray(per_model[name]["final_loss"])
             ax.scatter(i + rng.uniform(-0.15, 0.15, len(final)), final, s=12, color=color,
                        alpha=0.8, lw=0)
-            ax.hlines(np.median(final), i - 0.3, i + 0.3, color="black", lw=1.5)
+            q1, med, q3 = np.percentile(final, [25, 50, 75])
+            ax.hlines(med, i - 0.3, i + 0.3, color="black", lw=1.5)
+            ax.add_patch(plt.Rectangle((i - 0.25, q1), 0.5, q3 - q1, fill=False, ec="black",
+                                       lw=0.8))
         ax.set_xticks(range(len(names)),
                       [f"{n}\n{models[n]['depth']} hidden" for n in names], fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel("final training MSE")
         ax.set_title(f"target y = {fname}")
-    fig.suptitle(f"Function fitting: final MSE of each of {len(results['seeds'])} seeds (dots) "
-                 "and the median (bar) per model")
+    fig.suptitle(f"Function fitting: final MSE of each of {len(results['seeds'])} seeds (dots), "
+                 "the median (bar) and the interquartile range (box) per model")
     fig.tight_layout()
     save_figure(fig, path)
 
