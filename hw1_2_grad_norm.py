@@ -353,14 +353,13 @@ def mnist_norm_trend(mnist):
     """Per-epoch median of the minibatch gradient norm of the MLP, and its trend over the epochs
     (Spearman): does the norm shrink as the loss falls?"""
     per_epoch = mnist["iterations_per_epoch"]
-    norms = np.asarray(mnist["grad_norm"])
-    medians = [float(np.median(norms[k:k + per_epoch])) for k in range(0, len(norms), per_epoch)]
-    losses = np.asarray(mnist["loss"])
-    loss_medians = [float(np.median(losses[k:k + per_epoch]))
-                    for k in range(0, len(losses), per_epoch)]
-    return {"epoch_median_norm": medians, "epoch_median_loss": loss_medians,
-            "norm_trend": stats.trend(np.arange(1, len(medians) + 1), medians),
-            "loss_trend": stats.trend(np.arange(1, len(loss_medians) + 1), loss_medians)}
+
+    def epoch_medians(values):
+        return [float(np.median(values[k:k + per_epoch])) for k in range(0, len(values), per_epoch)]
+    norms, losses = epoch_medians(mnist["grad_norm"]), epoch_medians(mnist["loss"])
+    epochs = np.arange(1, len(norms) + 1)
+    return {"epoch_median_norm": norms, "epoch_median_loss": losses,
+            "norm_trend": stats.trend(epochs, norms), "loss_trend": stats.trend(epochs, losses)}
 
 
 def plot_minimal_ratio(mr, path):

@@ -158,10 +158,11 @@ def init_lines(models, seed, evals, alpha_values, device):
 def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
-    test_idx = (subset_indices(len(data.test_x), args.test_eval_samples, args.seed, device)
-                if args.test_eval_samples else torch.arange(len(data.test_x), device=device))
-    evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]),
-             "test": (data.test_x[test_idx], data.test_y[test_idx])}
+    test_x, test_y = data.test_x, data.test_y
+    if args.test_eval_samples:   # a fixed test subset (--quick); by default the whole test set
+        test_idx = subset_indices(len(test_x), args.test_eval_samples, args.seed, device)
+        test_x, test_y = test_x[test_idx], test_y[test_idx]
+    evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]), "test": (test_x, test_y)}
     seeds = [args.seed + s for s in range(args.seeds)]
     jobs = args.jobs or parallel.default_jobs(device, len(MODELS) * len(seeds))
     per_seed = []
@@ -172,7 +173,7 @@ def experiment(args, device):
                          "init_lines": lines})
     return {"dataset_source": data.source, "model": MODEL_NAME,
             "n_params": count_params(build_model("cpu")),
-            "train_eval_samples": len(eval_idx), "test_samples": len(test_idx), "jobs": jobs,
+            "train_eval_samples": len(eval_idx), "test_samples": len(test_x), "jobs": jobs,
             "alphas": alphas(args.alpha_steps), "init_alphas": init_alphas(args.alpha_steps),
             "seeds": seeds, "per_seed": per_seed}
 

@@ -325,16 +325,12 @@ def slowdown_values(s):
         if row["lower_bound"]:
             return f"at least {min(row['ratio_bound']):g}×"
         return f"{row['geo_mean']:.1f}×"
-    peak = max((row for row in rows if row["geo_mean"] is not None and not row["lower_bound"]),
-               key=lambda row: row["geo_mean"], default=None)
     exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
     return {
         "rl.slowdown_answer": answer, "rl.slowdown_n": str(len(rows)),
         "rl.slowdown_from": f"{100 * first['threshold']:g}%",
         "rl.slowdown_to": f"{100 * last['threshold']:g}%",
         "rl.slowdown_first": ratio(first), "rl.slowdown_last": ratio(last),
-        "rl.slowdown_peak": f"{100 * peak['threshold']:g}%" if peak else "none",
-        "rl.slowdown_peak_ratio": ratio(peak) if peak else "not measured",
         "rl.slowdown_bound_to": f"{100 * bounds[-1]['threshold']:g}%" if bounds else "none",
         "rl.slowdown_exact_from": f"{100 * exact['threshold']:g}%" if exact else "none",
         "rl.slowdown_exact_ratio": ratio(exact) if exact else "not measured",
@@ -497,17 +493,15 @@ def values_fits(r):
         v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
         v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
         shallowest = ranked["shallowest"]
-        v[f"{t}.shallowest_budgets"] = f"{shallowest}: " + ", ".join(
-            f"{sci(float(np.median(vals)))} at {int(e):,}"
-            for e, vals in per_model[shallowest]["loss_at"].items())
         falling = ranked["shallowest_still_falling"]
+        trend = {"lower": "still falling", "higher": "rising"}.get(falling["verdict"],
+                                                                   "no change detected")
         v[f"{t}.shallowest_falling"] = (
-            f"{'still falling' if falling['verdict'] == 'lower' else falling['verdict']} from "
+            f"{trend} from "
             f"{int(list(per_model[shallowest]['loss_at'])[-2]):,} to "
             f"{int(list(per_model[shallowest]['loss_at'])[-1]):,} epochs "
             f"({short_text(falling)}, paired t on log10 MSE)")
-        for series in ("depth", "original"):
-            v[f"{t}.{series}_leader"] = leader_text(ranked["leader"][series])
+        v[f"{t}.depth_leader"] = leader_text(ranked["leader"]["depth"])
     v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
     changed = [f for f in fits if r["summary"][f]["leader"]["depth"]["changes"]]
     v["fits.budgets"] = " / ".join(f"{int(e):,}" for e in r["budgets"])
@@ -761,8 +755,6 @@ def values_grad_norm(r):
         "gn.fn_late_range": f"{sci(late.min())} to {sci(late.max())}",
         "gn.fn_loss_1000": sci(f["loss"][min(999, len(f["loss"]) - 1)]),
         "gn.fn_loss_last": sci(f["loss"][-1]), "gn.fn_iters": str(len(f["loss"])),
-        "gn.mlp_first": sci(m["grad_norm"][0]), "gn.mlp_last": sci(m["grad_norm"][-1]),
-        "gn.mlp_loss_first": sci(m["loss"][0]), "gn.mlp_loss_last": sci(m["loss"][-1]),
         "gn.start_median": f"{np.median(norms[:, 0]):.1e}",
         "gn.start_reached": str(int((norms[:, 0] < r["minimal_ratio"]["threshold"]).sum())),
         "gn.lm_steps": str(norms.shape[1] - 1),
@@ -985,7 +977,6 @@ def rescaling_values(resc, eps):
                                  f"n = {t['n']})")
         out[f"m.dinh_{name}_small"] = f"{t['small_rescaled_mean']:.3g}"
         out[f"m.dinh_{name}_large"] = f"{t['large_mean']:.3g}"
-        out[f"m.dinh_{name}_vs"] = compare_text(t["small_rescaled_vs_large"])
         out[f"m.dinh_{name}_vs_short"] = short_text(t["small_rescaled_vs_large"])
     return out
 
