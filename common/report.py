@@ -24,6 +24,7 @@ SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
            "hw1_3_interpolation", "hw1_3_sensitivity"]
 TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin",
                "sign(sin(5πx))": "square"}
+DOCUMENTS = ("README.md", "benchmarks/README.md")   # the files a plain run keeps current
 TABLE_RE = re.compile(r"<!-- table:(\w+) -->.*?<!-- /table:\1 -->", re.S)
 VALUE_RE = re.compile(r"<!--v:([\w.\-]+)-->(.*?)<!--/v-->")
 
@@ -104,20 +105,19 @@ def endpoint_label(ep):
 # --- tables ----------------------------------------------------------------------------------
 
 def table_fits(r):
+    """One row per model, one column per target: median final MSE [interquartile range] and
+    the seeds converged."""
+    targets = list(r["fits"])
     rows = []
-    for fname, per_model in r["fits"].items():
-        for name, fit in per_model.items():
+    for name, model in r["models"].items():
+        cells = []
+        for fname in targets:
+            fit = r["fits"][fname][name]
             q1, med, q3 = fit["final_quartiles"]
-            conv = [e for e in fit["convergence_epoch"] if e is not None]
-            model = r["models"][name]
-            rows.append([fname, name, model["depth"], f"{model['n_params']:,}", sci(med),
-                         f"{sci(q1)} – {sci(q3)}", f"{len(conv)} / {len(fit['final_loss'])}",
-                         f"{np.median(conv):.0f}" if conv else "–"])
-    return _table(["target", "model", "hidden layers", "params", "median final MSE",
-                   "interquartile range",
-                   f"seeds converged (MSE < {r['convergence_rule']['stays_below_from_then_on']:g} "
-                   "from then on)",
-                   "median convergence epoch"], rows)
+            conv = sum(e is not None for e in fit["convergence_epoch"])
+            cells.append(f"{sci(med)} [{sci(q1)}, {sci(q3)}]; {conv}/{len(fit['final_loss'])}")
+        rows.append([name, model["depth"], f"{model['n_params']:,}", *cells])
+    return _table(["model", "hidden layers", "params", *targets], rows)
 
 
 def pm(stat, fmt):
@@ -129,13 +129,11 @@ def table_cnn(r):
     rows = []
     for name, m in r["models"].items():
         f = m["final"]
-        test_acc = np.mean([run["history"]["test_acc"] for run in m["runs"]], axis=0)
         rows.append([name, m["series"], m["conv_layers"], f"{m['n_params']:,}",
-                     pm(f["test_acc"], pct), pm(f["test_loss"], "{:.4f}".format),
-                     pm(f["train_acc"], pct), f"{int(np.argmax(test_acc)) + 1}"])
-    return _table(["model", "series", "conv layers", "params", "final test acc",
-                   "final test loss", "final train-subset acc", "epoch of best mean test acc"],
-                  rows)
+                     pm(f["test_acc"], pct), pm(f["test_loss"], "{:.3f}".format),
+                     pm(f["train_acc"], pct)])
+    return _table(["model", "series", "conv layers", "params", "test acc", "test loss",
+                   "train-subset acc"], rows)
 
 
 def table_optimization(r):
@@ -161,7 +159,7 @@ def table_grad_norm(r):
                             ("ratio among non-zero eigenvalues", "ratio_nonzero", "{:.3f}".format),
                             ("negative eigenvalues", "n_negative", "{:.0f}".format),
                             ("near-zero eigenvalues", "n_zero", "{:.0f}".format)):
-        body.append([f"{label} (min / median / max)"] + [spread(mr, key, fmt) for mr in parts])
+        body.append([label] + [spread(mr, key, fmt) for mr in parts])
     summaries = [r["summary"]["minimal_ratio"], r["summary"]["minimal_ratio_relu"]]
     for tol in summaries[0]["classification"]["minima"]:
         body.append([f"minima (no eigenvalue below -{tol}·max|λ|)"] +
@@ -175,8 +173,8 @@ def table_grad_norm(r):
                     f"{q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}" if q else "-")
         body.append([f"escape, t = {step['step']:g}: even part < 0; even / (½λt²) quartiles"] +
                     [cell(s) for s in summaries])
-    header = ["quantity"] + [f"{mr['activation']} {'-'.join(map(str, mr['sizes']))} "
-                             f"({mr['n_params']:,} params), phase 2: {mr['phase2']}" for mr in parts]
+    header = ["quantity (min / median / max)"] + [f"{mr['activation']} {'-'.join(map(str, mr['sizes']))} "
+                             f"({mr['n_params']:,} params)" for mr in parts]
     return _table(header, body)
 
 
@@ -256,10 +254,8 @@ def table_random_labels_slowdown(r):
             f"{row['verdict']} by rule (no spread, no t-test; n = {row['n']})")
         rows.append([f"{100 * row['threshold']:g}%", epochs("true"), epochs("random"), ratio,
                      mean, test])
-    return _table(["training accuracy", "first epoch there, true labels",
-                   "first epoch there, random labels", "slowdown random / true (per seed)",
-                   "geometric mean (95 % CI)", "longer? (one-sample t on log slowdown, Holm)"],
-                  rows)
+    return _table(["training accuracy", "first epoch there: true labels", "random labels",
+                   "slowdown per seed", "geometric mean (95 % CI)", "longer? (Holm)"], rows)
 
 
 def per_seed(values):
@@ -341,10 +337,10 @@ def table_params(r):
     rows = []
     for w in r["widths"]:
         run = r["runs"][str(w)]
-        rows.append([w, f"{run['n_params']:,}", pm(run["train_loss"], "{:.4f}".format),
-                     pm(run["test_loss"], "{:.4f}".format), pm(run["train_acc"], pct),
+        rows.append([w, f"{run['n_params']:,}", pm(run["train_loss"], "{:.3f}".format),
+                     pm(run["test_loss"], "{:.3f}".format), pm(run["train_acc"], pct),
                      pm(run["test_acc"], pct),
-                     f"{run['test_loss']['mean'] - run['train_loss']['mean']:.4f}"])
+                     f"{run['test_loss']['mean'] - run['train_loss']['mean']:.3f}"])
     return _table(["width h", "params", "train loss", "test loss", "train acc", "test acc",
                    "test − train loss"], rows)
 
@@ -401,8 +397,8 @@ def table_matched(r):
     g3, f4 = "{:.3g}".format, "{:.4f}".format
     columns = [("epochs", "epochs", "{:.1f}".format), ("SGD steps", "steps", "{:.0f}".format),
                ("train loss", "train_loss", f4), ("test acc", "test_acc", pct),
-               *((f"ε-sharpness ε = {e} (%)", f"sharpness_{e}", g3) for e in r["epsilons"]),
-               ("largest Hessian eigenvalue", "hessian_max_eig", g3),
+               *((f"ε-sharpness {e} (%)", f"sharpness_{e}", g3) for e in r["epsilons"]),
+               ("top Hessian eigenvalue", "hessian_max_eig", g3),
                ("sensitivity (softmax)", "sensitivity", "{:.3f}".format)]
     rows = [[b, f"{m['lrs'][str(b)]:.3g}",
              *(seed_cell(m, m["runs"][str(b)], key, fmt) for _, key, fmt in columns)]
@@ -455,9 +451,39 @@ FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite
          "stacking": "stacking_cpu.md"}
 
 
+def table_suite_summary(figures):
+    """The 'Whole suite' rows of benchmarks/suite_cpu.md (priced both ways, the ratio), with
+    each script's measured wall time taken from its committed JSON."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / FILES["suite"]
+    if not path.exists():
+        return "_(run benchmarks/suite.py)_"
+    text = path.read_text()
+    if "**Whole suite**" not in text:
+        raise ScriptError(f"{path} has no 'Whole suite' table: rerun benchmarks/suite.py")
+    rows = [line for line in text.split("**Whole suite**", 1)[1].strip().split("\n\n")[0]
+            .splitlines()[2:]]
+    out, total = [], 0.0
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        stem = cells[0].strip("`*").removesuffix(".py")
+        if stem in SCRIPTS:
+            r = load(figures, stem)
+            wall = r["meta"]["wall_time_s"] if r else float("nan")
+            total += wall
+            out.append(cells[:4] + [f"{wall / 60:.1f} min ({'within' if wall <= BUDGETS[stem] else 'OVER'} "
+                                    f"{BUDGETS[stem] // 60})"])
+        else:
+            out.append(cells[:4] + [f"**{total / 60:.1f} min ({'within' if total <= SUITE_BUDGET else 'OVER'} "
+                                    f"{SUITE_BUDGET // 60})**"])
+    return _table(["script", "usual way (priced)", "this project (priced)", "ratio",
+                   "full run measured (its JSON; budget, min)"], out)
+
+
 def render_table(figures, name):
     if name == "wall_times":
         return table_wall_times(figures)
+    if name == "suite_summary":
+        return table_suite_summary(figures)
     if name in FILES:
         path = Path(__file__).resolve().parents[1] / "benchmarks" / FILES[name]
         return path.read_text().strip() if path.exists() else "_(run the benchmark)_"
@@ -573,6 +599,12 @@ def values_cnn(r):
     v["cnn.rising"] = "; ".join(f"{n} {100 * t['effect']:+.2f} points (Holm-corrected "
                                 f"{p_text(t['p_holm'])})"
                                 for n, t in rising.items() if t["p"] is not None) or "not tested"
+    tested = [t for t in rising.values() if t["p"] is not None]
+    v["cnn.rising_short"] = (
+        f"{min(100 * t['effect'] for t in tested):+.2f} to "
+        f"{max(100 * t['effect'] for t in tested):+.2f} points, Holm-corrected p "
+        f"{min(t['p_holm'] for t in tested):.2g} to {max(t['p_holm'] for t in tested):.2g}, "
+        f"n = {tested[0]['n']} each" if tested else "not tested")
     who = (f"all {len(rising)} models are" if len(up) == len(rising) else
            f"{len(up)} of {len(rising)} models ({', '.join(up)}) are" if up else "")
     v["cnn.rising_answer"] = (
@@ -594,12 +626,27 @@ def values_cnn(r):
 
 
 def ranking_text(rank):
-    """'C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 5 each; C1–C2 p = 0.4, ...)'."""
+    """'C1 > C4 (p = 0.0013), C2 > C4 (p = 0.0014); no difference detected (p ≥ 0.93): C1–C2
+    (Welch's t, Holm-corrected, n = 5 each)': every pair once, with its Holm-corrected p."""
     ns = sorted({n for q in rank["pairs"] for n in q["n"]})
     n = f"n = {ns[0]} each" if len(ns) == 1 else "n = " + "/".join(map(str, ns))
-    details = ", ".join(f"{q['a']}–{q['b']} p = {q['p_holm']:.2g}" for q in rank["pairs"]
-                        if q.get("p_holm") is not None)
-    return f"{rank['text']} ({rank['test']}, {n}" + (f"; {details})" if details else ")")
+    pos = {name: i for i, name in enumerate(rank["order"])}
+    better, same, untested = [], [], []
+    for q in sorted(rank["pairs"], key=lambda q: sorted((pos[q["a"]], pos[q["b"]]))):
+        first, second = sorted((q["a"], q["b"]), key=pos.get)
+        if q.get("p_holm") is None:
+            untested.append(f"{first}–{second}")
+        elif q["verdict"] != "no difference detected":
+            better.append(f"{first} > {second} ({p_text(q['p_holm'])})")
+        else:
+            same.append((first, second, q["p_holm"]))
+    parts = [", ".join(better)] if better else []
+    if same:
+        parts.append(f"no difference detected (p ≥ {min(p for *_, p in same):.2g}): " +
+                     ", ".join(f"{a}–{b}" for a, b, _ in same))
+    if untested:
+        parts.append(f"not tested (one seed): {', '.join(untested)}")
+    return f"{'; '.join(parts)} ({rank['test']}, {n})"
 
 
 def values_optimization(r):
@@ -643,12 +690,15 @@ def values_surfaces(r):
     if test["verdict"] in ("higher", "lower"):
         steeper = test["b"] if test["verdict"] == "higher" else test["a"]
         verdict = f"{steeper} rises more steeply ({short_text(test)}, Welch's t over directions)"
+    elif test["verdict"] == "not tested":
+        verdict = (f"the two trainings' rises were not compared (n = {n_text(test)} directions: "
+                   "a test needs two per training)")
     else:
         ci = test["ci95"]
-        verdict = (f"with two random directions per training no difference in the rise was "
-                   f"detected (Welch's t on loss(±1) / loss(0) over directions, n = 2 + 2, "
-                   f"{p_text(test['p'])}, 95 % CI {ci[0]:.3g} to {ci[1]:.3g}): two directions "
-                   "are too few to rank the two trainings' flatness")
+        verdict = (f"with {n_text(test)} random directions no difference in the rise was "
+                   f"detected (Welch's t on loss(±1) / loss(0) over directions, "
+                   f"{p_text(test['p'])}, 95 % CI {ci[0]:.3g} to {ci[1]:.3g}): so few "
+                   "directions cannot rank the two trainings' flatness")
     return {
         "surf.grid": f"{len(path['a'])} × {len(path['b'])}",
         "surf.random_grid": f"{len(rand['alpha'])} × {len(rand['beta'])}",
@@ -689,6 +739,7 @@ def _minimal_ratio_values(mr, prefix, summary):
         p + "zero_median": f"{np.median(col['n_zero']):.0f}",
         p + "minima": str(int((col["n_negative"] == 0).sum())),
         p + "answer": minima_answer(summary["classification"], summary["escape"]),
+        p + "answer_short": minima_answer_short(summary["classification"], summary["escape"]),
         p + "minima_by_tol": " / ".join(str(m) for m in
                                         summary["classification"]["minima"].values()),
         p + "tolerances": " / ".join(summary["classification"]["minima"]),
@@ -743,6 +794,18 @@ def minima_answer(classification, escape):
               f"t = {step_sizes}")
     return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max|λ|"
             f"{escaped}{hidden}")
+
+
+def minima_answer_short(classification, escape):
+    """The findings row: the minima per tolerance and how far the way down reaches."""
+    minima, points = classification["minima"], classification["points"]
+    word = {"saddles": "Saddles", "minima": "Minima"}.get(classification["answer"],
+                                                         "Depends on the tolerance")
+    near, far = escape["steps"][0], escape["steps"][-1]
+    return (f"{word}: minima {' / '.join(str(m) for m in minima.values())} of {points} at "
+            f"{' / '.join(minima)} of max|λ|; the loss, averaged over both ways along the most "
+            f"negative eigenvector, falls at {near['even_negative']} of {escape['curved']} end points a step "
+            f"{near['step']:g} away, at {far['even_negative']} a step {far['step']:g} away")
 
 
 def values_grad_norm(r):
@@ -861,6 +924,8 @@ def init_line_values(lines, endpoints):
             f"{c} of {total} " + ("never rise" if key == "below_0" else
                                   f"rise by at most {100 * float(key[6:]):g} % of their fall")
             for key, c in counts.items())
+        v[f"interp.init_{split}_worst_max"] = (
+            f"{100 * max(x for n in lines for x in lines[n][split]['relative_rise']):.1f}%")
         v[f"interp.init_{split}_worst"] = "; ".join(
             f"{endpoint_label(endpoints[n])}: " + per_seed(f"{100 * x:.1f}%"
                                                           for x in lines[n][split]["relative_rise"])
@@ -889,6 +954,7 @@ def values_sensitivity(r):
         "sens.steps_first": f"{int(mean('steps')[0]):,}", "sens.steps_last": f"{int(mean('steps')[-1]):,}",
         "sens.gap_first": f"{gap[0]:.3f}", "sens.gap_last": f"{gap[-1]:.3f}",
         "sens.gap_trend": trend_text(fixed["trend"]["gap"]),
+        "sens.gap_trend_short": short_text(fixed["trend"]["gap"]),
         "sens.rho_gap": correlation_text(fixed["correlation"]["sensitivity~gap"]),
         "sens.rho_acc": correlation_text(fixed["correlation"]["sensitivity~test_acc"]),
         "sens.seeds": str(len(r["seeds"])),
@@ -975,6 +1041,9 @@ def rescaling_values(resc, eps):
                                  f"{t['verdict']}, one-sample t on the log ratio, "
                                  f"{p_text(t['p']) if t['p'] is not None else 'not tested'}, "
                                  f"n = {t['n']})")
+        out[f"m.dinh_{name}_ratio"] = (f"×{t['geo_mean']:.3g} ({t['verdict']}{ci}, "
+                                       f"{p_text(t['p']) if t['p'] is not None else 'not tested'}"
+                                       f", n = {t['n']})")
         out[f"m.dinh_{name}_small"] = f"{t['small_rescaled_mean']:.3g}"
         out[f"m.dinh_{name}_large"] = f"{t['large_mean']:.3g}"
         out[f"m.dinh_{name}_vs_short"] = short_text(t["small_rescaled_vs_large"])
@@ -1008,6 +1077,7 @@ def values_sharpness(r, runs, fixed):
         "sharp.trend_short": short_text(fixed["trend"][key]),
         "sharp.last": f"{sharp[-1]:.3g}",
         "sharp.eig_trend": trend_text(fixed["trend"]["hessian_max_eig"]),
+        "sharp.eig_trend_short": short_text(fixed["trend"]["hessian_max_eig"]),
         "sharp.eig_first": f"{eig[0]:.3g}", "sharp.eig_last": f"{eig[-1]:.3g}",
         "sharp.peak": f"{max(sharp):.3g} at batch {r['batch_sizes'][int(np.argmax(sharp))]}",
         "sharp.eig_peak": f"{max(eig):.3g} at batch {r['batch_sizes'][int(np.argmax(eig))]}",
@@ -1016,7 +1086,7 @@ def values_sharpness(r, runs, fixed):
         "sharp.rho_gap": correlation_text(corr[f"{key}~gap"]),
         "sharp.rho_eig": correlation_text(corr[f"{key}~hessian_max_eig"]),
         "sharp.rho_sens": correlation_text(corr[f"{key}~sensitivity"]),
-        "sharp.keskar": f"{keskar} ({compare_text(ends)})",
+        "sharp.keskar": f"{keskar} ({compare_text(ends).split(' (', 1)[1]}",
     }
 
 
@@ -1030,7 +1100,8 @@ VALUES = {"hw1_1_simulate_function": values_fits, "hw1_1_mnist_cnn": values_cnn,
 
 def values(figures):
     """Every value the prose may quote, from the JSON files present."""
-    out = {}
+    walls = [r["meta"]["wall_time_s"] for r in (load(figures, stem) for stem in SCRIPTS) if r]
+    out = {"suite.minutes": f"{sum(walls) / 60:.0f}"}
     for stem, fn in VALUES.items():
         r = load(figures, stem)
         if r:
@@ -1060,27 +1131,32 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m common.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", default="figures", help="folder of the JSON results")
-    parser.add_argument("--readme", default="README.md", help="file whose tables are rewritten")
+    parser.add_argument("--readme", action="append",
+                        help="file whose tables are rewritten (repeatable; default: README.md "
+                             "and benchmarks/README.md)")
     parser.add_argument("--check", action="store_true", help="only report whether it is current")
     args = parser.parse_args(argv)
-    readme = Path(args.readme)
-    try:
-        old = readme.read_text(encoding="utf-8")
-        new = update(old, args.figures)
-    except ScriptError as exc:
-        print(f"report: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"report: error: cannot read {readme}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    if args.check:
+    readmes = [Path(p) for p in (args.readme or DOCUMENTS)]
+    updated = {}
+    for readme in readmes:
+        try:
+            old = readme.read_text(encoding="utf-8")
+            new = update(old, args.figures)
+        except ScriptError as exc:
+            print(f"report: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"report: error: cannot read {readme}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         if new != old:
+            updated[readme] = new
+    if args.check:
+        for readme in updated:
             print(f"report: {readme} is out of date with {args.figures}/*.json: run "
                   "python -m common.report", file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        atomic_write(readme, lambda tmp: Path(tmp).write_text(new, encoding="utf-8"))
+        return 1 if updated else 0
+    for readme, new in updated.items():
+        atomic_write(readme, lambda tmp, new=new: Path(tmp).write_text(new, encoding="utf-8"))
     return 0
 
 

@@ -124,8 +124,10 @@ def trend(x, y, alpha=ALPHA):
 def ranking(groups, higher_is_better=True, alpha=ALPHA):
     """All pairwise Welch comparisons of {name: values}, Holm-corrected; returns {"pairs":
     [{"a", "b", **compare(a, b), "p_holm", "verdict"}], "order": names by mean, best first,
-    "text": e.g. 'C1 ≈ C2 > C4'} where '>' between neighbours means the better one is better at
-    the corrected 5 % level and '≈' that no difference was detected."""
+    "text": every pair named once, e.g. 'C1 > C4, C2 > C4; no difference detected: C1–C2'}.
+    "A > B" means A is better (higher mean, or lower with higher_is_better=False) at the
+    corrected 5 % level; the text never chains neighbours, so it cannot be read as a comparison
+    that was not made or not detected."""
     names = list(groups)
     pairs = [{"a": a, "b": b, **compare(groups[a], groups[b])}
              for i, a in enumerate(names) for b in names[i + 1:]]
@@ -135,13 +137,21 @@ def ranking(groups, higher_is_better=True, alpha=ALPHA):
         q["verdict"] = verdict_of(q["effect"], p_adj, alpha)
     sign = 1 if higher_is_better else -1
     order = sorted(names, key=lambda n: -sign * float(np.mean(groups[n])))
-    lookup = {(q["a"], q["b"]): q for q in pairs}
-    text = order[0]
-    for better, worse in zip(order, order[1:]):
-        q = lookup.get((better, worse)) or lookup.get((worse, better))
-        separated = q.get("p_holm") is not None and q["p_holm"] < alpha
-        text += (" > " if separated else " ≈ ") + worse
-    return {"test": "Welch's t, Holm-corrected", "pairs": pairs, "order": order, "text": text}
+    rank = {n: i for i, n in enumerate(order)}
+    better, same, untested = [], [], []
+    for q in sorted(pairs, key=lambda q: sorted((rank[q["a"]], rank[q["b"]]))):
+        first, second = sorted((q["a"], q["b"]), key=rank.get)
+        if q.get("p_holm") is None:
+            untested.append(f"{first}–{second}")
+        elif q["p_holm"] < alpha:
+            better.append(f"{first} > {second}")
+        else:
+            same.append(f"{first}–{second}")
+    parts = [", ".join(better)] if better else []
+    parts += [f"no difference detected: {', '.join(same)}"] if same else []
+    parts += [f"not tested (one seed): {', '.join(untested)}"] if untested else []
+    return {"test": "Welch's t, Holm-corrected", "pairs": pairs, "order": order,
+            "text": "; ".join(parts)}
 
 
 def separated_from(ranking, name, direction):

@@ -85,11 +85,12 @@ def test_trend_verdicts():
     assert trend([1, 2], [3, 4])["verdict"] == "not tested"
 
 
-def test_ranking_names_only_separated_neighbours():
+def test_ranking_names_every_pair_once():
     groups = {"C1": [88.7, 88.9, 88.8], "C2": [88.6, 89.0, 88.75], "C4": [86.8, 86.9, 86.7]}
     r = ranking(groups)
     assert r["order"] == ["C1", "C2", "C4"]
-    assert r["text"] == "C1 ≈ C2 > C4"
+    # every pair named once; no chain of neighbours (C1 > C4 and C2 > C4, C1 and C2 not apart)
+    assert r["text"] == "C1 > C4, C2 > C4; no difference detected: C1–C2"
     by_pair = {(q["a"], q["b"]): q for q in r["pairs"]}
     assert by_pair[("C1", "C4")]["verdict"] == "lower"
     assert by_pair[("C1", "C2")]["verdict"] == NO_DIFFERENCE

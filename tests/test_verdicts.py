@@ -24,13 +24,19 @@ def test_cnn_ranking_separated_overlapping_and_single_seed():
     summary = hw1_1_mnist_cnn.summarise(results)
     # C1 and C2 overlap (means 0.8880 and 0.8878); C4 lies 0.02 below both with spreads of 0.001
     assert summary["depth"]["order"] == ["C1", "C2", "C4"]
-    assert summary["depth"]["text"] == "C1 ≈ C2 > C4"
+    assert summary["depth"]["text"] == "C1 > C4, C2 > C4; no difference detected: C1–C2"
     # one seed each: nothing can be tested, so no ranking is claimed
-    assert summary["original"]["text"] == "CNN2 ≈ CNN1"
+    assert summary["original"]["text"] == "not tested (one seed): CNN2–CNN1"
     assert summary["shallowest"] == "C1"
     assert summary["above_shallowest"] == [] and summary["below_shallowest"] == ["C4"]
     text = report.ranking_text(summary["depth"])
-    assert text.startswith("C1 ≈ C2 > C4 (Welch's t, Holm-corrected, n = 3 each; C1–C2 p = ")
+    holm = {(q["a"], q["b"]): q["p_holm"] for q in summary["depth"]["pairs"]}
+    assert holm[("C1", "C4")] < 0.05 and holm[("C2", "C4")] < 0.05 <= holm[("C1", "C2")]
+    assert text == (f"C1 > C4 ({report.p_text(holm[('C1', 'C4')])}), C2 > C4 "
+                    f"({report.p_text(holm[('C2', 'C4')])}); no difference detected "
+                    f"(p ≥ {holm[('C1', 'C2')]:.2g}): C1–C2 (Welch's t, Holm-corrected, n = 3 each)")
+    one_seed = report.ranking_text(summary["original"])
+    assert one_seed == "not tested (one seed): CNN2–CNN1 (Welch's t, Holm-corrected, n = 1 each)"
 
 
 def test_cnn_rankings_at_two_budgets_and_the_still_rising_test():
@@ -64,7 +70,8 @@ def test_cnn_ranking_follows_the_data_not_the_names():
     summary = hw1_1_mnist_cnn.summarise(results)
     assert summary["depth"]["text"] == "C2 > C1"
     assert summary["above_shallowest"] == ["C2"] and summary["below_shallowest"] == []
-    assert summary["original"]["text"] in ("CNN1 ≈ CNN2", "CNN2 ≈ CNN1")   # tied
+    assert summary["original"]["text"] in ("no difference detected: CNN1–CNN2",
+                                           "no difference detected: CNN2–CNN1")   # tied
 
 
 def seeds_of(values):
@@ -151,8 +158,12 @@ def test_function_fit_ranking_on_log_mse():
                   for n, k in (("D1", -1), ("D2", -3), ("M1", -3), ("D8", -2),
                                ("M2", -3), ("M3", -3))}}
     s = hw1_1_simulate_function.summarise({"models": models, "fits": fits})
-    assert s["f"]["depth"]["text"] == "D2 ≈ M1 > D8 > D1" or s["f"]["depth"]["text"] == "M1 ≈ D2 > D8 > D1"
-    assert s["f"]["original"]["text"].count("≈") == 2        # M1, M2, M3 identical
+    assert s["f"]["depth"]["text"] in (
+        "D2 > D8, D2 > D1, M1 > D8, M1 > D1, D8 > D1; no difference detected: D2–M1",
+        "M1 > D8, M1 > D1, D2 > D8, D2 > D1, D8 > D1; no difference detected: M1–D2")
+    # M1, M2, M3 identical: all three pairs undetected, none ranked
+    assert s["f"]["original"]["text"].startswith("no difference detected: ")
+    assert s["f"]["original"]["text"].count("–") == 3 and ">" not in s["f"]["original"]["text"]
     # every deeper model beats D1 (a decade or more apart, identical spreads)
     assert s["f"]["shallowest"] == "D1"
     assert sorted(s["f"]["beat_shallowest"]) == ["D2", "D8", "M1"]
