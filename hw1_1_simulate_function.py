@@ -248,49 +248,79 @@ def target_grid(n):
     return fig, axes.ravel()
 
 
+def series_grid(results):
+    """One row per target, one column per series (the depth series; the original report's
+    shapes): figure, axes (rows x 2), the series' model names, a colour per model."""
+    models = results["models"]
+    series = {"depth series": [n for n in models if models[n]["series"] == "depth"],
+              "original 4-layer shapes": [n for n in models
+                                          if models[n]["series"] == "original" or n == "M1"]}
+    colors = dict(zip(models, COLORS))
+    fig, axes = plt.subplots(len(results["fits"]), 2, figsize=(9, 2.5 * len(results["fits"]) + 1),
+                             squeeze=False, sharex=True)
+    return fig, axes, series, colors
+
+
+def series_legend(fig, axes, ncol=3):
+    """One legend for the whole figure, under its title (no legend on the data)."""
+    handles, labels = {}, {}
+    for ax in axes.ravel():
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=ncol,
+               bbox_to_anchor=(0.5, 0.955), frameon=False)
+
+
 def plot_function_losses(results, path):
-    """Median training MSE over seeds (line) and interquartile band, per model; log y."""
+    """Median training MSE over seeds (line) and interquartile band per model; the depth series
+    and the original shapes in separate columns, one row per target; log y."""
     fits, models = results["fits"], results["models"]
-    fig, axes = target_grid(len(fits))
-    for ax, (fname, per_model) in zip(axes, fits.items()):
-        for color, (name, fit) in zip(COLORS, per_model.items()):
-            epochs = fit["curve_epochs"]
-            ax.plot(epochs, fit["curve_median"], color=color, lw=1,
-                    label=model_label(name, models[name]))
-            ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=color, alpha=0.15,
-                            lw=0)
-        ax.set_yscale("log")
+    fig, axes, series, colors = series_grid(results)
+    for row, (fname, per_model) in zip(axes, fits.items()):
+        for ax, (title, names) in zip(row, series.items()):
+            for name in names:
+                fit = per_model[name]
+                epochs = fit["curve_epochs"]
+                ax.plot(epochs, fit["curve_median"], color=colors[name], lw=1,
+                        label=model_label(name, models[name]))
+                ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=colors[name],
+                                alpha=0.15, lw=0)
+            ax.set_yscale("log")
+            ax.set_ylabel("training MSE")
+            ax.set_title(f"{fname}: {title}")
+    for ax in axes[-1]:
         ax.set_xlabel("epoch")
-        ax.set_ylabel("training MSE")
-        ax.set_title(f"target y = {fname}")
-    axes[0].legend(loc="lower left", fontsize=7)
+    series_legend(fig, axes)
     x, cfg = results["x"], results["meta"]["config"]
-    fig.suptitle(f"Function fitting: training MSE, median over {len(results['seeds'])} seeds with "
-                 f"interquartile band ({results['optimiser']} lr {cfg['lr']:g}, {len(x)} points on "
-                 f"[{x[0]:g}, {x[-1]:g}])")
-    fig.tight_layout()
+    fig.suptitle(f"Function fitting ({len(x)} points on [{x[0]:g}, {x[-1]:g}]): training MSE,\n"
+                 f"median of {len(results['seeds'])} seeds and interquartile band "
+                 f"({results['optimiser']} lr {cfg['lr']:g})", y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, 0.935))
     save_figure(fig, path)
 
 
 def plot_function_predictions(results, path):
-    """Prediction of each model's median-final-MSE seed against the ground truth, per target."""
+    """Prediction of each model's median-final-MSE seed, the ground truth drawn on top (dashed),
+    the depth series and the original shapes in separate columns, one row per target."""
     x = np.asarray(results["x"])
-    fits = results["fits"]
-    fig, axes = target_grid(len(fits))
-    for ax, (fname, per_model) in zip(axes, fits.items()):
-        ax.plot(x, results["targets"][fname], color="black", lw=2.5, alpha=0.35,
-                label="ground truth")
-        for color, (name, fit) in zip(COLORS, per_model.items()):
-            final = sorted(fit["final_loss"])[(len(fit["final_loss"]) - 1) // 2]
-            ax.plot(x, fit["median_prediction"], color=color, lw=1,
-                    label=f"{name} (seed {fit['median_seed']}, final MSE {final:.2e})")
+    fits, models = results["fits"], results["models"]
+    fig, axes, series, colors = series_grid(results)
+    for row, (fname, per_model) in zip(axes, fits.items()):
+        for ax, (title, names) in zip(row, series.items()):
+            for name in names:
+                fit = per_model[name]
+                ax.plot(x, fit["median_prediction"], color=colors[name], lw=1.2,
+                        label=model_label(name, models[name]))
+            ax.plot(x, results["targets"][fname], color="black", lw=1, ls="--", zorder=5,
+                    label="ground truth")
+            ax.set_ylabel("y")
+            ax.set_title(f"{fname}: {title}")
+    for ax in axes[-1]:
         ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        ax.set_title(f"target y = {fname}")
-        ax.legend(loc="best", fontsize=6)
-    fig.suptitle("Function fitting: prediction of each model's median seed (by final MSE) vs "
-                 "ground truth")
-    fig.tight_layout()
+    series_legend(fig, axes)
+    fig.suptitle(f"Function fitting: prediction of each model's median seed\n(by final MSE of "
+                 f"{len(results['seeds'])} seeds) against the ground truth", y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, 0.935))
     save_figure(fig, path)
 
 
