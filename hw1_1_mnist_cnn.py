@@ -23,7 +23,7 @@ import torch
 from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
-from common.plotting import COLORS, dataset_title, epochs_axis, plt, save_figure
+from common.plotting import COLORS, dataset_title, epochs_axis, legend_outside, panels, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -176,7 +176,7 @@ def plot_classifier_curves(results, path_loss, path_acc):
     title = dataset_title(results)
     n_seeds = len(results["seeds"])
     for key, ylabel, path in (("loss", "cross-entropy", path_loss), ("acc", "accuracy (%)", path_acc)):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+        fig, axes = panels(1, 2, 4.4, sharey=True)
         scale = 100 if key == "acc" else 1
         dashes = {}
         for name, model in results["models"].items():   # originals: a dash pattern each
@@ -200,10 +200,9 @@ def plot_classifier_curves(results, path_loss, path_acc):
         if key == "loss" and max(spans) >= 10 * min(spans):   # log only over a decade or more
             axes[0].set_yscale("log")
         axes[0].set_ylabel(ylabel)
-        axes[1].legend(fontsize=7, handlelength=3)
+        legend_outside(fig, axes, ncol=3)
         fig.suptitle(f"{title} CNNs: {ylabel} per epoch in eval mode, mean ± std over {n_seeds} "
-                     "seeds (solid: depth series; dashed, dash-dot, dotted: original CNN1-3)")
-        fig.tight_layout()
+                     "seeds\n(solid: depth series; dashed, dash-dot, dotted: original CNN1-3)")
         save_figure(fig, path)
 
 

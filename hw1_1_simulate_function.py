@@ -244,7 +244,7 @@ def model_label(name, model):
 def target_grid(n):
     """Figure and flat list of axes for n targets (2 columns)."""
     rows = (n + 1) // 2
-    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, 2, figsize=(8.1, 2.9 * rows), squeeze=False)
     return fig, axes.ravel()
 
 
@@ -256,7 +256,7 @@ def series_grid(results):
               "original 4-layer shapes": [n for n in models
                                           if models[n]["series"] == "original" or n == "M1"]}
     colors = dict(zip(models, COLORS))
-    fig, axes = plt.subplots(len(results["fits"]), 2, figsize=(9, 2.5 * len(results["fits"]) + 1),
+    fig, axes = plt.subplots(len(results["fits"]), 2, figsize=(8.1, 2.4 * len(results["fits"]) + 1),
                              squeeze=False, sharex=True)
     return fig, axes, series, colors
 
@@ -341,8 +341,9 @@ def plot_final_mse(results, path):
             ax.add_patch(plt.Rectangle((i - 0.25, q1), 0.5, q3 - q1, fill=False, ec="black",
                                        lw=0.8))
         ax.set_xticks(range(len(names)),
-                      [f"{n}\n{models[n]['depth']} hidden" for n in names], fontsize=7)
+                      [f"{n}\n{models[n]['depth']} hidden" for n in names], fontsize=8)
         ax.set_yscale("log")
+        ax.set_xlabel("model")
         ax.set_ylabel("final training MSE")
         ax.set_title(f"target y = {fname}")
     fig.suptitle(f"Function fitting: final MSE of each of {len(results['seeds'])} seeds (dots), "

@@ -29,7 +29,8 @@ from common.data import function_samples, load_image_data, minibatches
 from common.metrics import escape_along, eigenvalue_summary, gradient_norm, sign_counts
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
 from common.shallow import GROUP_SIZE, ShallowNets, block_norms
-from common.plotting import COLORS, dataset_title, layer_sizes, plt, save_figure
+from common.plotting import (COLORS, README_WIDTH_IN, dataset_title, layer_sizes,
+                             legend_outside, log_scale_if_decade, plt, save_figure)
 from common.train import RowAdam, check_finite, progress
 
 STEM = "hw1_2_grad_norm"
@@ -363,61 +364,62 @@ def mnist_norm_trend(mnist):
 
 
 def plot_minimal_ratio(mr, path):
-    """Left: final loss (log y) against the share of positive among the non-zero Hessian
-    eigenvalues; middle: the most negative eigenvalue relative to the largest |eigenvalue| (log y)
-    against the final gradient norm, with the zero tolerances as lines (below a line = a minimum
-    at that tolerance); right, when recorded: the phase-2 gradient norms of every training."""
+    """Top left: final loss (log y) against the share of positive among the non-zero Hessian
+    eigenvalues; top right: the most negative eigenvalue relative to the largest |eigenvalue|
+    (log y) against the final gradient norm, with the zero tolerances as lines (below a line = a
+    minimum at that tolerance); bottom, when recorded: the phase-2 gradient norms of every
+    training. One legend under the panels."""
     rows = mr["trainings"]
     with_path = "phase2_norms" in rows[0]
-    fig, axes = plt.subplots(1, 3 if with_path else 2, figsize=(14 if with_path else 10, 4.6))
+    layout = [["loss", "eig"], ["path", "path"]] if with_path else [["loss", "eig"]]
+    fig, axes = plt.subplot_mosaic(layout, figsize=(README_WIDTH_IN - 0.1, 6.4 if with_path else 3.8),
+                                   layout="constrained")
     groups = [(True, "o", COLORS[0]), (False, "x", COLORS[3])]
     for reached, marker, color in groups:
         sel = [r for r in rows if r["reached"] == reached]
         if not sel:
             continue
-        label = f"‖∇L‖ {'<' if reached else '≥'} {mr['threshold']:g} ({len(sel)} of {len(rows)})"
-        axes[0].scatter([100 * r["ratio_nonzero"] for r in sel], [r["loss"] for r in sel],
-                        marker=marker, color=color, s=20, label=label)
+        label = f"end point with ‖∇L‖ {'<' if reached else '≥'} {mr['threshold']:g} ({len(sel)} of {len(rows)})"
+        axes["loss"].scatter([100 * r["ratio_nonzero"] for r in sel], [r["loss"] for r in sel],
+                             marker=marker, color=color, s=20, label=label)
         curved = [r for r in sel if r["min_eigenvalue"] < 0]
-        axes[1].scatter([r["grad_norm"] for r in curved],
-                        [-r["min_eigenvalue"] / max(r["max_eigenvalue"], -r["min_eigenvalue"])
-                         for r in curved], marker=marker, color=color, s=20, label=label)
-    axes[0].set_yscale("log")
-    axes[0].set_xlabel(f"positive share of the non-zero eigenvalues (%; zero: "
-                       f"|λ| ≤ {mr['eig_rel_tol']:g}·max|λ|)")
-    axes[0].set_ylabel("training MSE at the end point")
-    axes[0].set_title("loss vs positive share of the curved directions", fontsize=10)
+        axes["eig"].scatter([r["grad_norm"] for r in curved],
+                            [-r["min_eigenvalue"] / max(r["max_eigenvalue"], -r["min_eigenvalue"])
+                             for r in curved], marker=marker, color=color, s=20, label=label)
+    axes["loss"].set_yscale("log")
+    axes["loss"].set_xlabel(f"positive share of the non-zero eigenvalues (%)\n(zero: "
+                            f"|λ| ≤ {mr['eig_rel_tol']:g}·max|λ|)")
+    axes["loss"].set_ylabel("training MSE at the end point")
+    axes["loss"].set_title("loss vs positive share")
     for tol, ls in zip(mr["tolerances"], (":", "--", "-.")):
-        axes[1].axhline(tol, color="black", lw=0.9, ls=ls, label=f"tolerance {tol:g}")
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
-    axes[1].xaxis.set_minor_formatter(NullFormatter())   # minor labels collide within a decade
-    axes[1].set_xlabel("‖∇L‖ at the end point")
-    axes[1].set_ylabel("|most negative λ| / max|λ|")
-    axes[1].set_title("below a line: a minimum at that tolerance", fontsize=10)
-    for ax in axes[:2]:
-        ax.legend(loc="best", fontsize=8)
+        axes["eig"].axhline(tol, color="black", lw=0.9, ls=ls, label=f"zero tolerance {tol:g}")
+    axes["eig"].set_xscale("log")
+    axes["eig"].set_yscale("log")
+    axes["eig"].xaxis.set_minor_formatter(NullFormatter())   # minor labels collide in a decade
+    axes["eig"].set_xlabel("‖∇L‖ at the end point")
+    axes["eig"].set_ylabel("|most negative λ| / max|λ|")
+    axes["eig"].set_title("below a line: a minimum at that tolerance")
     if with_path:
-        ax = axes[2]
+        ax = axes["path"]
         for r in rows:
             ax.plot(np.arange(len(r["phase2_norms"])), r["phase2_norms"], lw=0.6, alpha=0.5,
                     color=COLORS[0] if r["reached"] else COLORS[3])
-        ax.axhline(mr["threshold"], color="black", ls="--", lw=1,
-                   label=f"threshold {mr['threshold']:g}")
+        ax.axhline(mr["threshold"], color="grey", ls=(0, (6, 2)), lw=1.5,
+                   label=f"‖∇L‖ threshold {mr['threshold']:g}")
         ax.set_yscale("log")
         ax.set_xlabel(f"phase-2 step ({mr['phase2']})")
         ax.set_ylabel("‖∇L‖ (float64)")
-        ax.set_title("gradient norm during phase 2, every training", fontsize=10)
-        ax.legend(loc="best", fontsize=8)
+        ax.set_title("gradient norm during phase 2, every training")
+    legend_outside(fig, list(axes.values()), ncol=2)
     fig.suptitle(f"{layer_sizes(mr['sizes'])} {mr['activation']} net ({mr['n_params']:,} params) "
-                 f"on {mr['target']} ({mr['points']} points), {len(rows)} trainings, exact float64 "
-                 f"Hessian; phase 2 = {mr['phase2']}", fontsize=10)
-    fig.tight_layout()
+                 f"on {mr['target']} ({mr['points']} points), {len(rows)} trainings,\nexact "
+                 f"float64 Hessian; phase 2 = {mr['phase2']}")
     save_figure(fig, path)
 
 
 def plot_grad_norm(results, part, path):
-    """Gradient norm (top) and loss (bottom) vs iteration, shared x axis, log y."""
+    """Gradient norm (top) and loss (bottom) vs iteration, shared x axis, log y where the values
+    span a decade."""
     run = results[part]
     it = np.arange(1, len(run["loss"]) + 1)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 5.5))
@@ -427,8 +429,8 @@ def plot_grad_norm(results, part, path):
     top.set_ylabel("‖∇L‖₂ (all parameters)")
     bottom.set_ylabel("loss")
     bottom.set_xlabel("iteration")
-    for ax in (top, bottom):
-        ax.set_yscale("log")
+    for ax, values in ((top, run["grad_norm"]), (bottom, run["loss"])):
+        log_scale_if_decade(ax, values)
         ax.legend(loc="upper right")
     net = f"{layer_sizes(run['sizes'])} ReLU net ({run['n_params']:,} params)"
     if part == "function":

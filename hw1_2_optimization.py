@@ -26,7 +26,7 @@ from common.data import load_image_data, subset_indices
 from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
                             pca_2d)
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
-from common.plotting import COLORS, dataset_title, layer_sizes, plt, save_figure
+from common.plotting import COLORS, README_WIDTH_IN, dataset_title, layer_sizes, plt, save_figure
 from common.train import (evaluate_stacked_classifiers, progress,
                           train_stack_epoch)
 
@@ -35,11 +35,11 @@ RUNS = 8                  # trainings, seeds seed .. seed + RUNS - 1
 EPOCHS = 50
 WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 1000
-ANNOTATE_EVERY = 3        # label every 3rd record with its test accuracy
 INIT_LOSS_SAMPLES = 10000 # training subset for the loss at initialisation (record 0)
 SURFACE_GRID = 31         # grid points per axis of each 2-D surface
 SURFACE_SAMPLES = 10000   # fixed training subset the surfaces are evaluated on
-SURFACE_MARGIN = 0.15     # the path plane extends 15% of the path's span beyond it
+SURFACE_MARGIN = 0.4      # the path plane extends 40% of the path's span beyond it (at 15 % the
+                          # plane's lowest point sat one grid step from the edge)
 SLICE_POINTS = 41         # points of each 1-D slice on [-1, 1]
 QUICK = {"epochs": 3, "train_samples": 3000, "surface_grid": 7, "surface_samples": 500}
 
@@ -48,8 +48,6 @@ def build_parser():
     parser = cli.make_parser(STEM, __doc__)
     parser.add_argument("--runs", type=cli.positive_int, default=RUNS, help="number of trainings")
     cli.add_training_flags(parser, EPOCHS, MNIST_MLP_LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
-    parser.add_argument("--annotate-every", type=cli.positive_int, default=ANNOTATE_EVERY,
-                        help="annotate every k-th record with its test accuracy")
     parser.add_argument("--surface-grid", type=cli.positive_int, default=SURFACE_GRID,
                         help="grid points per axis of the loss surfaces")
     parser.add_argument("--surface-samples", type=cli.positive_int, default=SURFACE_SAMPLES,
@@ -189,102 +187,130 @@ def summarise(results):
             "rise_comparison": {"a": first, "b": second, **stats.compare(a, b)}}
 
 
-def draw_pca_paths(ax, coords, accuracy, every):
-    """Draw each run's path (coords: runs x records x 2) and label every `every`-th record, and
-    the last one, with that same record's test accuracy (accuracy: runs x records, in [0, 1])."""
+def draw_pca_paths(ax, coords, accuracy):
+    """Draw each run's path (coords: runs x records x 2) and label its first, middle and last
+    record with that same record's test accuracy (accuracy: runs x records, in [0, 1]); labels on
+    every few records piled up into smears along the paths."""
     coords, accuracy = np.asarray(coords), np.asarray(accuracy)
     for run, (path, acc) in enumerate(zip(coords, accuracy)):
         color = COLORS[run % len(COLORS)]
         ax.plot(path[:, 0], path[:, 1], "-o", color=color, ms=2.5, lw=0.8, label=f"training {run + 1}")
         ax.plot(*path[0], marker="s", color=color, ms=5)
-        labelled = sorted(set(range(0, len(path), every)) | {len(path) - 1})
-        for rec in labelled:
-            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=(3, 3),
-                        textcoords="offset points", fontsize=6, color=color)
+        for rec in sorted({0, (len(path) - 1) // 2, len(path) - 1}):
+            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=(4, 4),
+                        textcoords="offset points", fontsize=8, color=color)
 
 
-def plot_pca_paths(results, part, every, path):
+def plot_pca_paths(results, part, path):
     """PCA of parameter snapshots of all trainings, one colour per training."""
     pca = results["pca"][part]
     ratio = pca["explained_variance_ratio"]
-    fig, ax = plt.subplots(figsize=(9, 7))
-    draw_pca_paths(ax, pca["coords"], results["test_acc"], every)
+    fig, ax = plt.subplots(figsize=(8, 6.4))
+    draw_pca_paths(ax, pca["coords"], results["test_acc"])
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
     what = ("fc1 (weights + bias)" if part == "fc1" else "whole model") + f", {pca['n_params']:,} parameters"
+    mid = (len(pca["coords"][0]) - 1) // 2
     ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: PCA of {what}\n"
-                 f"square = initialisation; numbers = test accuracy (%) every "
-                 f"{every} epochs and at the end")
+                 f"square = initialisation; numbers = test accuracy (%) at the start, after "
+                 f"epoch {mid} and at the end")
     ax.legend(ncol=2, loc="best")
     fig.tight_layout()
     save_figure(fig, path)
 
 
 def surface_contour(ax, xs, ys, loss, fig):
-    """Filled contours of log10(loss) over the grid (loss indexed [x, y]) with a colour bar."""
-    loss = np.log10(np.asarray(loss).T)
-    cs = ax.contourf(xs, ys, loss, levels=25, cmap="viridis")
-    ax.contour(xs, ys, loss, levels=cs.levels[::3], colors="white", linewidths=0.4, alpha=0.6)
-    fig.colorbar(cs, ax=ax, label="log₁₀ training cross-entropy")
+    """Filled contours of the loss over the grid (loss indexed [x, y]) on log-spaced levels, with
+    a colour bar in loss units."""
+    from matplotlib.colors import LogNorm
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+    loss = np.asarray(loss).T
+    levels = np.geomspace(loss.min(), loss.max(), 25)
+    cs = ax.contourf(xs, ys, loss, levels=levels, cmap="viridis", norm=LogNorm())
+    ax.contour(xs, ys, loss, levels=levels[::3], colors="white", linewidths=0.4, alpha=0.6)
+    if fig.get_layout_engine() is not None:      # constrained layout places the bar itself
+        bar = fig.colorbar(cs, ax=ax, shrink=0.9)
+    else:
+        bar = fig.colorbar(cs, cax=make_axes_locatable(ax).append_axes("right", "4%", pad=0.08))
+    decades = range(int(np.floor(np.log10(loss.min()))), int(np.ceil(np.log10(loss.max()))) + 1)
+    ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 3, 5)
+             if loss.min() <= m * 10.0 ** d <= loss.max()]
+    bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    bar.ax.minorticks_off()
+    bar.set_label("training cross-entropy (log colour scale)")
+
+
+def nearest_on_grid(xs, ys, loss, point):
+    """The loss at the grid point nearest to `point` (loss indexed [x, y])."""
+    i = int(np.argmin(np.abs(np.asarray(xs) - point[0])))
+    j = int(np.argmin(np.abs(np.asarray(ys) - point[1])))
+    return float(np.asarray(loss)[i, j])
 
 
 def plot_surface_path(results, path):
     """Loss over the plane of the top-2 principal directions of one training's path, with the
-    path (one marker per epoch record) projected onto it."""
+    path (one marker per epoch record) projected onto it; equal aspect. The background is the
+    loss on the plane: the epoch models themselves lie partly off it."""
     s = results["surfaces"]
     plane = s["path_plane"]
     ratio = plane["explained_variance_ratio"]
-    fig, ax = plt.subplots(figsize=(7.4, 5.8))
+    fig, ax = plt.subplots(figsize=(8, 5.4))
+    ax.set_aspect("equal")
     surface_contour(ax, plane["a"], plane["b"], plane["loss"], fig)
     coords = np.asarray(plane["path"])
+    run = s["training"] - 1
+    own = results["train_loss"][run][0]
+    on_plane = nearest_on_grid(plane["a"], plane["b"], plane["loss"], coords[0])
     ax.plot(coords[:, 0], coords[:, 1], "-o", color="red", ms=2.5, lw=1,
-            label=f"training {s['training']} path ({len(coords)} records)")
-    ax.plot(*coords[0], marker="s", color="red", ms=6, ls="none", label="initialisation")
+            label=f"training {s['training']} path ({len(coords)} records), projected")
+    ax.plot(*coords[0], marker="s", color="red", ms=6, ls="none",
+            label=f"initialisation (its loss {own:.3g}; the plane at its projection {on_plane:.3g})")
     ax.plot(0, 0, marker="*", color="white", mec="black", ms=12, ls="none", label="final model")
     ax.set_xlabel(f"direction 1 ({100 * ratio[0]:.1f}% of the path's variance)")
     ax.set_ylabel(f"direction 2 ({100 * ratio[1]:.1f}% of the path's variance)")
     ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}, training "
-                 f"{s['training']}:\nloss over the plane of its path's top-2 principal directions\n"
+                 f"{s['training']}:\nloss on the plane of its path's top-2 principal directions\n"
                  f"({len(plane['a'])}×{len(plane['b'])} grid, fixed {s['eval_samples']:,}-image "
-                 "training subset)")
-    ax.legend(loc="best", fontsize=7)
+                 "training subset; colours = loss on the plane)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, ncol=1)
     fig.tight_layout()
     save_figure(fig, path)
 
 
 def plot_surface_random(results, path):
     """Left: loss over two filter-normalised random directions around the final model;
-    right: 1-D slices along such directions for two trainings (log y)."""
+    right: 1-D slices along other such directions for two trainings (log y)."""
     s = results["surfaces"]
     plane = s["random_plane"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(README_WIDTH_IN - 0.1, 4.2),
+                                      layout="constrained")
+    left.set_aspect("equal")
     surface_contour(left, plane["alpha"], plane["beta"], plane["loss"], fig)
     left.plot(0, 0, marker="*", color="white", mec="black", ms=12, ls="none", label="final model")
-    left.set_xlabel("α (random direction 1, filter-normalised)")
-    left.set_ylabel("β (random direction 2, filter-normalised)")
+    left.set_xticks([-1, -0.5, 0, 0.5, 1])
+    left.set_xlabel("α (random direction 1)")
+    left.set_ylabel("β (random direction 2)")
     left.set_title(f"training {s['training']}: {len(plane['alpha'])}×{len(plane['beta'])} grid")
-    left.legend(loc="upper right", fontsize=7)
+    left.legend(loc="upper right")
     t = s["slices"]["t"]
     for i, (name, loss) in enumerate(s["slices"]["loss"].items()):
         right.plot(t, loss, color=COLORS[i // 2], ls="-" if i % 2 == 0 else "--", label=name)
     right.set_yscale("log")
-    right.set_xlabel("t (θ + t·d, d filter-normalised)")
+    right.set_xlabel("t (θ + t·d)")
     right.set_ylabel("training cross-entropy")
-    right.set_title("1-D slices through two final models")
-    right.legend(fontsize=7, handlelength=3)
+    right.set_title("1-D slices through two final models\n(other directions than the left panel's)")
+    right.legend(handlelength=3)
     fig.suptitle(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: loss around the "
-                 f"final model along random directions (fixed {s['eval_samples']:,}-image "
-                 "training subset)")
-    fig.tight_layout()
+                 f"final model along random filter-normalised directions\n(fixed "
+                 f"{s['eval_samples']:,}-image training subset)")
     save_figure(fig, path)
 
 
 def plot(results, out, stem):
     paths = [out / f"{stem}_fc1.png", out / f"{stem}_whole.png", out / f"{stem}_surface_path.png",
              out / f"{stem}_surface_random.png"]
-    every = results["meta"]["config"]["annotate_every"]
-    plot_pca_paths(results, "fc1", every, paths[0])
-    plot_pca_paths(results, "whole", every, paths[1])
+    plot_pca_paths(results, "fc1", paths[0])
+    plot_pca_paths(results, "whole", paths[1])
     plot_surface_path(results, paths[2])
     plot_surface_random(results, paths[3])
     return paths

@@ -25,7 +25,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
-from common.plotting import COLORS, dataset_title, plt, save_figure
+from common.plotting import COLORS, README_WIDTH_IN, dataset_title, legend_outside, plt, save_figure
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
@@ -277,7 +277,7 @@ def plot_init_lines(results, path):
     """Loss (log y) along the line from the initialisation to each trained model, one panel per
     split, one colour per model, one line per seed."""
     alpha = results["init_alphas"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(8.1, 3.8), sharey=True)
     for ax, split in zip(axes, ("train", "test")):
         for color, name in zip(COLORS, results["per_seed"][0]["init_lines"]):
             for i, run in enumerate(results["per_seed"]):
@@ -300,63 +300,55 @@ def endpoint_label(endpoint):
 
 
 def plot_interpolation(results, pair, path):
-    """Left: cross-entropy (log) and accuracy (twin axis) along theta(alpha) over the whole
-    range; right: the cross-entropy on the segment alpha in [0, 1] on a linear scale with the
-    straight lines between the end losses (the barrier's baseline). Train solid, test dashed, one
-    line per seed pair."""
+    """Top: cross-entropy (log y) and accuracy along theta(alpha) over the whole range, the two
+    trained models marked and named on the curves' vertical lines; bottom: the cross-entropy on
+    the segment alpha in [0, 1] on a linear scale with the straight lines between the end losses
+    (the barrier's baseline). Train solid, test dashed, one line per seed pair; one legend under
+    the panels."""
+    from matplotlib.transforms import blended_transform_factory
     alpha = np.asarray(results["alphas"])
-    fig, (ax_loss, ax_zoom) = plt.subplots(1, 2, figsize=(12.4, 5.2),
-                                           gridspec_kw={"width_ratios": [1.35, 1]})
-    ax_acc = ax_loss.twinx()
-    ax_acc.grid(False)
-    lines = []
+    fig, axes = plt.subplot_mosaic([["loss", "acc"], ["zoom", "zoom"]],
+                                   figsize=(README_WIDTH_IN - 0.1, 6.6), layout="constrained")
+    seg = (alpha >= 0) & (alpha <= 1)
     for i, seed_run in enumerate(results["per_seed"]):
         data = seed_run["pairs"][pair]
-        for split, style in (("train", "-"), ("test", "--")):
-            loss = ax_loss.plot(alpha, data[f"{split}_loss"], style, color=COLORS[0], lw=1,
-                                label=f"{split} cross-entropy (left)")
-            acc = ax_acc.plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style,
-                              color=COLORS[1], lw=1, label=f"{split} accuracy (right)")
-            # the barrier's baseline: the straight line between the two end losses
-            seg = (alpha >= 0) & (alpha <= 1)
+        for split, style, color in (("train", "-", COLORS[0]), ("test", "--", COLORS[1])):
+            label = (lambda what: f"{split} {what}" if i == 0 else None)
+            axes["loss"].plot(alpha, data[f"{split}_loss"], style, color=color, lw=1,
+                              label=label("cross-entropy"))
+            axes["acc"].plot(alpha, 100 * np.asarray(data[f"{split}_acc"]), style, color=color,
+                             lw=1, label=None)
             l0, l1 = (data[f"{split}_loss"][list(alpha).index(a)] for a in (0.0, 1.0))
-            chord = ax_loss.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":",
-                                 color="black", lw=0.9,
-                                 label="straight line between the end losses (left)")
-            ax_zoom.plot(alpha[seg], np.asarray(data[f"{split}_loss"])[seg], style,
-                         color=COLORS[0] if split == "train" else COLORS[2], lw=1,
-                         label=f"{split} cross-entropy" if i == 0 else None)
-            ax_zoom.plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":", color="black",
-                         lw=0.9, label="straight line between the end losses"
-                         if i == 0 and split == "train" else None)
-            if i == 0:
-                lines += loss + acc
-                chords = chord
+            axes["zoom"].plot(alpha[seg], np.asarray(data[f"{split}_loss"])[seg], style,
+                              color=color, lw=1)
+            axes["zoom"].plot(alpha[seg], (1 - alpha[seg]) * l0 + alpha[seg] * l1, ":",
+                              color="black", lw=0.9,
+                              label="straight line between the end losses (the barrier's "
+                                    "baseline)" if i == 0 and split == "train" else None)
     first = results["per_seed"][0]
     data = first["pairs"][pair]
-    for a, key in ((0, "theta_1"), (1, "theta_2")):
-        ax_loss.axvline(a, color="grey", lw=0.8, ls=":")
-        ax_loss.annotate(f"α={a}: {endpoint_label(first['endpoints'][data[key]])}", xy=(a, 0),
-                         xycoords=("data", "axes fraction"), xytext=(3, 4),
-                         textcoords="offset points", fontsize=7, color="dimgrey")
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("α  (θ(α) = (1 − α)·θ₁ + α·θ₂)")
-    ax_loss.set_ylabel("cross-entropy", color=COLORS[0])
-    ax_acc.set_ylabel("accuracy (%)", color=COLORS[1])
-    ax_acc.set_ylim(0, 100)
-    lines += chords
-    ax_loss.legend(lines, [ln.get_label() for ln in lines], loc="upper center", fontsize=7,
-                   bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    for name in ("loss", "acc"):
+        ax = axes[name]
+        where = blended_transform_factory(ax.transData, ax.transAxes)
+        for a, key, sub in ((0, "theta_1", "₁"), (1, "theta_2", "₂")):
+            ax.axvline(a, color="grey", lw=0.8, ls=":")
+            ax.text(a, 0.5, f"θ{sub}: {endpoint_label(first['endpoints'][data[key]])}",
+                    transform=where, rotation=90, ha="right", va="center", color="dimgrey",
+                    fontsize=8)
+        ax.set_xlabel("α  (θ(α) = (1 − α)·θ₁ + α·θ₂)")
+    axes["loss"].set_yscale("log")
+    axes["loss"].set_ylabel("cross-entropy (log scale)")
+    axes["acc"].set_ylabel("accuracy (%)")
+    axes["acc"].set_ylim(0, 100)
+    axes["zoom"].set_xlabel("α on the segment between the two models")
+    axes["zoom"].set_ylabel("cross-entropy (linear)")
+    axes["zoom"].set_title("α ∈ [0, 1]: above the dotted line = a barrier")
+    legend_outside(fig, list(axes.values()), ncol=3)
     n = len(results["per_seed"])
-    ax_zoom.set_xlabel("α on the segment between the two models")
-    ax_zoom.set_ylabel("cross-entropy (linear)")
-    ax_zoom.set_title("α ∈ [0, 1]: above the dotted line = a barrier", fontsize=9)
-    ax_zoom.legend(fontsize=7, handlelength=3, loc="best")
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: interpolation between two "
-                 f"{data['varies']}s, {n} seed pairs (one line each; train = fixed "
-                 f"{results['train_eval_samples']:,}-sample subset, test = "
-                 f"{results['test_samples']:,} images)", fontsize=10)
-    fig.tight_layout()
+                 f"{data['varies']}s, {n} seed pairs (one line each)\ntrain = fixed "
+                 f"{results['train_eval_samples']:,}-sample subset (solid), test = "
+                 f"{results['test_samples']:,} images (dashed)")
     save_figure(fig, path)
 
 

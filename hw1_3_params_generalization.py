@@ -14,11 +14,12 @@ Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
 """
 import numpy as np
 import torch
+from matplotlib.ticker import FuncFormatter
 
 from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
-from common.plotting import COLORS, dataset_title, plt, plural, save_figure
+from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, train_classifier_epoch
 
@@ -136,7 +137,7 @@ def plot_params_generalization(results, path):
     seed a dot, the mean a line; training set solid, test set dashed."""
     runs = [results["runs"][str(w)] for w in results["widths"]]
     params = np.asarray([r["n_params"] for r in runs])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, axes = panels(1, 3, 3.8)
     for ax, key, ylabel, scale in ((axes[0], "loss", "cross-entropy", 1),
                                    (axes[1], "acc", "accuracy (%)", 100),
                                    (axes[2], "acc", "accuracy (%), zoomed", 100)):
@@ -148,22 +149,24 @@ def plot_params_generalization(results, path):
             ax.plot(params, [s["mean"] * scale for s in stats], color=color, ls=ls, marker="o",
                     ms=3, label=f"{split} ({results[f'{split}_samples']:,} images), mean")
         ax.set_xscale("log")
-        ax.set_xlabel("number of parameters (log scale)")
+        ax.set_xlabel("parameters (log scale)")
         ax.set_ylabel(ylabel)
         if key == "loss":
             ax.set_yscale("log")
-        ax.legend(fontsize=7, handlelength=3)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(FuncFormatter(   # only 2, 3, 5 x 10^k: no crowding
+                lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
+    legend_outside(fig, axes, ncol=2)
     best = max(r["test_acc"]["mean"] for r in runs)
     near = [r for r in runs if r["test_acc"]["mean"] >= best - ZOOM_POINTS / 100]
     values = [100 * v for r in near for split in ("train", "test") for v in r[f"{split}_acc"]["values"]]
     axes[2].set_ylim(min(values) - 0.5, max(values) + 0.5)
     axes[2].set_xlim(0.7 * min(r["n_params"] for r in near), 1.4 * params.max())
-    axes[2].set_title(f"widths within {ZOOM_POINTS:g} points of the best test accuracy", fontsize=9)
+    axes[2].set_title(f"zoom: within {ZOOM_POINTS:g} points of the best")
     cfg = results["meta"]["config"]
     fig.suptitle(f"{dataset_title(results)}, {results['family']} at {len(runs)} widths: final "
-                 f"loss and accuracy vs parameters ({plural(cfg['epochs'], 'epoch')}, Adam lr "
+                 f"loss and accuracy vs parameters\n({plural(cfg['epochs'], 'epoch')}, Adam lr "
                  f"{cfg['lr']:g}, batch {cfg['batch_size']}; dots: {len(results['seeds'])} seeds)")
-    fig.tight_layout()
     save_figure(fig, path)
 
 

@@ -180,7 +180,7 @@ def plot_slowdown(results, path):
     slowdown random / true, one marker per seed, hollow where it is only a lower bound."""
     rows = results["summary"]["slowdown"]["thresholds"]
     x = np.asarray([100 * row["threshold"] for row in rows])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(8.1, 3.8))
     for run, color in (("true", COLORS[0]), ("random", COLORS[3])):
         values = np.asarray([[np.nan if e is None else e for e in row[run]] for row in rows], float)
         axes[0].plot(x, np.nanmedian(values, 1), color=color, marker="o", ms=4,
@@ -236,7 +236,7 @@ def plot_random_labels(results, path_loss, path_acc):
                 if reached:
                     ax.axvline(reached, color=colors[run], ls=":", lw=0.8)
                     ax.annotate(str(reached), xy=(reached, 1), xycoords=("data", "axes fraction"),
-                                xytext=(0, 2 + 8 * i), textcoords="offset points", fontsize=7,
+                                xytext=(0, 2 + 8 * i), textcoords="offset points", fontsize=8,
                                 color=colors[run], ha="center", annotation_clip=False)
         if key == "loss":
             ax.set_yscale("log")
@@ -250,7 +250,7 @@ def plot_random_labels(results, path_loss, path_acc):
                      f"params): true vs random labels, {n} seeds (one line each)\n(eval mode; "
                      f"dotted vertical: first epoch with training accuracy ≥ "
                      f"{100 * results['target_acc']:g}%, its epoch above the axes)", fontsize=9, pad=30)
-        ax.legend(fontsize=7, handlelength=3)
+        ax.legend(fontsize=8, handlelength=3)
         fig.tight_layout()
         save_figure(fig, path)
 

@@ -37,7 +37,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import COLORS, dataset_title, plt, plural, save_figure
+from common.plotting import COLORS, dataset_title, legend_outside, panels, plt, plural, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -322,21 +322,21 @@ def rescaling_summary(runs, sizes):
 
 def plot_matched(results, path):
     """Fixed-epoch trainings against trainings matched to one training loss, against batch size
-    (2 x 3 panels): test accuracy, training loss, sensitivity; eps-sharpness (largest eps), top
+    (3 x 2 panels): test accuracy, training loss, sensitivity, eps-sharpness (largest eps), top
     Hessian eigenvalue; and, when recorded, both sharpness measures of the matched models before
     and after Dinh et al.'s rescaling (log y: the rescaling moves them by a decade)."""
     matched = results["matched"]
     eps = results["epsilons"][0]
-    panels = (("test_acc", 100, "test accuracy (%)"),
-              ("train_loss", 1, "training loss at the end"),
-              ("sensitivity", 1, "sensitivity: mean ‖∂softmax/∂x‖ (Frobenius)"),
-              (f"sharpness_{eps}", 1, f"ε-sharpness, ε = {eps} (%)"),
-              ("hessian_max_eig", 1, "largest Hessian eigenvalue"))
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.6))
+    panels_ = (("test_acc", 100, "test accuracy (%)"),
+               ("train_loss", 1, "training loss at the end"),
+               ("sensitivity", 1, "sensitivity ‖∂softmax/∂x‖_F"),
+               (f"sharpness_{eps}", 1, f"ε-sharpness, ε = {eps} (%)"),
+               ("hessian_max_eig", 1, "top Hessian eigenvalue"))
+    fig, axes = panels(3, 2, 8.4)
     axes = axes.ravel()
     n_fixed, n_matched = len(results["seeds"]), len(matched["seeds"])
     ticks = sorted(set(results["batch_sizes"]) | set(matched["batch_sizes"]))
-    for ax, (key, scale, label) in zip(axes, panels):
+    for ax, (key, scale, label) in zip(axes, panels_):
         for res, color, name, n in (
                 (results, COLORS[0], f"{results['epochs']} epochs, all "
                                      f"{results['train_eval_samples']:,} images", n_fixed),
@@ -345,38 +345,36 @@ def plot_matched(results, path):
             sizes = res["batch_sizes"]
             band = f"mean ± std, {n} seeds" if n > 1 else "1 seed"
             line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
-                            color=color, label=f"{name} ({band})")
+                           color=color, label=f"{name} ({band})")
         ax.set_ylabel(label)
+    legend_outside(fig, axes[:5], ncol=2)
     ax = axes[5]
     runs = [matched["runs"][str(b)] for b in matched["batch_sizes"]]
     if f"rescaled_sharpness_{eps}" in runs[0]:
-        for key, color, name in ((f"sharpness_{eps}", COLORS[2], f"ε-sharpness (ε = {eps})"),
+        for key, color, name in ((f"sharpness_{eps}", COLORS[2], "ε-sharpness"),
                                  ("hessian_max_eig", COLORS[4], "top eigenvalue")):
             line_with_band(ax, matched["batch_sizes"], runs, key, 1, color=color,
-                            label=f"{name}, as trained")
+                           label=f"{name}, as trained")
             line_with_band(ax, matched["batch_sizes"], runs, f"rescaled_{key}", 1, color=color,
-                            ls="--", label=f"{name}, rescaled")
+                           ls="--", label=f"{name}, rescaled")
         ax.set_yscale("log")
         low, high = ax.get_ylim()
-        ax.set_ylim(low, high * 30)                 # room for the legend above the lines
+        ax.set_ylim(low, high * 100)                # room for the legend above the lines
         ax.set_ylabel("sharpness measure (log scale)")
-        ax.set_title(f"matched models, fc1 × {DINH_ALPHA:g}, fc2 ÷ {DINH_ALPHA:g}: same function",
-                     fontsize=9)
-        ax.legend(fontsize=7, handlelength=3, loc="upper left")
+        ax.set_title(f"matched models, fc1 × {DINH_ALPHA:g}, fc2 ÷ {DINH_ALPHA:g}: same function")
+        ax.legend(handlelength=3, loc="upper left")
     else:
         ax.axis("off")
     for ax in axes[:6]:
         if ax.axison:
             ax.set_xscale("log", base=2)
-            ax.set_xticks(ticks, [str(b) for b in ticks], fontsize=7, rotation=45)
-            ax.set_xlabel("training batch size (log₂ scale)")
-    axes[0].legend(loc="center left", fontsize=7)
+            ax.set_xticks(ticks, [str(b) for b in ticks], rotation=45)
+            ax.set_xlabel("training batch size")
     epochs = ", ".join(f"{b}: {matched['runs'][str(b)]['epochs']['mean']:.0f}"
                        for b in matched["batch_sizes"])
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
-                 f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch; mean epochs "
-                 f"used by batch size: {epochs})", fontsize=10)
-    fig.tight_layout()
+                 f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch;\nmean epochs "
+                 f"used by batch size: {epochs})")
     save_figure(fig, path)
 
 
@@ -389,34 +387,37 @@ def line_with_band(ax, x, stats, key, scale, **kw):
     return line
 
 
+def batch_axes(axes, sizes):
+    """log2 batch-size x axes with the batch sizes as ticks."""
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [str(b) for b in sizes], rotation=45)
+        ax.set_xlabel("training batch size")
+
+
 def plot_sensitivity(results, path):
     """Three panels against batch size (log2): train/test loss, train/test accuracy and the
     sensitivity, each on its own axis (no twin axes), mean with a std band over the seeds."""
     sizes = results["batch_sizes"]
     stats = [results["runs"][str(b)] for b in sizes]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = panels(1, 3, 3.6)
     n_seeds = len(results["seeds"])
-    for ax, key, ylabel, scale, where in ((axes[0], "loss", "cross-entropy", 1, "upper left"),
-                                          (axes[1], "acc", "accuracy (%)", 100, "lower left")):
+    for ax, key, ylabel, scale in ((axes[0], "loss", "cross-entropy", 1),
+                                   (axes[1], "acc", "accuracy (%)", 100)):
         line_with_band(ax, sizes, stats, f"train_{key}", scale, color=COLORS[0], ls="-",
                        label=f"train ({results['train_eval_samples']:,}-image subset)")
         line_with_band(ax, sizes, stats, f"test_{key}", scale, color=COLORS[1], ls="--",
                        label="test set")
         ax.set_ylabel(ylabel)
-        # long handles so that the dashed test lines show as dashed next to their markers
-        ax.legend(loc=where, fontsize=7, handlelength=5)
-    line_with_band(axes[2], sizes, stats, "sensitivity", 1, color=COLORS[3])
-    axes[2].set_ylabel(f"sensitivity: mean ‖∂softmax/∂x‖ (Frobenius)\nover "
-                       f"{results['sensitivity_samples']:,} test images")
-    for ax in axes:
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sizes, [str(b) for b in sizes], fontsize=7, rotation=45)
-        ax.set_xlabel("training batch size (log₂ scale)")
+    line_with_band(axes[2], sizes, stats, "sensitivity", 1, color=COLORS[3],
+                   label=f"sensitivity (mean over {results['sensitivity_samples']:,} test images)")
+    axes[2].set_ylabel("sensitivity ‖∂softmax/∂x‖_F")
+    legend_outside(fig, axes, ncol=3)
+    batch_axes(axes, sizes)
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     cfg = results["meta"]["config"]
     fig.suptitle(f"{dataset_title(results)}, {results['model']}, SGD lr {cfg['lr']:g}, "
-                 f"{plural(cfg['epochs'], 'epoch')} for every batch size ({band})", fontsize=10)
-    fig.tight_layout()
+                 f"{plural(cfg['epochs'], 'epoch')} for every batch size ({band})")
     save_figure(fig, path)
 
 
@@ -426,26 +427,23 @@ def plot_sharpness(results, path):
     figure), mean with a std band over the seeds."""
     sizes = results["batch_sizes"]
     stats = [results["runs"][str(b)] for b in sizes]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = panels(1, 3, 3.6)
     for k, name in enumerate(results["epsilons"]):
         line_with_band(axes[0], sizes, stats, f"sharpness_{name}", 1, color=(COLORS[0],
-                       COLORS[2])[k % 2], ls=("-", "--")[k % 2], label=f"ε = {name}")
+                       COLORS[2])[k % 2], ls=("-", "--")[k % 2], label=f"ε-sharpness, ε = {name}")
     axes[0].set_ylabel("ε-sharpness (%)")
-    axes[0].legend(loc="upper left", fontsize=7, handlelength=4)
-    line_with_band(axes[1], sizes, stats, "hessian_max_eig", 1, color=COLORS[3])
-    axes[1].set_ylabel("largest Hessian eigenvalue")
-    line_with_band(axes[2], sizes, stats, "test_acc", 100, color=COLORS[4])
+    line_with_band(axes[1], sizes, stats, "hessian_max_eig", 1, color=COLORS[3],
+                   label="top Hessian eigenvalue")
+    axes[1].set_ylabel("top Hessian eigenvalue")
+    line_with_band(axes[2], sizes, stats, "test_acc", 100, color=COLORS[4], label="test accuracy")
     axes[2].set_ylabel("test accuracy (%)")
-    for ax in axes:
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sizes, [str(b) for b in sizes], fontsize=7, rotation=45)
-        ax.set_xlabel("training batch size (log₂ scale)")
+    legend_outside(fig, axes, ncol=4)
+    batch_axes(axes, sizes)
     n_seeds = len(results["seeds"])
     band = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: sharpness of the final models "
-                 f"({band}; training loss on a fixed {results['sharpness_samples']:,}-image "
-                 "training subset)", fontsize=10)
-    fig.tight_layout()
+                 f"({band};\ntraining loss on a fixed {results['sharpness_samples']:,}-image "
+                 "training subset)")
     save_figure(fig, path)
 
 

@@ -275,18 +275,21 @@ def test_interpolation_plot_draws_each_line_and_its_straight_baseline(tmp_path, 
     monkeypatch.setattr(hw1_3_interpolation, "save_figure",
                         lambda fig, path: (drawn.append(fig), plt.close(fig)))
     hw1_3_interpolation.plot_interpolation(results, "batch", tmp_path / "i.png")
-    loss_axis = drawn[0].axes[0]
+    loss_axis, _, zoom_axis = drawn[0].axes
     curves = [ln for ln in loss_axis.get_lines() if len(ln.get_xdata()) == 5]
-    chords = [ln for ln in loss_axis.get_lines() if ln.get_linestyle() == ":" and
+    chords = [ln for ln in zoom_axis.get_lines() if ln.get_linestyle() == ":" and
               len(ln.get_xdata()) == 3]
+    segments = [ln for ln in zoom_axis.get_lines() if ln.get_linestyle() != ":"]
+    assert [list(c.get_ydata()) for c in segments] == [
+        [1.0, 4.0, 2.0], [1.5, 5.0, 3.5], [1.5, 4.0, 2.0], [1.5, 5.0, 3.5]]
     assert [list(c.get_ydata()) for c in curves] == [
         [5.0, 1.0, 4.0, 2.0, 6.0], [6.0, 1.5, 5.0, 3.5, 7.0],
         [5.0, 1.5, 4.0, 2.0, 6.0], [6.0, 1.5, 5.0, 3.5, 7.0]]
     assert [list(c.get_ydata()) for c in chords] == [
         [1.0, 1.5, 2.0], [1.5, 2.5, 3.5], [1.5, 1.75, 2.0], [1.5, 2.5, 3.5]]
     assert all(list(c.get_xdata()) == [0.0, 0.5, 1.0] for c in chords)
-    labels = [t.get_text() for t in loss_axis.get_legend().get_texts()]
-    assert labels.count("straight line between the end losses (left)") == 1
+    labels = [t.get_text() for t in drawn[0].legends[0].get_texts()]
+    assert labels.count("straight line between the end losses (the barrier's baseline)") == 1
 
 
 def test_dinh_rescaling_keeps_the_function_and_changes_the_curvature():

@@ -137,9 +137,10 @@ def test_pca_annotations_sit_on_their_own_points():
     coords = [[[e, r] for e in range(records)] for r in range(runs)]
     acc = [[r / 10 + e / 1000 for e in range(records)] for r in range(runs)]
     fig, ax = plt.subplots()
-    draw_pca_paths(ax, coords, acc, every=3)
+    draw_pca_paths(ax, coords, acc)
     texts = ax.texts
-    assert len(texts) == runs * 4  # records 0, 3, 6 and the last (7)
+    assert len(texts) == runs * 3  # records 0, 3 (the middle of 0..7) and the last (7)
+    assert sorted({int(t.xy[0]) for t in texts}) == [0, 3, 7]
     for text in texts:
         e, r = text.xy
         assert text.get_text() == f"{100 * acc[int(r)][int(e)]:.1f}"
