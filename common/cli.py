@@ -279,9 +279,13 @@ def run_script(args, stem, experiment, plot, validate=None, summarise=None):
         if summarise is not None:
             results["summary"] = summarise_recorded(summarise, results, json_path, args.replot)
         with StagedOutputs(out, stem) as staged:
-            if not args.replot or summarise is not None:
-                write_json(staged.path(json_path.name), results)
-            draw(plot, results, staged.staging, stem, json_path if args.replot else None)
+            try:
+                if not args.replot or summarise is not None:
+                    write_json(staged.path(json_path.name), results)
+                draw(plot, results, staged.staging, stem, json_path if args.replot else None)
+            except OSError as exc:      # a full disk, a quota: the staged files are discarded
+                raise ScriptError(f"cannot write the outputs into {out}: {exc.strerror or exc}; "
+                                  "the output folder is left as it was") from None
             committed = staged.commit()
         results["figures"] = [str(p) for p in committed if p.suffix == ".png"]
         return results

@@ -276,6 +276,26 @@ def test_failed_commit_restores_the_previous_files(capsys, fit_dir, monkeypatch)
     assert snapshot(fit_dir) == before
 
 
+@pytest.mark.parametrize("where", ["json", "figure"])
+def test_full_disk_while_staging_is_one_line_and_changes_nothing(capsys, fit_dir, monkeypatch,
+                                                                  where):
+    """ENOSPC while the JSON or a figure is written into the staging folder (a full disk, as on
+    a small tmpfs): one line, exit 2, the previous files untouched, no staging folder left."""
+    before = snapshot(fit_dir)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    if where == "json":
+        monkeypatch.setattr("common.cli.write_json", full)
+    else:
+        monkeypatch.setattr("hw1_1_simulate_function.save_figure", full)
+    err = assert_one_line_error(capsys, hw1_1_simulate_function.main, [
+        *TINY_FIT, "--epochs", "30", "--out-dir", str(fit_dir)])
+    assert "No space left on device; the output folder is left as it was" in err
+    assert snapshot(fit_dir) == before
+    assert not [p for p in fit_dir.iterdir() if p.name.startswith(".")]
+
+
 def _handler_installed(pid, signum):
     """True once process `pid` catches `signum` (Linux /proc)."""
     with open(f"/proc/{pid}/status") as fh:
