@@ -261,7 +261,7 @@ def epsilon_sharpness(loss_fn, params, eps, iterations=10):
     within the box for `iterations` iterations, starting at z = 0, in the full parameter space.
     The largest loss met at any evaluation counts (a lower bound on the true maximum). The
     parameters are restored afterwards."""
-    from scipy.optimize import minimize
+    from scipy.optimize import Bounds, minimize
     sizes = [p.numel() for p in params]
     with torch.no_grad():
         base = loss_fn().item()
@@ -283,7 +283,7 @@ def epsilon_sharpness(loss_fn, params, eps, iterations=10):
         return -loss.item(), -torch.cat([g.reshape(-1) for g in grads]).double().cpu().numpy()
     try:
         minimize(negative_loss, np.zeros(len(theta)), jac=True, method="L-BFGS-B",
-                 bounds=np.stack([-box, box], 1), options={"maxiter": iterations})
+                 bounds=Bounds(-box, box), options={"maxiter": iterations})
     finally:
         load(np.zeros(len(theta)))
     return 100 * (best[0] - base) / (1 + base)
