@@ -190,8 +190,11 @@ def plot_slowdown(results, path):
     axes[0].set_yscale("log")
     axes[0].set_ylabel("first epoch with training accuracy ≥ threshold")
     for k, seed_run in enumerate(results["per_seed"]):
-        ratio = np.asarray([np.nan if row["ratio"][k] is None else row["ratio"][k] for row in rows])
         bound = np.asarray([row["lower_bound"] for row in rows])
+        # where the true-label run was there within epoch 1 only the bound (r - 1) is known
+        ratio = np.asarray([np.nan if v is None else v for v in (
+            row["ratio_bound"][k] if row["lower_bound"] else row["ratio"][k] for row in rows)],
+            float)
         for sel, face in ((~bound, COLORS[k % len(COLORS)]), (bound, "none")):
             axes[1].scatter(x[sel] + 0.4 * (k - 1), ratio[sel], s=22, facecolors=face,
                             edgecolors=COLORS[k % len(COLORS)],

@@ -347,7 +347,7 @@ def plot_matched(results, path):
             line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
                            color=color, label=f"{name} ({band})")
         ax.set_ylabel(label)
-    legend_outside(fig, axes[:5], ncol=2)
+
     ax = axes[5]
     runs = [matched["runs"][str(b)] for b in matched["batch_sizes"]]
     if f"rescaled_sharpness_{eps}" in runs[0]:
@@ -358,17 +358,16 @@ def plot_matched(results, path):
             line_with_band(ax, matched["batch_sizes"], runs, f"rescaled_{key}", 1, color=color,
                            ls="--", label=f"{name}, rescaled")
         ax.set_yscale("log")
-        low, high = ax.get_ylim()
-        ax.set_ylim(low, high * 100)                # room for the legend above the lines
         ax.set_ylabel("sharpness measure (log scale)")
         ax.set_title(f"matched models, fc1 × {DINH_ALPHA:g}, fc2 ÷ {DINH_ALPHA:g}: same function")
-        ax.legend(handlelength=3, loc="upper left")
     else:
         ax.axis("off")
+    legend_outside(fig, axes, ncol=2)
     for ax in axes[:6]:
         if ax.axison:
             ax.set_xscale("log", base=2)
-            ax.set_xticks(ticks, [str(b) for b in ticks], rotation=45)
+            shown = matched["batch_sizes"] if ax is axes[5] else ticks
+            ax.set_xticks(shown, [str(b) for b in shown], rotation=45)
             ax.set_xlabel("training batch size")
     epochs = ", ".join(f"{b}: {matched['runs'][str(b)]['epochs']['mean']:.0f}"
                        for b in matched["batch_sizes"])

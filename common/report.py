@@ -52,6 +52,14 @@ def sci(x):
     return f"{x:.2e}" if abs(x) < 1e-2 and x != 0 else f"{x:.3g}"
 
 
+def p_floor(p):
+    """p to two significant digits, rounded down: a true lower bound ('p ≥ 0.37' for 0.3755)."""
+    if p <= 0:
+        return "0"
+    k = 1 - int(np.floor(np.log10(p)))
+    return f"{np.floor(p * 10 ** k) / 10 ** k:.{max(k, 0)}f}".rstrip("0").rstrip(".")
+
+
 def p_text(p):
     return "p < 1e-4" if p < 1e-4 else f"p = {p:.2g}"
 
@@ -162,7 +170,7 @@ def table_grad_norm(r):
         body.append([label] + [spread(mr, key, fmt) for mr in parts])
     summaries = [r["summary"]["minimal_ratio"], r["summary"]["minimal_ratio_relu"]]
     for tol in summaries[0]["classification"]["minima"]:
-        body.append([f"minima (no eigenvalue below -{tol}·max|λ|)"] +
+        body.append([f"minima (no eigenvalue below -{tol}·max ∣λ∣)"] +
                     [f"{s['classification']['minima'][tol]} of {s['classification']['points']}"
                      for s in summaries])
     for i, step in enumerate(summaries[0]["escape"]["steps"]):
@@ -241,9 +249,6 @@ def table_random_labels_slowdown(r):
     for row in r["summary"]["slowdown"]["thresholds"]:
         def epochs(run):
             return per_seed(str(e) if e else "-" for e in row[run])
-        ratio = per_seed(f"{v:.1f}" if v else "-" for v in row["ratio"])
-        if row["lower_bound"]:
-            ratio = "at least " + per_seed(f"{v:g}" for v in row["ratio_bound"])
         mean = "not tested" if row["geo_mean"] is None or row["ci95"] is None else \
             f"{row['geo_mean']:.2f} ({row['ci95'][0]:.2f} to {row['ci95'][1]:.2f})"
         if row["ci95"] and row["ci95"][0] == row["ci95"][1]:
@@ -252,10 +257,11 @@ def table_random_labels_slowdown(r):
         test = (f"{row['verdict']} ({p_holm}, n = {row['n']})" if not (
             row["ci95"] and row["ci95"][0] == row["ci95"][1]) else
             f"{row['verdict']} by rule (no spread, no t-test; n = {row['n']})")
-        rows.append([f"{100 * row['threshold']:g}%", epochs("true"), epochs("random"), ratio,
-                     mean, test])
+        rows.append([f"{100 * row['threshold']:g}%", epochs("true"), epochs("random"),
+                     f"at least {min(row['ratio_bound']):g}" if row["lower_bound"] else mean,
+                     test])
     return _table(["training accuracy", "first epoch there: true labels", "random labels",
-                   "slowdown per seed", "geometric mean (95 % CI)", "longer? (Holm)"], rows)
+                   "slowdown: geometric mean (95 % CI)", "longer? (Holm)"], rows)
 
 
 def per_seed(values):
@@ -322,7 +328,12 @@ def slowdown_values(s):
             return f"at least {min(row['ratio_bound']):g}×"
         return f"{row['geo_mean']:.1f}×"
     exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
+    by_rule = [f"{100 * row['threshold']:g}%" for row in rows
+               if row["ci95"] and row["ci95"][0] == row["ci95"][1]]
     return {
+        "rl.slowdown_by_rule": (f"at {', '.join(by_rule)} every seed gave the same factor, so "
+                                "the verdict there is by rule (no spread, no t-test)"
+                                if by_rule else "every threshold by a t-test"),
         "rl.slowdown_answer": answer, "rl.slowdown_n": str(len(rows)),
         "rl.slowdown_from": f"{100 * first['threshold']:g}%",
         "rl.slowdown_to": f"{100 * last['threshold']:g}%",
@@ -356,6 +367,10 @@ def values_params(r):
     sat = r["widths"].index(s["saturation"]["plateau_from"] or r["widths"][-1])
     low = r["widths"].index(s["lowest_test_loss"]["best"])
     tie = [w for w in s["lowest_test_loss"]["not_worse"] if w != r["widths"][low]]
+    sat_p = min((s["saturation"]["p_holm"][str(w)] for w in r["widths"][sat:]
+                 if str(w) in s["saturation"]["p_holm"]), default=1.0)
+    weak = [w for w in s["saturation"]["not_worse"]
+            if s["saturation"]["plateau_from"] is not None and w < s["saturation"]["plateau_from"]]
     return {
         "pg.n": str(len(runs)), "pg.seeds": str(len(r["seeds"])),
         "pg.range": f"{params[0]:,} to {params[-1]:,}",
@@ -365,7 +380,13 @@ def values_params(r):
                           "no width (the widest is detectably below the best)"),
         "pg.saturation_rule": (f"from that width on, no width's test accuracy is detectably below "
                                f"the best's ({s['saturation']['test']}, n = "
-                               f"{s['saturation']['n']} seeds each)"),
+                               f"{s['saturation']['n']} seeds each; p ≥ {p_floor(sat_p)})"),
+        "pg.not_worse_below": (
+            "with " + str(s["saturation"]["n"]) + " seeds the test is weak: even width" +
+            ("s " if len(weak) > 1 else " ") + ", ".join(map(str, weak)) +
+            " (" + ", ".join(pct(acc[r["widths"].index(w)]) for w in weak) + ") "
+            + ("are" if len(weak) > 1 else "is") + " not detectably below the best"
+            if weak else "every narrower width is detectably below the best"),
         "pg.loss_ties": (f"not detectably above it ({s['lowest_test_loss']['test']}, n = "
                          f"{s['lowest_test_loss']['n']} seeds each): "
                          + (f"width{'s' if len(tie) > 1 else ''} {', '.join(map(str, tie))}"
@@ -529,11 +550,18 @@ def values_fits(r):
             f"({short_text(falling)}, paired t on log10 MSE)")
         v[f"{t}.depth_leader"] = leader_text(ranked["leader"]["depth"])
     v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
+    falling = [r["summary"][f]["shallowest_still_falling"] for f in fits]
+    down = [t for t in falling if t["verdict"] == "lower"]
+    v["fits.shallowest_falling_all"] = (
+        (f"on all {len(fits)} targets" if len(down) == len(fits) else
+         f"on {len(down)} of the {len(fits)} targets") +
+        f" (paired t on log10 MSE, n = {down[0]['n'][0]} pairs, each p < "
+        f"{10 ** np.ceil(np.log10(max(t['p'] for t in down))):.0e})" if down else
+        f"on none of the {len(fits)} targets (paired t on log10 MSE)")
     changed = [f for f in fits if r["summary"][f]["leader"]["depth"]["changes"]]
     v["fits.budgets"] = " / ".join(f"{int(e):,}" for e in r["budgets"])
     v["fits.leader_changes"] = (f"on {len(changed)} of {len(fits)} targets ({', '.join(changed)})"
-                                if changed else f"on none of the {len(fits)} targets (no change "
-                                                "detected)")
+                                if changed else f"on none of the {len(fits)} targets")
     return v
 
 
@@ -557,7 +585,8 @@ def depth_answer(r, shallowest):
     rest = ", ".join(f for f, b in beaten.items() if not b)
     text = head
     if won:
-        text += f": a deeper net ends with a lower MSE than {shallowest} ({won})"
+        text += (f": at least one deeper net ends with a lower MSE than {shallowest} (Welch's t "
+                 f"on log10 MSE, Holm: {won})")
     if rest and k:
         text += f"; no difference detected on {rest}"
     return text
@@ -572,6 +601,8 @@ def values_cnn(r):
     gaps = [m["final"]["test_loss"]["mean"] - m["final"]["train_loss"]["mean"]
             for m in models.values()]
     v = {"cnn.epochs": str(n_epochs), "cnn.seeds": str(len(r["seeds"])),
+         "cnn.original_params": " / ".join(f"{m['n_params']:,}" for m in models.values()
+                                           if m["series"] == "original"),
          "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
          "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs.values()) ==
                              {n_epochs} else "; ".join(
@@ -642,7 +673,7 @@ def ranking_text(rank):
             same.append((first, second, q["p_holm"]))
     parts = [", ".join(better)] if better else []
     if same:
-        parts.append(f"no difference detected (p ≥ {min(p for *_, p in same):.2g}): " +
+        parts.append(f"no difference detected (p ≥ {p_floor(min(p for *_, p in same))}): " +
                      ", ".join(f"{a}–{b}" for a, b, _ in same))
     if untested:
         parts.append(f"not tested (one seed): {', '.join(untested)}")
@@ -659,7 +690,7 @@ def values_optimization(r):
         n = len(points)
         return np.sqrt((d ** 2).sum(-1)).sum() / (n * (n - 1))
     return {
-        "opt.runs": str(r["runs"]),
+        "opt.runs": str(r["runs"]), "opt.n_params": f"{r['n_params']:,}",
         "opt.acc": f"{pct(r['summary']['test_acc']['mean'])} ± {pct(r['summary']['test_acc']['std'])}",
         "opt.acc_range": f"{pct(acc.min())} and {pct(acc.max())}",
         "opt.ev_fc1": f"{pct(ev['fc1'][0])} / {pct(ev['fc1'][1])}",
@@ -772,7 +803,7 @@ def escape_text(step, curved):
 def minima_answer(classification, escape):
     """The findings row's answer from the script's classification: 'Saddles: none of the 100 end
     points is a minimum at any tolerance (...)' / 'Depends on the tolerance: minima 0 / 0 / 42
-    of 100 at 1e-08 / 1e-06 / 0.0001 of max|λ|; ...'."""
+    of 100 at 1e-08 / 1e-06 / 0.0001 of max ∣λ∣; ...'."""
     minima, points = classification["minima"], classification["points"]
     tols = " / ".join(minima)
     counts = " / ".join(str(m) for m in minima.values())
@@ -783,16 +814,16 @@ def minima_answer(classification, escape):
                f"{far['even_negative']} at t = {far['step']:g}")
     if classification["answer"] == "saddles":
         return (f"Saddles: none of the {points} end points is a minimum at any of the zero "
-                f"tolerances {tols} of max|λ|{escaped}")
+                f"tolerances {tols} of max ∣λ∣{escaped}")
     if classification["answer"] == "minima":
-        return f"Minima: all {points} end points at every tolerance ({tols} of max|λ|)"
+        return f"Minima: all {points} end points at every tolerance ({tols} of max ∣λ∣)"
     steps = escape["steps"]
     counts_escaped = " / ".join(str(e["minima_that_escape"]) for e in steps)
     step_sizes = " / ".join(f"{e['step']:g}" for e in steps)
     hidden = (f"; of the {escape['minima_at_tolerance']} that count as minima at "
               f"{escape['tolerance']}, the even part is negative at {counts_escaped} at "
               f"t = {step_sizes}")
-    return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max|λ|"
+    return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max ∣λ∣"
             f"{escaped}{hidden}")
 
 
@@ -803,7 +834,7 @@ def minima_answer_short(classification, escape):
                                                          "Depends on the tolerance")
     near, far = escape["steps"][0], escape["steps"][-1]
     return (f"{word}: minima {' / '.join(str(m) for m in minima.values())} of {points} at "
-            f"{' / '.join(minima)} of max|λ|; the loss, averaged over both ways along the most "
+            f"{' / '.join(minima)} of max ∣λ∣; the loss, averaged over both ways along the most "
             f"negative eigenvector, falls at {near['even_negative']} of {escape['curved']} end points a step "
             f"{near['step']:g} away, at {far['even_negative']} a step {far['step']:g} away")
 
@@ -851,7 +882,8 @@ def one_sample_text(t, fmt="{:+.3f}"):
 
 
 def values_interpolation(r):
-    a, v = r["alphas"], {"interp.seeds": str(len(r["per_seed"]))}
+    a, v = r["alphas"], {"interp.seeds": str(len(r["per_seed"])),
+                         "interp.n_params": f"{r['n_params']:,}"}
     lo, hi = a.index(min(a)), a.index(max(a))
     first = r["per_seed"][0]
     for pair, d0 in first["pairs"].items():
@@ -957,7 +989,7 @@ def values_sensitivity(r):
         "sens.gap_trend_short": short_text(fixed["trend"]["gap"]),
         "sens.rho_gap": correlation_text(fixed["correlation"]["sensitivity~gap"]),
         "sens.rho_acc": correlation_text(fixed["correlation"]["sensitivity~test_acc"]),
-        "sens.seeds": str(len(r["seeds"])),
+        "sens.seeds": str(len(r["seeds"])), "sens.n_params": f"{r['n_params']:,}",
         "sharp.products": hessian_products(r),
         **values_sharpness(r, runs, fixed),
         **values_matched(r),
@@ -1041,7 +1073,8 @@ def rescaling_values(resc, eps):
                                  f"{t['verdict']}, one-sample t on the log ratio, "
                                  f"{p_text(t['p']) if t['p'] is not None else 'not tested'}, "
                                  f"n = {t['n']})")
-        out[f"m.dinh_{name}_ratio"] = (f"×{t['geo_mean']:.3g} ({t['verdict']}{ci}, "
+        out[f"m.dinh_{name}_ratio"] = (f"×{t['geo_mean']:.3g} ({t['verdict']}, one-sample t on "
+                                       f"the log ratio{ci}, "
                                        f"{p_text(t['p']) if t['p'] is not None else 'not tested'}"
                                        f", n = {t['n']})")
         out[f"m.dinh_{name}_small"] = f"{t['small_rescaled_mean']:.3g}"

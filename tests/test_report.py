@@ -98,3 +98,24 @@ def test_readme_is_short_and_the_benchmark_tables_live_in_their_own_file():
         assert f"<!-- table:{table} -->" in bench and f"<!-- table:{table} -->" not in readme
     # a plain run keeps both documents current
     assert set(report.DOCUMENTS) == {"README.md", "benchmarks/README.md"}
+
+
+def test_lower_bounds_of_p_round_down():
+    assert report.p_floor(0.3755) == "0.37" and report.p_floor(0.1086) == "0.1"
+    assert report.p_floor(0.00023) == "0.00023" and report.p_floor(1.0) == "1"
+    for p in (0.3755, 0.1086, 0.0499, 0.93):
+        assert float(report.p_floor(p)) <= p
+
+
+def test_every_readme_table_row_has_its_header_s_cells():
+    """A literal '|' inside a generated cell would split it (GitHub drops the extra cells)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    for doc in report.DOCUMENTS:
+        text = (root / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"((?:^\|.*\|\n)+)", text, flags=re.M):
+            rows = block.strip("\n").split("\n")
+            width = len(re.findall(r"(?<!\\)\|", rows[0]))
+            for row in rows[1:]:
+                assert len(re.findall(r"(?<!\\)\|", row)) == width, f"{doc}: {row[:80]}"

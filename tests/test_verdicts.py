@@ -34,7 +34,8 @@ def test_cnn_ranking_separated_overlapping_and_single_seed():
     assert holm[("C1", "C4")] < 0.05 and holm[("C2", "C4")] < 0.05 <= holm[("C1", "C2")]
     assert text == (f"C1 > C4 ({report.p_text(holm[('C1', 'C4')])}), C2 > C4 "
                     f"({report.p_text(holm[('C2', 'C4')])}); no difference detected "
-                    f"(p ≥ {holm[('C1', 'C2')]:.2g}): C1–C2 (Welch's t, Holm-corrected, n = 3 each)")
+                    f"(p ≥ {report.p_floor(holm[('C1', 'C2')])}): C1–C2 (Welch's t, Holm-corrected, "
+                    "n = 3 each)")
     one_seed = report.ranking_text(summary["original"])
     assert one_seed == "not tested (one seed): CNN2–CNN1 (Welch's t, Holm-corrected, n = 1 each)"
 
