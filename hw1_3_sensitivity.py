@@ -51,6 +51,7 @@ SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
 EVAL_BATCH_SIZE = 500       # no-grad evaluation batch (fastest measured for LeNet-5 on 2 CPU cores)
 SHARPNESS_SAMPLES = 2000    # fixed training subset for the sharpness measures
 EPSILONS = {"1e-3": 1e-3, "5e-4": 5e-4}  # eps-sharpness box sizes (Keskar et al. use both)
+SHARPNESS_ITERATIONS = 10    # L-BFGS-B iterations of the eps-sharpness maximisation (Keskar et al.)
 MATCHED_BATCH_SIZES = "32,256,2048"  # matched-training mode: fewer sizes to fit the budget
 TARGET_TRAIN_LOSS = 0.25     # each trains until its epoch-mean training loss is at most this
 MAX_EPOCHS = 150             # cap of the matched trainings
@@ -62,7 +63,8 @@ MODEL_NAME = "LeNet-5"
 CHANNELS, HIDDEN = (6, 16), (120, 84)  # LeNet-5's conv channels and hidden dense widths
 QUICK = {"epochs": 1, "train_subset": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
          "seeds": 1,
-         "sharpness_samples": 200, "matched_batch_sizes": [32, 256], "max_epochs": 2,
+         "sharpness_samples": 200, "sharpness_iterations": 2,
+         "matched_batch_sizes": [32, 256], "max_epochs": 2,
          "matched_seeds": 1,
          "jobs": 1}
 
@@ -86,6 +88,8 @@ def build_parser():
         help="size of the fixed test subset for the Jacobian norms")
     add("--sharpness-samples", type=cli.positive_int, default=SHARPNESS_SAMPLES,
         help="size of the fixed training subset for the sharpness measures")
+    add("--sharpness-iterations", type=cli.positive_int, default=SHARPNESS_ITERATIONS,
+        help="L-BFGS-B iterations of the eps-sharpness maximisation")
     add("--target-train-loss", type=cli.nonnegative_float, default=TARGET_TRAIN_LOSS,
         help="matched training: train each batch size until its epoch-mean training loss is at "
              "most this (0 = skip the matched trainings)")
@@ -166,7 +170,7 @@ def sharpness(model, data, args, device, epsilons=EPSILONS):
 
     def loss_fn():
         return F.cross_entropy(model(x), y)
-    out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps)
+    out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps, args.sharpness_iterations)
            for name, eps in epsilons.items()}
     out["hessian_max_eig"], out["hessian_products"] = hessian_top_eigenvalue(loss_fn, params,
                                                                              seed=args.seed)

@@ -376,6 +376,7 @@ def price_jobs(cli_args, device):
                   epochs=2)
     lenet = argparse.Namespace(**common, lr=1e-2, max_epochs=2, sensitivity_samples=10,
                                sharpness_samples=10, train_subset=10000,
+                               sharpness_iterations=sens.SHARPNESS_ITERATIONS,
                                matched_batch_sizes=[100])
     conv = argparse.Namespace(**common, lr=1e-3, weight_decay=1e-4, batch_size=cnn.BATCH_SIZE,
                               train_eval_samples=cnn.TRAIN_EVAL_SAMPLES,

@@ -181,7 +181,7 @@ def test_matched_training_stops_at_the_target_loss_or_the_cap():
                      torch.randn(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g),
                      name="mnist", source="-", mean=0.0, std=1.0)
     args = argparse.Namespace(lr=1e-2, epochs=5, max_epochs=3, sensitivity_samples=8,
-                              sharpness_samples=8, seed=0)
+                              sharpness_samples=8, sharpness_iterations=2, seed=0)
     easy = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=100.0)
     assert easy["epochs"] == 1 and easy["steps"] == 2 and easy["last_epoch_loss"] <= 100.0
     hard = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=1e-9)
