@@ -124,8 +124,8 @@ def table_fits(r):
             q1, med, q3 = fit["final_quartiles"]
             conv = sum(e is not None for e in fit["convergence_epoch"])
             cells.append(f"{sci(med)} [{sci(q1)}, {sci(q3)}]; {conv}/{len(fit['final_loss'])}")
-        rows.append([name, model["depth"], f"{model['n_params']:,}", *cells])
-    return _table(["model", "hidden layers", "params", *targets], rows)
+        rows.append([name, f"{model['n_params']:,}", *cells])
+    return _table(["model", "params", *targets], rows)
 
 
 def pm(stat, fmt):
@@ -137,10 +137,10 @@ def table_cnn(r):
     rows = []
     for name, m in r["models"].items():
         f = m["final"]
-        rows.append([name, m["series"], m["conv_layers"], f"{m['n_params']:,}",
+        rows.append([name, m["conv_layers"], f"{m['n_params']:,}",
                      pm(f["test_acc"], pct), pm(f["test_loss"], "{:.3f}".format),
                      pm(f["train_acc"], pct)])
-    return _table(["model", "series", "conv layers", "params", "test acc", "test loss",
+    return _table(["model", "conv layers", "params", "test acc", "test loss",
                    "train-subset acc"], rows)
 
 
