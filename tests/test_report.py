@@ -119,3 +119,14 @@ def test_every_readme_table_row_has_its_header_s_cells():
             width = len(re.findall(r"(?<!\\)\|", rows[0]))
             for row in rows[1:]:
                 assert len(re.findall(r"(?<!\\)\|", row)) == width, f"{doc}: {row[:80]}"
+
+
+def test_every_value_marker_is_closed_once():
+    """A value marker whose opening was lost would leave stale text that --check cannot see."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    for doc in report.DOCUMENTS:
+        text = (root / doc).read_text(encoding="utf-8")
+        opened = len(re.findall(r"<!--v:[\w.\-]+-->", text))
+        assert opened == text.count("<!--/v-->") == len(report.VALUE_RE.findall(text)), doc
