@@ -24,7 +24,7 @@ from common import cli, stats
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import DEPTH_SERIES, FUNCTION_MODELS, StackedMLP, count_params, function_mlp
-from common.plotting import COLORS, layer_sizes, plt, save_figure
+from common.plotting import COLORS, layer_sizes, legend_outside, panels, plt, save_figure
 from common.stats import quartiles
 from common.train import progress, train_stacked_regressors
 
@@ -248,54 +248,45 @@ def target_grid(n):
     return fig, axes.ravel()
 
 
-def series_grid(results):
+def series_panels(results):
     """One row per target, one column per series (the depth series; the original report's
-    shapes): figure, axes (rows x 2), the series' model names, a colour per model."""
+    shapes), at the README's width: the figure, and per panel (axes, target, the series' fits
+    as (name, fit) pairs), the panel titled; plus a colour per model."""
     models = results["models"]
     series = {"depth series": [n for n in models if models[n]["series"] == "depth"],
               "original 4-layer shapes": [n for n in models
                                           if models[n]["series"] == "original" or n == "M1"]}
-    colors = dict(zip(models, COLORS))
-    fig, axes = plt.subplots(len(results["fits"]), 2, figsize=(8.1, 2.4 * len(results["fits"]) + 1),
-                             squeeze=False, sharex=True)
-    return fig, axes, series, colors
-
-
-def series_legend(fig, axes, ncol=3):
-    """One legend for the whole figure, under its title (no legend on the data)."""
-    handles, labels = {}, {}
-    for ax in axes.ravel():
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=ncol,
-               bbox_to_anchor=(0.5, 0.955), frameon=False)
+    fig, axes = panels(len(results["fits"]), 2, 2.4 * len(results["fits"]) + 1, squeeze=False,
+                       sharex=True)
+    cells = []
+    for row, (fname, per_model) in zip(axes, results["fits"].items()):
+        for ax, (title, names) in zip(row, series.items()):
+            ax.set_title(f"{fname}: {title}")
+            cells.append((ax, fname, [(name, per_model[name]) for name in names]))
+    return fig, axes, cells, dict(zip(models, COLORS))
 
 
 def plot_function_losses(results, path):
     """Median training MSE over seeds (line) and interquartile band per model; the depth series
     and the original shapes in separate columns, one row per target; log y."""
-    fits, models = results["fits"], results["models"]
-    fig, axes, series, colors = series_grid(results)
-    for row, (fname, per_model) in zip(axes, fits.items()):
-        for ax, (title, names) in zip(row, series.items()):
-            for name in names:
-                fit = per_model[name]
-                epochs = fit["curve_epochs"]
-                ax.plot(epochs, fit["curve_median"], color=colors[name], lw=1,
-                        label=model_label(name, models[name]))
-                ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=colors[name],
-                                alpha=0.15, lw=0)
-            ax.set_yscale("log")
-            ax.set_ylabel("training MSE")
-            ax.set_title(f"{fname}: {title}")
+    models = results["models"]
+    fig, axes, cells, colors = series_panels(results)
+    for ax, _, fits in cells:
+        for name, fit in fits:
+            epochs = fit["curve_epochs"]
+            ax.plot(epochs, fit["curve_median"], color=colors[name], lw=1,
+                    label=model_label(name, models[name]))
+            ax.fill_between(epochs, fit["curve_q1"], fit["curve_q3"], color=colors[name],
+                            alpha=0.15, lw=0)
+        ax.set_yscale("log")
+        ax.set_ylabel("training MSE")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
-    series_legend(fig, axes)
+    legend_outside(fig, axes, ncol=3)
     x, cfg = results["x"], results["meta"]["config"]
     fig.suptitle(f"Function fitting ({len(x)} points on [{x[0]:g}, {x[-1]:g}]): training MSE,\n"
                  f"median of {len(results['seeds'])} seeds and interquartile band "
-                 f"({results['optimiser']} lr {cfg['lr']:g})", y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, 0.935))
+                 f"({results['optimiser']} lr {cfg['lr']:g})")
     save_figure(fig, path)
 
 
@@ -303,24 +294,20 @@ def plot_function_predictions(results, path):
     """Prediction of each model's median-final-MSE seed, the ground truth drawn on top (dashed),
     the depth series and the original shapes in separate columns, one row per target."""
     x = np.asarray(results["x"])
-    fits, models = results["fits"], results["models"]
-    fig, axes, series, colors = series_grid(results)
-    for row, (fname, per_model) in zip(axes, fits.items()):
-        for ax, (title, names) in zip(row, series.items()):
-            for name in names:
-                fit = per_model[name]
-                ax.plot(x, fit["median_prediction"], color=colors[name], lw=1.2,
-                        label=model_label(name, models[name]))
-            ax.plot(x, results["targets"][fname], color="black", lw=1, ls="--", zorder=5,
-                    label="ground truth")
-            ax.set_ylabel("y")
-            ax.set_title(f"{fname}: {title}")
+    models = results["models"]
+    fig, axes, cells, colors = series_panels(results)
+    for ax, fname, fits in cells:
+        for name, fit in fits:
+            ax.plot(x, fit["median_prediction"], color=colors[name], lw=1.2,
+                    label=model_label(name, models[name]))
+        ax.plot(x, results["targets"][fname], color="black", lw=1, ls="--", zorder=5,
+                label="ground truth")
+        ax.set_ylabel("y")
     for ax in axes[-1]:
         ax.set_xlabel("x")
-    series_legend(fig, axes)
+    legend_outside(fig, axes, ncol=3)
     fig.suptitle(f"Function fitting: prediction of each model's median seed\n(by final MSE of "
-                 f"{len(results['seeds'])} seeds) against the ground truth", y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, 0.935))
+                 f"{len(results['seeds'])} seeds) against the ground truth")
     save_figure(fig, path)
 
 
