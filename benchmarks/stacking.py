@@ -41,7 +41,7 @@ def adam(params, weight_decay=0.0):
 
 # kind -> (scripts, model factory, batch size, optimiser factory, channels_last)
 KINDS = {
-    "LeNet-5": ("interpolation, sensitivity", LeNet5, 100, sgd, True),
+    "LeNet-5": ("interpolation", LeNet5, 100, sgd, True),
     "LeNet-5 (batch 2048)": ("sensitivity", LeNet5, 2048, sgd, True),
     "CNN depth C2": ("mnist_cnn", lambda: build_cnn("C2"), 600, lambda p: adam(p, 1e-4), True),
     "CNN2": ("mnist_cnn", lambda: build_cnn("CNN2"), 600, lambda p: adam(p, 1e-4), True),

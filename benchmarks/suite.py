@@ -383,7 +383,7 @@ def price_jobs(cli_args, device):
                               eval_batch_size=cnn.EVAL_BATCH_SIZE, channels_last=True)
     import hw1_3_interpolation as interp
     line = argparse.Namespace(**{**common, "epochs": 1})
-    kinds = [("LeNet-5, batch 100 (sensitivity)",
+    kinds = [("LeNet-5, batch 100, 10,000 images (the sensitivity script's training task)",
               [(sens.training_task, lenet, 100, seed, device) for seed in range(4)],
               lambda: sens.load_data(lenet, device)),
              ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",

@@ -106,7 +106,7 @@ def workloads(data):
         "10 float64 Hessians 1,501 x 1,501 + eigvalsh": (
             "grad_norm", lambda: torch.linalg.eigvalsh(nets64.hessian(xs.double(), ys.double()))),
         "LeNet-5 training, 6,000 images, batch 100": (
-            "interpolation, sensitivity",
+            "interpolation",
             lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 100, g)),
         "LeNet-5 training, 6,000 images, batch 1024": (
             "sensitivity", lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 1024, g)),

@@ -313,8 +313,12 @@ def slowdown_values(s):
     first, last = rows[0], rows[-1]
     bounds = [row for row in rows if row["lower_bound"]]
     longer = s["longer_at"]
+    by_rule = [f"{100 * row['threshold']:g}%" for row in rows
+               if row["ci95"] and row["ci95"][0] == row["ci95"][1]]
     if longer and len(longer) == len(rows):
         answer = f"longer at every one of the {len(rows)} thresholds"
+        if by_rule:
+            answer += f" ({len(by_rule)} of them, {', '.join(by_rule)}, by rule: no spread)"
     elif longer:
         answer = (f"longer at {len(longer)} of the {len(rows)} thresholds "
                   f"({', '.join(f'{100 * t:g}%' for t in longer)})")
@@ -328,8 +332,6 @@ def slowdown_values(s):
             return f"at least {min(row['ratio_bound']):g}×"
         return f"{row['geo_mean']:.1f}×"
     exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
-    by_rule = [f"{100 * row['threshold']:g}%" for row in rows
-               if row["ci95"] and row["ci95"][0] == row["ci95"][1]]
     return {
         "rl.slowdown_by_rule": (f"at {', '.join(by_rule)} every seed gave the same factor, so "
                                 "the verdict there is by rule (no spread, no t-test)"
@@ -621,7 +623,7 @@ def values_cnn(r):
         v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
     s = r["summary"]
     for series in ("depth", "original"):
-        v[f"cnn.{series}_budgets"] = "; ".join(f"after {int(e)} epochs {b[series]['text']}"
+        v[f"cnn.{series}_budgets"] = "; ".join(f"after {int(e)} epochs [{b[series]['text']}]"
                                                for e, b in s["budgets"].items())
     rising = s["still_rising"]
     up = [n for n, t in rising.items() if t["verdict"] == "still rising"]
@@ -894,6 +896,9 @@ def values_interpolation(r):
             v[f"{p}.{split}_barrier"] = per_seed(f"{x:+.3f}" for x in b["values"])
             v[f"{p}.{split}_barrier_alpha"] = per_seed(f"{x:g}" for x in b["alphas"])
             v[f"{p}.{split}_barrier_test"] = one_sample_text(b)
+            # the statistic alone, for sentences that state the verdict already
+            v[f"{p}.{split}_barrier_stat"] = (one_sample_text(b).split(" (", 1)[1][:-1]
+                                               if " (" in one_sample_text(b) else "not tested")
             v[f"{p}.{split}_barrier_short"] = short_text(b)
         v[f"{p}.acc_test"] = compare_text(summary["test_acc"], 100, "{:+.2f}")
         word = {"above zero": "yes", "below zero": "no, below the straight line",
