@@ -180,5 +180,8 @@ def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
 
 
+cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
+
+
 if __name__ == "__main__":
     main()

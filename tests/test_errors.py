@@ -451,3 +451,26 @@ def test_a_quick_benchmark_writes_its_table_beside_the_quick_outputs(tmp_path):
     assert (tmp_path / "q").is_dir()
     full = table_path("suite_cpu.md", False, tmp_path / "q")
     assert full == Path(__file__).resolve().parents[1] / "benchmarks" / "suite_cpu.md"
+
+
+@pytest.mark.parametrize("stem", ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
+                                  "hw1_2_grad_norm", "hw1_3_random_labels",
+                                  "hw1_3_params_generalization", "hw1_3_interpolation",
+                                  "hw1_3_sensitivity"])
+def test_a_misspelt_quick_key_fails_when_the_script_is_imported(stem, monkeypatch):
+    """Each script checks its QUICK keys against its own flags at import, so a misspelt key can
+    never silently leave a quick run at the full default."""
+    import importlib
+    import sys
+    from common import cli
+    module = importlib.import_module(stem)
+    cli.check_quick(module.build_parser(), module.QUICK)          # the committed keys are flags
+    real = cli.check_quick
+    seen = []
+    monkeypatch.setattr(cli, "check_quick", lambda parser, quick: (
+        seen.append(dict(quick)), real(parser, {**quick, "epochz": 1})))
+    with pytest.raises(ValueError, match="epochz"):
+        importlib.reload(module)
+    assert seen and set(seen[0]) == set(module.QUICK)
+    monkeypatch.undo()
+    sys.modules[stem] = importlib.reload(module)
