@@ -188,16 +188,21 @@ def summarise(results):
 
 
 def draw_pca_paths(ax, coords, accuracy):
-    """Draw each run's path (coords: runs x records x 2) and label its first, middle and last
-    record with that same record's test accuracy (accuracy: runs x records, in [0, 1]); labels on
-    every few records piled up into smears along the paths."""
+    """Draw each run's path (coords: runs x records x 2) and label its first record, the one
+    after epoch 1 and its last with that same record's test accuracy (accuracy: runs x records,
+    in [0, 1]); labels on every few records piled up into smears along the paths, and a middle
+    record sits next to the end once the paths slow down."""
     coords, accuracy = np.asarray(coords), np.asarray(accuracy)
     for run, (path, acc) in enumerate(zip(coords, accuracy)):
         color = COLORS[run % len(COLORS)]
         ax.plot(path[:, 0], path[:, 1], "-o", color=color, ms=2.5, lw=0.8, label=f"training {run + 1}")
         ax.plot(*path[0], marker="s", color=color, ms=5)
-        for rec in sorted({0, (len(path) - 1) // 2, len(path) - 1}):
-            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=(4, 4),
+        # start label left of its point, epoch 1 below right, end above right, with a vertical
+        # offset per training: labels of nearby points stay apart
+        places = {0: ((-6, 2), "right"), min(1, len(path) - 1): ((6, -12), "left"),
+                  len(path) - 1: ((6, -4 + 6 * (run % 3)), "left")}
+        for rec, (offset, align) in sorted(places.items()):
+            ax.annotate(f"{100 * acc[rec]:.1f}", xy=path[rec], xytext=offset, ha=align,
                         textcoords="offset points", fontsize=8, color=color)
 
 
@@ -210,10 +215,9 @@ def plot_pca_paths(results, part, path):
     ax.set_xlabel(f"PC1 ({100 * ratio[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ratio[1]:.1f}% of variance)")
     what = ("fc1 (weights + bias)" if part == "fc1" else "whole model") + f", {pca['n_params']:,} parameters"
-    mid = (len(pca["coords"][0]) - 1) // 2
     ax.set_title(f"{dataset_title(results)}, MLP {layer_sizes(results['sizes'])}: PCA of {what}\n"
-                 f"square = initialisation; numbers = test accuracy (%) at the start, after "
-                 f"epoch {mid} and at the end")
+                 "square = initialisation; numbers = test accuracy (%) at the start, after "
+                 "epoch 1 and at the end")
     ax.legend(ncol=2, loc="best")
     fig.tight_layout()
     save_figure(fig, path)
