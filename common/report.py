@@ -144,13 +144,6 @@ def table_cnn(r):
                    "train-subset acc"], rows)
 
 
-def table_optimization(r):
-    acc = np.asarray(r["test_acc"])
-    rows = [[f"training {k + 1} (seed {seed})", f"{r['train_loss'][k][-1]:.4f}", pct(acc[k, -1])]
-            for k, seed in enumerate(r["seeds"])]
-    return _table(["training", "last-epoch train loss", "final test acc"], rows)
-
-
 def table_grad_norm(r):
     parts = [r["minimal_ratio"], r["minimal_ratio_relu"]]
 
@@ -186,62 +179,10 @@ def table_grad_norm(r):
     return _table(header, body)
 
 
-def table_interpolation(r):
-    rows = []
-    a = r["alphas"]
-    for seed_run in r["per_seed"]:
-        for pair, d in seed_run["pairs"].items():
-            for key in (d["theta_1"], d["theta_2"]):
-                ep = seed_run["endpoints"][key]
-                rows.append([seed_run["seed"], pair, endpoint_label(ep), f"{ep['train_loss']:.4f}",
-                             pct(ep["train_acc"]), f"{ep['test_loss']:.4f}", pct(ep["test_acc"])])
-            worst = _worst_inside(r, d)
-            rows.append([seed_run["seed"], pair, f"highest test loss in (0, 1): α = {a[worst]:g}",
-                         f"{d['train_loss'][worst]:.4f}", pct(d["train_acc"][worst]),
-                         f"{d['test_loss'][worst]:.4f}", pct(d["test_acc"][worst])])
-    return _table(["seed", "pair", "point", "train loss", "train acc", "test loss", "test acc"],
-                  rows)
-
-
-def _worst_inside(r, d):
-    a = r["alphas"]
-    return max((i for i in range(len(a)) if 0 < a[i] < 1), key=lambda i: d["test_loss"][i])
-
-
 def seed_cell(r, s, key, fmt):
     """'mean ± std' of s[key] when the run has several seeds, else the single value."""
     v = s[key]
     return fmt(v["mean"]) + (f" ± {fmt(v['std'])}" if len(r["seeds"]) > 1 else "")
-
-
-def batch_table(r, columns):
-    """One row per batch size of the sensitivity JSON; columns: (header, key, format)."""
-    rows = [[b, *(seed_cell(r, r["runs"][str(b)], key, fmt) for _, key, fmt in columns)]
-            for b in r["batch_sizes"]]
-    return _table(["batch", *(header for header, _, _ in columns)], rows)
-
-
-def table_sensitivity(r):
-    f4 = "{:.4f}".format
-    return batch_table(r, [("SGD steps", "steps", "{:.0f}".format), ("train loss", "train_loss", f4),
-                           ("train acc", "train_acc", pct), ("test loss", "test_loss", f4),
-                           ("test acc", "test_acc", pct),
-                           ("sensitivity (softmax)", "sensitivity", "{:.3f}".format),
-                           ("sensitivity (logits)", "sensitivity_logits", "{:.2f}".format)])
-
-
-def table_random_labels(r):
-    rows = []
-    for seed_run in r["per_seed"]:
-        for run, h in seed_run["runs"].items():
-            reached = seed_run["epochs_to_target"][run]
-            best = int(np.argmin(h["test_loss"]))
-            rows.append([seed_run["seed"], run, reached or f"not within {len(h['train_acc'])}",
-                         pct(h["train_acc"][-1]), pct(h["test_acc"][-1]),
-                         f"{h['test_loss'][-1]:.3f}", f"{h['test_loss'][best]:.3f} ({best + 1})"])
-    return _table(["seed", "labels", f"epoch reaching {100 * r['target_acc']:g}% train acc",
-                   "final train acc", "final test acc", "final test loss",
-                   "lowest test loss (epoch)"], rows)
 
 
 def table_random_labels_slowdown(r):
@@ -404,15 +345,6 @@ def values_params(r):
     }
 
 
-def table_sharpness(r):
-    g3 = "{:.3g}".format
-    return batch_table(r, [*((f"ε-sharpness ε = {e} (%)", f"sharpness_{e}", g3)
-                             for e in r["epsilons"]),
-                           ("largest Hessian eigenvalue", "hessian_max_eig", g3),
-                           ("train loss", "train_loss", "{:.4f}".format),
-                           ("test acc", "test_acc", pct)])
-
-
 def table_matched(r):
     if "matched" not in r:
         return "(no matched-training run in this JSON: it was run with --target-train-loss 0)"
@@ -461,14 +393,9 @@ def table_wall_times(figures):
 
 
 TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_cnn", table_cnn),
-          "optimization": ("hw1_2_optimization", table_optimization),
           "grad_norm": ("hw1_2_grad_norm", table_grad_norm),
-          "random_labels": ("hw1_3_random_labels", table_random_labels),
           "random_labels_slowdown": ("hw1_3_random_labels", table_random_labels_slowdown),
           "params": ("hw1_3_params_generalization", table_params),
-          "interpolation": ("hw1_3_interpolation", table_interpolation),
-          "sensitivity": ("hw1_3_sensitivity", table_sensitivity),
-          "sharpness": ("hw1_3_sensitivity", table_sharpness),
           "matched": ("hw1_3_sensitivity", table_matched)}
 FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md",
          "stacking": "stacking_cpu.md"}
@@ -869,11 +796,6 @@ def values_grad_norm(r):
     return v
 
 
-def _above_below(diff):
-    """'0.059 above' / '0.002 below'."""
-    return f"{abs(diff):.3f} {'above' if diff >= 0 else 'below'}"
-
-
 def one_sample_text(t, fmt="{:+.3f}"):
     """'above zero (one-sample t: mean +0.054, 95 % CI +0.02 to +0.09, p = 0.01, n = 3)'."""
     if t["verdict"] == "not tested":
@@ -884,60 +806,25 @@ def one_sample_text(t, fmt="{:+.3f}"):
 
 
 def values_interpolation(r):
-    a, v = r["alphas"], {"interp.seeds": str(len(r["per_seed"])),
-                         "interp.n_params": f"{r['n_params']:,}"}
-    lo, hi = a.index(min(a)), a.index(max(a))
+    v = {"interp.seeds": str(len(r["per_seed"])), "interp.n_params": f"{r['n_params']:,}"}
     first = r["per_seed"][0]
+    word = {"above zero": "yes", "below zero": "no, below the straight line",
+            "not tested": "not tested"}
     for pair, d0 in first["pairs"].items():
         p = f"interp.{pair}"
         summary = r["summary"]["pairs"][pair]
         for split in ("train", "test"):
             b = summary[f"{split}_barrier"]
-            v[f"{p}.{split}_barrier"] = per_seed(f"{x:+.3f}" for x in b["values"])
-            v[f"{p}.{split}_barrier_alpha"] = per_seed(f"{x:g}" for x in b["alphas"])
-            v[f"{p}.{split}_barrier_test"] = one_sample_text(b)
-            # the statistic alone, for sentences that state the verdict already
-            v[f"{p}.{split}_barrier_stat"] = (one_sample_text(b).split(" (", 1)[1][:-1]
-                                               if " (" in one_sample_text(b) else "not tested")
-            v[f"{p}.{split}_barrier_short"] = short_text(b)
-        v[f"{p}.acc_test"] = compare_text(summary["test_acc"], 100, "{:+.2f}")
-        word = {"above zero": "yes", "below zero": "no, below the straight line",
-                "not tested": "not tested"}
+            text = one_sample_text(b)
+            # the statistic alone: the sentences state the verdict in {p}.answer already
+            v[f"{p}.{split}_barrier_stat"] = text.split(" (", 1)[1][:-1] if " (" in text else text
         v[f"{p}.answer"] = ", ".join(
             f"{name} {word.get(summary[f'{split}_barrier']['verdict'], 'no barrier detected')}"
             for split, name in (("train", "on the training subset"), ("test", "on the test set")))
+        v[f"{p}.acc_test"] = compare_text(summary["test_acc"], 100, "{:+.2f}")
         v[f"{p}.gap_test"] = compare_text(summary["gap"], 1, "{:+.3f}")
-        rows = []
-        for seed_run in r["per_seed"]:
-            d = seed_run["pairs"][pair]
-            e1, e2 = seed_run["endpoints"][d["theta_1"]], seed_run["endpoints"][d["theta_2"]]
-            rows.append((d, e1, e2, _worst_inside(r, d)))
-
-        def each(fn):
-            return per_seed(fn(*row) for row in rows)
-        v.update({
-            f"{p}.theta_1": endpoint_label(first["endpoints"][d0["theta_1"]]),
-            f"{p}.theta_2": endpoint_label(first["endpoints"][d0["theta_2"]]),
-            f"{p}.worst_alpha": each(lambda d, e1, e2, w: f"{a[w]:g}"),
-            f"{p}.worst_test_loss": each(lambda d, e1, e2, w: f"{d['test_loss'][w]:.3f}"),
-            f"{p}.worst_test_acc": each(lambda d, e1, e2, w: pct(d["test_acc"][w])),
-            f"{p}.barrier": each(lambda d, e1, e2, w: _above_below(
-                d["test_loss"][w] - max(e1["test_loss"], e2["test_loss"]))),
-            f"{p}.test_acc_1": each(lambda d, e1, e2, w: pct(e1["test_acc"])),
-            f"{p}.test_acc_2": each(lambda d, e1, e2, w: pct(e2["test_acc"])),
-            f"{p}.train_loss_1": each(lambda d, e1, e2, w: f"{e1['train_loss']:.3f}"),
-            f"{p}.train_loss_2": each(lambda d, e1, e2, w: f"{e2['train_loss']:.3f}"),
-            f"{p}.gap_1": each(lambda d, e1, e2, w: f"{e1['test_loss'] - e1['train_loss']:.3f}"),
-            f"{p}.gap_2": each(lambda d, e1, e2, w: f"{e2['test_loss'] - e2['train_loss']:.3f}"),
-            f"{p}.far_lo": f"α = {a[lo]:g}: train loss " + each(
-                lambda d, e1, e2, w: sci(d["train_loss"][lo])) + ", accuracy " + each(
-                lambda d, e1, e2, w: f"{100 * d['train_acc'][lo]:.0f}%"),
-            f"{p}.far_hi": f"α = {a[hi]:g}: train loss " + each(
-                lambda d, e1, e2, w: sci(d["train_loss"][hi])) + ", accuracy " + each(
-                lambda d, e1, e2, w: f"{100 * d['train_acc'][hi]:.0f}%"),
-            f"{p}.steeper": each(lambda d, e1, e2, w: endpoint_label(
-                e2 if d["train_loss"][hi] > d["train_loss"][lo] else e1)),
-        })
+        v[f"{p}.theta_1"] = endpoint_label(first["endpoints"][d0["theta_1"]])
+        v[f"{p}.theta_2"] = endpoint_label(first["endpoints"][d0["theta_2"]])
     if "init_lines" in r["summary"]:
         v.update(init_line_values(r["summary"]["init_lines"], first["endpoints"]))
     return v
@@ -973,42 +860,17 @@ def init_line_values(lines, endpoints):
 def values_sensitivity(r):
     sizes = r["batch_sizes"]
     runs = [r["runs"][str(b)] for b in sizes]
-
-    def mean(key):
-        return [s[key]["mean"] for s in runs]
-    sens, logits, test_acc = mean("sensitivity"), mean("sensitivity_logits"), mean("test_acc")
-    gap = np.asarray(mean("test_loss")) - np.asarray(mean("train_loss"))
-    peak = int(np.argmax(test_acc))
+    steps = [s["steps"]["mean"] for s in runs]
     fixed = r["summary"]["fixed_epochs"]
     return {
         "sens.first_batch": str(sizes[0]), "sens.last_batch": str(sizes[-1]),
-        "sens.first": f"{sens[0]:.3f}", "sens.last": f"{sens[-1]:.3f}",
-        "sens.trend": trend_text(fixed["trend"]["sensitivity"]),
         "sens.trend_short": short_text(fixed["trend"]["sensitivity"]),
-        "sens.logits_first": f"{logits[0]:.1f}", "sens.logits_last": f"{logits[-1]:.1f}",
-        "sens.peak_batch": str(sizes[peak]), "sens.peak_acc": pct(test_acc[peak]),
-        "sens.last_acc": pct(test_acc[-1]), "sens.last_train_acc": pct(mean("train_acc")[-1]),
-        "sens.steps_first": f"{int(mean('steps')[0]):,}", "sens.steps_last": f"{int(mean('steps')[-1]):,}",
-        "sens.gap_first": f"{gap[0]:.3f}", "sens.gap_last": f"{gap[-1]:.3f}",
-        "sens.gap_trend": trend_text(fixed["trend"]["gap"]),
+        "sens.steps_first": f"{int(steps[0]):,}", "sens.steps_last": f"{int(steps[-1]):,}",
         "sens.gap_trend_short": short_text(fixed["trend"]["gap"]),
-        "sens.rho_gap": correlation_text(fixed["correlation"]["sensitivity~gap"]),
-        "sens.rho_acc": correlation_text(fixed["correlation"]["sensitivity~test_acc"]),
         "sens.seeds": str(len(r["seeds"])), "sens.n_params": f"{r['n_params']:,}",
-        "sharp.products": hessian_products(r),
         **values_sharpness(r, runs, fixed),
         **values_matched(r),
     }
-
-
-def hessian_products(r):
-    """'21' or '18 to 21': Hessian-vector products per top-eigenvalue estimate over all runs."""
-    groups = [*r["runs"].values(), *r.get("matched", {}).get("runs", {}).values()]
-    counts = [v for g in groups for v in g.get("hessian_products", {}).get("values", [])]
-    if not counts:
-        return "(not recorded)"
-    lo, hi = int(min(counts)), int(max(counts))
-    return str(lo) if lo == hi else f"{lo} to {hi}"
 
 
 def values_matched(r):
@@ -1021,42 +883,18 @@ def values_matched(r):
     out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
            "m.sizes": ", ".join(map(str, sizes)), "m.first_batch": str(sizes[0]),
            "m.last_batch": str(sizes[-1]), "m.seeds": str(len(m["seeds"])),
-           "m.max_epochs": str(m["max_epochs"]),
-           "m.reached": str(sum(v <= m["target_train_loss"] for s in runs
-                                for v in s["last_epoch_loss"]["values"])),
-           "m.trainings": str(sum(len(s["last_epoch_loss"]["values"]) for s in runs)),
-           "m.epochs": ", ".join(f"{s['epochs']['mean']:.0f}" for s in runs),
-           "m.lr_last": f"{m['lrs'][str(sizes[-1])]:.3g}"}
-    fixed = {b: r["runs"].get(str(b)) for b in (sizes[0], sizes[-1])}
+           "m.epochs": ", ".join(f"{s['epochs']['mean']:.0f}" for s in runs)}
+    ends = r["summary"]["matched"]["ends"]
     for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
                                   ("eig", "hessian_max_eig", 1, "{:.3g}"),
-                                  ("acc", "test_acc", 100, "{:.2f}%"),
-                                  ("sens", "sensitivity", 1, "{:.3f}")):
-        if all(fixed.values()):
-            first, last = (fixed[b][key]["mean"] * scale for b in (sizes[0], sizes[-1]))
-            out[f"m.fixed_{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
-        else:
-            out[f"m.fixed_{name}"] = "(batch sizes not in the fixed-epoch run)"
-    for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
-                                  ("eig", "hessian_max_eig", 1, "{:.3g}"),
-                                  ("acc", "test_acc", 100, "{:.2f}%"),
+                                  ("acc", "test_acc", 100, "{:.2f} pp"),
                                   ("sens", "sensitivity", 1, "{:.3f}"),
-                                  ("train", "train_loss", 1, "{:.3f}"),
-                                  ("gap", "gap", 1, "{:.3f}")):
-        if key == "gap":
-            first, last = (s["test_loss"]["mean"] - s["train_loss"]["mean"]
-                           for s in (runs[0], runs[-1]))
-        else:
-            first, last = (s[key]["mean"] * scale for s in (runs[0], runs[-1]))
-        out[f"m.{name}"] = f"{fmt.format(first)} to {fmt.format(last)}"
-        ends = r["summary"]["matched"]["ends"][key]
-        out[f"m.{name}_verdict"] = compare_text(ends, scale, "{:.2f} pp" if key == "test_acc"
-                                                else fmt)
-        out[f"m.{name}_short"] = short_text(ends)
+                                  ("train", "train_loss", 1, "{:.3f}")):
+        out[f"m.{name}_verdict"] = compare_text(ends[key], scale, fmt)
+        out[f"m.{name}_short"] = short_text(ends[key])
     out.update(rescaling_values(r["summary"]["matched"].get("rescaling"), eps))
     out["m.rho_sharp_eig"] = correlation_text(
         r["summary"]["matched"]["correlation"][f"sharpness_{eps}~hessian_max_eig"])
-    ends = r["summary"]["matched"]["ends"]
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
                        f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
                        f"{answer(ends['sensitivity'])}")
@@ -1101,30 +939,13 @@ def values_sharpness(r, runs, fixed):
     key = f"sharpness_{eps}"
     sharp = [s[key]["mean"] for s in runs]
     eig = [s["hessian_max_eig"]["mean"] for s in runs]
-    ends = fixed["ends"][key]
-    keskar = {"higher": "the largest batch ends sharper than the smallest, as Keskar et al. "
-                        "report for large-batch training",
-              "lower": "the largest batch ends flatter than the smallest by this measure, the "
-                       "opposite of Keskar et al.'s finding that large-batch training ends in "
-                       "sharper minima"}.get(ends["verdict"], "no difference detected between "
-                                                          "the smallest and the largest batch")
-    corr = fixed["correlation"]
     return {
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
-        "sharp.trend": trend_text(fixed["trend"][key]), "sharp.first": f"{sharp[0]:.3g}",
         "sharp.trend_short": short_text(fixed["trend"][key]),
-        "sharp.last": f"{sharp[-1]:.3g}",
-        "sharp.eig_trend": trend_text(fixed["trend"]["hessian_max_eig"]),
         "sharp.eig_trend_short": short_text(fixed["trend"]["hessian_max_eig"]),
-        "sharp.eig_first": f"{eig[0]:.3g}", "sharp.eig_last": f"{eig[-1]:.3g}",
         "sharp.peak": f"{max(sharp):.3g} at batch {r['batch_sizes'][int(np.argmax(sharp))]}",
         "sharp.eig_peak": f"{max(eig):.3g} at batch {r['batch_sizes'][int(np.argmax(eig))]}",
-        "sharp.eig_ends": compare_text(fixed["ends"]["hessian_max_eig"]),
-        "sharp.rho_acc": correlation_text(corr[f"{key}~test_acc"]),
-        "sharp.rho_gap": correlation_text(corr[f"{key}~gap"]),
-        "sharp.rho_eig": correlation_text(corr[f"{key}~hessian_max_eig"]),
-        "sharp.rho_sens": correlation_text(corr[f"{key}~sensitivity"]),
-        "sharp.keskar": f"{keskar} ({compare_text(ends).split(' (', 1)[1]}",
+        "sharp.rho_eig": correlation_text(fixed["correlation"][f"{key}~hessian_max_eig"]),
     }
 
 
