@@ -29,8 +29,8 @@ from common.data import function_samples, load_image_data, minibatches
 from common.metrics import escape_along, eigenvalue_summary, gradient_norm, sign_counts
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
 from common.shallow import GROUP_SIZE, ShallowNets, block_norms
-from common.plotting import (COLORS, README_WIDTH_IN, dataset_title, layer_sizes,
-                             legend_outside, log_scale_if_decade, plt, save_figure)
+from common.plotting import (COLORS, dataset_title, layer_sizes, legend_outside,
+                             log_scale_if_decade, mosaic, plt, save_figure)
 from common.train import RowAdam, check_finite, progress
 
 STEM = "hw1_2_grad_norm"
@@ -372,8 +372,7 @@ def plot_minimal_ratio(mr, path):
     rows = mr["trainings"]
     with_path = "phase2_norms" in rows[0]
     layout = [["loss", "eig"], ["path", "path"]] if with_path else [["loss", "eig"]]
-    fig, axes = plt.subplot_mosaic(layout, figsize=(README_WIDTH_IN - 0.1, 6.4 if with_path else 3.8),
-                                   layout="constrained")
+    fig, axes = mosaic(layout, 6.4 if with_path else 3.8)
     groups = [(True, "o", COLORS[0]), (False, "x", COLORS[3])]
     for reached, marker, color in groups:
         sel = [r for r in rows if r["reached"] == reached]

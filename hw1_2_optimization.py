@@ -26,7 +26,8 @@ from common.data import load_image_data, subset_indices
 from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
                             pca_2d)
 from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
-from common.plotting import COLORS, README_WIDTH_IN, dataset_title, layer_sizes, plt, save_figure
+from common.plotting import (COLORS, dataset_title, layer_sizes, legend_outside, panels, plt,
+                             save_figure)
 from common.train import (evaluate_stacked_classifiers, progress,
                           train_stack_epoch)
 
@@ -227,15 +228,11 @@ def surface_contour(ax, xs, ys, loss, fig):
     """Filled contours of the loss over the grid (loss indexed [x, y]) on log-spaced levels, with
     a colour bar in loss units."""
     from matplotlib.colors import LogNorm
-    from mpl_toolkits.axes_grid1 import make_axes_locatable
     loss = np.asarray(loss).T
     levels = np.geomspace(loss.min(), loss.max(), 25)
     cs = ax.contourf(xs, ys, loss, levels=levels, cmap="viridis", norm=LogNorm())
     ax.contour(xs, ys, loss, levels=levels[::3], colors="white", linewidths=0.4, alpha=0.6)
-    if fig.get_layout_engine() is not None:      # constrained layout places the bar itself
-        bar = fig.colorbar(cs, ax=ax, shrink=0.9)
-    else:
-        bar = fig.colorbar(cs, cax=make_axes_locatable(ax).append_axes("right", "4%", pad=0.08))
+    bar = fig.colorbar(cs, ax=ax, shrink=0.7)       # constrained layout gives it its room
     decades = range(int(np.floor(np.log10(loss.min()))), int(np.ceil(np.log10(loss.max()))) + 1)
     ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 3, 5)
              if loss.min() <= m * 10.0 ** d <= loss.max()]
@@ -258,7 +255,7 @@ def plot_surface_path(results, path):
     s = results["surfaces"]
     plane = s["path_plane"]
     ratio = plane["explained_variance_ratio"]
-    fig, ax = plt.subplots(figsize=(8, 5.4))
+    fig, ax = panels(1, 1, 5.6)
     ax.set_aspect("equal")
     surface_contour(ax, plane["a"], plane["b"], plane["loss"], fig)
     coords = np.asarray(plane["path"])
@@ -276,8 +273,7 @@ def plot_surface_path(results, path):
                  f"{s['training']}:\nloss on the plane of its path's top-2 principal directions\n"
                  f"({len(plane['a'])}×{len(plane['b'])} grid, fixed {s['eval_samples']:,}-image "
                  "training subset; colours = loss on the plane)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, ncol=1)
-    fig.tight_layout()
+    legend_outside(fig, [ax], ncol=1)
     save_figure(fig, path)
 
 
@@ -286,8 +282,7 @@ def plot_surface_random(results, path):
     right: 1-D slices along other such directions for two trainings (log y)."""
     s = results["surfaces"]
     plane = s["random_plane"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(README_WIDTH_IN - 0.1, 4.2),
-                                      layout="constrained")
+    fig, (left, right) = panels(1, 2, 4.2)
     left.set_aspect("equal")
     surface_contour(left, plane["alpha"], plane["beta"], plane["loss"], fig)
     left.plot(0, 0, marker="*", color="white", mec="black", ms=12, ls="none", label="final model")
@@ -300,6 +295,7 @@ def plot_surface_random(results, path):
     for i, (name, loss) in enumerate(s["slices"]["loss"].items()):
         right.plot(t, loss, color=COLORS[i // 2], ls="-" if i % 2 == 0 else "--", label=name)
     right.set_yscale("log")
+    right.set_xticks([-1, -0.5, 0, 0.5, 1])
     right.set_xlabel("t (θ + t·d)")
     right.set_ylabel("training cross-entropy")
     right.set_title("1-D slices through two final models\n(other directions than the left panel's)")

@@ -25,7 +25,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
-from common.plotting import COLORS, README_WIDTH_IN, dataset_title, legend_outside, plt, save_figure
+from common.plotting import COLORS, dataset_title, legend_outside, mosaic, plt, save_figure
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
@@ -307,8 +307,7 @@ def plot_interpolation(results, pair, path):
     the panels."""
     from matplotlib.transforms import blended_transform_factory
     alpha = np.asarray(results["alphas"])
-    fig, axes = plt.subplot_mosaic([["loss", "acc"], ["zoom", "zoom"]],
-                                   figsize=(README_WIDTH_IN - 0.1, 6.6), layout="constrained")
+    fig, axes = mosaic([["loss", "acc"], ["zoom", "zoom"]], 6.6)
     seg = (alpha >= 0) & (alpha <= 1)
     for i, seed_run in enumerate(results["per_seed"]):
         data = seed_run["pairs"][pair]

@@ -37,7 +37,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import COLORS, dataset_title, legend_outside, panels, plt, plural, save_figure
+from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
 from common.stats import mean_std
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 

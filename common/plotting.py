@@ -55,11 +55,18 @@ def log_scale_if_decade(ax, values, axis="y"):
         (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
 
 
+FIGURE_WIDTH_IN = README_WIDTH_IN - 0.1   # a little under 900 px, so that 8 pt stays 8 pt
+
+
 def panels(nrows, ncols, height, **kw):
     """A figure of nrows x ncols panels at the README's width, with constrained layout (so that
     titles, legends outside the axes and colour bars get their room)."""
-    return plt.subplots(nrows, ncols, figsize=(README_WIDTH_IN - 0.1, height), layout="constrained",
-                        **kw)
+    return plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH_IN, height), layout="constrained", **kw)
+
+
+def mosaic(layout, height):
+    """panels() for a subplot_mosaic layout (e.g. [["a", "b"], ["c", "c"]]): figure, {name: axes}."""
+    return plt.subplot_mosaic(layout, figsize=(FIGURE_WIDTH_IN, height), layout="constrained")
 
 
 def legend_outside(fig, axes, ncol=2):

@@ -274,9 +274,6 @@ def slowdown_values(s):
         return f"{row['geo_mean']:.1f}×"
     exact = next((row for row in rows if not row["lower_bound"] and row["geo_mean"]), None)
     return {
-        "rl.slowdown_by_rule": (f"at {', '.join(by_rule)} every seed gave the same factor, so "
-                                "the verdict there is by rule (no spread, no t-test)"
-                                if by_rule else "every threshold by a t-test"),
         "rl.slowdown_answer": answer, "rl.slowdown_n": str(len(rows)),
         "rl.slowdown_from": f"{100 * first['threshold']:g}%",
         "rl.slowdown_to": f"{100 * last['threshold']:g}%",
