@@ -63,17 +63,20 @@ def validate(args):
     cli.check_seed_count(args, args.seeds, "seeds")
 
 
-def train_model(model, data, eval_idx, args, generator, desc):
-    """Train one CNN; per-epoch history of train loss and eval-mode metrics."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+def train_model(model, data, eval_idx, generator, desc, epochs, lr, weight_decay, batch_size,
+                eval_batch_size):
+    """Train one CNN by Adam (lr, weight_decay) for `epochs` epochs of minibatches of
+    batch_size, drawn by `generator`; per-epoch history of the running training loss and the
+    eval-mode metrics on the training images eval_idx and on the test set."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = {k: [] for k in METRICS}
     ex, ey = data.train_x[eval_idx], data.train_y[eval_idx]
-    for _ in progress(range(args.epochs), desc):
+    for _ in progress(range(epochs), desc):
         running = train_classifier_epoch(model, optimizer, data.train_x, data.train_y,
-                                         args.batch_size, generator)
-        train_loss, train_acc = evaluate_classifier(model, ex, ey, args.eval_batch_size)
+                                         batch_size, generator)
+        train_loss, train_acc = evaluate_classifier(model, ex, ey, eval_batch_size)
         test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y,
-                                                  args.eval_batch_size)
+                                                  eval_batch_size)
         for key, value in zip(METRICS, (running, train_loss, train_acc, test_loss, test_acc)):
             history[key].append(value)
     return history
@@ -88,8 +91,9 @@ def training_task(args, name, seed, device):
     model = build_cnn(name).to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    history = train_model(model, data, eval_idx, args, torch.Generator().manual_seed(seed),
-                          f"{name} seed {seed}")
+    history = train_model(model, data, eval_idx, torch.Generator().manual_seed(seed),
+                          f"{name} seed {seed}", args.epochs, args.lr, args.weight_decay,
+                          args.batch_size, args.eval_batch_size)
     return {"seed": seed, "history": history}
 
 

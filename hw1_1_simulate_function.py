@@ -59,19 +59,20 @@ def validate(args):
     cli.check_seed_count(args, args.seeds, "seeds")
 
 
-def initial_models(args, device):
+def initial_models(seeds, device):
     """name -> list over seeds of one initialised model (the same for every target)."""
     inits = {name: [] for name in MODELS}
-    for s in range(args.seeds):
-        torch.manual_seed(args.seed + s)
+    for seed in seeds:
+        torch.manual_seed(seed)
         for name, hidden in MODELS.items():
             inits[name].append(function_mlp(hidden).to(device))
     return inits
 
 
-def fit_depth_group(names, inits, x, targets, args):
-    """Train every (model in names, target, seed); they share a depth, so they stack, in chunks
-    of at most MAX_ACTIVATIONS activations per layer.
+def fit_depth_group(names, inits, x, targets, epochs, lr, weight_decay):
+    """Train every (model in names, target, seed) by full-batch Adam (lr, weight_decay) for
+    `epochs`; they share a depth, so they stack, in chunks of at most MAX_ACTIVATIONS
+    activations per layer.
 
     Returns {(name, target, seed): ((epochs,) losses, (B,) prediction)} as numpy arrays.
     """
@@ -88,7 +89,7 @@ def fit_depth_group(names, inits, x, targets, args):
     for start in range(0, len(models), chunk):
         stacked = StackedMLP(models[start:start + chunk]).to(x.device)
         losses = train_stacked_regressors(stacked, x, torch.stack(ys[start:start + chunk]),
-                                          args.epochs, args.lr, args.weight_decay,
+                                          epochs, lr, weight_decay,
                                           desc=f"depth {len(MODELS[names[0]])}")
         with torch.no_grad():
             preds = stacked(x)[:, :, 0].cpu().numpy()
@@ -98,23 +99,23 @@ def fit_depth_group(names, inits, x, targets, args):
     return out
 
 
-def fit_summary(runs, args):
+def fit_summary(runs, seeds):
     """JSON record of one (model, target) over its seeds: final MSEs, convergence, quartile
     curves, and the prediction of the seed whose final MSE is the median (lower middle)."""
     losses = np.stack([loss for loss, _ in runs])                       # (seeds, epochs)
-    final = losses[:, -1]
-    keep = sorted(set(range(0, args.epochs, CURVE_EVERY)) | {args.epochs - 1})
+    final, epochs = losses[:, -1], losses.shape[1]
+    keep = sorted(set(range(0, epochs, CURVE_EVERY)) | {epochs - 1})
     q1, med, q3 = np.percentile(losses[:, keep], [25, 50, 75], axis=0)
     median_seed = int(np.argsort(final)[(len(final) - 1) // 2])
     return {
         "final_loss": [float(v) for v in final],
         "convergence_epoch": [convergence_epoch(loss, LOSS_TOL) for loss, _ in runs],
         "loss_at": {str(e): [float(v) for v in losses[:, e - 1]]
-                    for e in budget_epochs(args.epochs)},
+                    for e in budget_epochs(epochs)},
         "final_quartiles": list(quartiles(final)),
         "curve_epochs": [k + 1 for k in keep],
         "curve_q1": _short(q1), "curve_median": _short(med), "curve_q3": _short(q3),
-        "median_seed": args.seed + median_seed,
+        "median_seed": seeds[median_seed],
         "median_prediction": _short(runs[median_seed][1]),
     }
 
@@ -147,20 +148,22 @@ def experiment(args, device):
     keep_freed_memory()
     x, _ = function_samples(next(iter(TARGET_FUNCTIONS)), args.points, device)
     targets = {f: function_samples(f, args.points, device)[1] for f in TARGET_FUNCTIONS}
-    inits = initial_models(args, device)
+    seeds = [args.seed + s for s in range(args.seeds)]
+    inits = initial_models(seeds, device)
     groups = {}
     for name, hidden in MODELS.items():
         groups.setdefault(len(hidden), []).append(name)
     runs = {}
     for names in progress(list(groups.values()), "depth groups"):
-        runs.update(fit_depth_group(names, inits, x, targets, args))
-    fits = {fname: {name: fit_summary([runs[(name, fname, s)] for s in range(args.seeds)], args)
+        runs.update(fit_depth_group(names, inits, x, targets, args.epochs, args.lr,
+                                    args.weight_decay))
+    fits = {fname: {name: fit_summary([runs[(name, fname, s)] for s in range(args.seeds)], seeds)
                     for name in MODELS} for fname in TARGET_FUNCTIONS}
     return {
         "optimiser": "full-batch Adam",
         "convergence_rule": {"stays_below_from_then_on": LOSS_TOL},
         "budgets": budget_epochs(args.epochs),
-        "seeds": [args.seed + s for s in range(args.seeds)],
+        "seeds": seeds,
         "models": {name: {"hidden": list(hidden), "depth": len(hidden),
                           "n_params": count_params(inits[name][0]),
                           "series": "depth" if name in DEPTH_SERIES else "original"}

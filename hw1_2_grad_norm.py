@@ -139,38 +139,39 @@ def part1_mnist(args, device):
 
 # --- part 2: tanh nets, Levenberg-Marquardt to a critical point ------------------------------
 
-def phase1_epochs(args):
-    """Phase-1 epochs of each training, ascending, evenly spread over [phase1_min, phase1_max]."""
-    return np.rint(np.linspace(args.phase1_min, args.phase1_max, args.trainings)).astype(int)
+def phase1_epochs(low, high, trainings):
+    """Phase-1 epochs of each training, ascending, evenly spread over [low, high]."""
+    return np.rint(np.linspace(low, high, trainings)).astype(int)
 
 
-def tanh_phase1(args, x, y):
-    """Adam on the MSE of all tanh nets at once (dtype of x); training k stops after epochs[k]."""
-    epochs = phase1_epochs(args)
-    seeds = range(args.seed, args.seed + args.trainings)
+def tanh_phase1(x, y, seeds, epochs, lr):
+    """Adam (learning rate lr) on the MSE of all tanh nets at once (dtype of x), net k
+    initialised under seeds[k] and stopped after epochs[k] (ascending)."""
     theta = critical.init_mlps(TANH_SIZES, seeds, x.dtype, x.device)
-    adam = RowAdam([theta], lr=args.tanh_lr)
+    adam = RowAdam([theta], lr=lr)
     stops = torch.as_tensor(epochs, device=x.device)
     for epoch in progress(range(1, int(epochs.max()) + 1), "phase 1 (tanh nets, MSE)"):
         rows = torch.nonzero(stops >= epoch)[:, 0]
         adam.step([critical.mse_grad(theta[rows], TANH_SIZES, x, y)[1]], rows)
     check_finite(critical.mse_losses(theta, TANH_SIZES, x, y).sum().item(), "phase-1 loss")
-    return theta, epochs
+    return theta
 
 
-def tanh_phase2(args, theta, x, y):
-    """Levenberg-Marquardt on grad L = 0 with the exact Hessian; (theta, norms (K, steps + 1))."""
-    ticker = iter(progress(range(args.lm_steps), "phase 2 (LM on grad L = 0)"))
+def tanh_phase2(theta, x, y, steps):
+    """`steps` Levenberg-Marquardt steps on grad L = 0 with the exact Hessian; (theta, norms
+    (K, steps + 1))."""
+    ticker = iter(progress(range(steps), "phase 2 (LM on grad L = 0)"))
     return critical.lm_critical_points(
         theta, lambda t: critical.mse_grad(t, TANH_SIZES, x, y)[1],
-        lambda t: critical.mse_hessian(t, TANH_SIZES, x, y), args.lm_steps, LM_REFRESH,
+        lambda t: critical.mse_hessian(t, TANH_SIZES, x, y), steps, LM_REFRESH,
         on_step=lambda _: next(ticker, None))
 
 
 def part2_tanh(args, device):
     x, y = (t[:, 0].double() for t in function_samples(TARGET, POINTS, device))
-    theta, epochs = tanh_phase1(args, x, y)
-    theta, norms = tanh_phase2(args, theta, x, y)
+    epochs = phase1_epochs(args.phase1_min, args.phase1_max, args.trainings)
+    theta = tanh_phase1(x, y, range(args.seed, args.seed + args.trainings), epochs, args.tanh_lr)
+    theta, norms = tanh_phase2(theta, x, y, args.lm_steps)
     losses, grads = critical.mse_grad(theta, TANH_SIZES, x, y)
     eigs, vecs = torch.linalg.eigh(critical.mse_hessian(theta, TANH_SIZES, x, y))
     escape = escape_along(lambda t: critical.mse_losses(t, TANH_SIZES, x, y), theta,
@@ -202,44 +203,44 @@ def escape_record(escape, k, slope):
 
 # --- contrast: 1-500-1 ReLU nets, Adam on ||grad L||^2 -------------------------------------
 
-def init_nets(args, device, dtype=torch.float32):
+def init_nets(seeds, device, dtype=torch.float32):
     """Stacked parameters of the trainings, training k initialised like MLP((1, 500, 1)) under
-    seed + k."""
+    seeds[k]."""
     models = []
-    for k in range(args.trainings):
-        torch.manual_seed(args.seed + k)
+    for seed in seeds:
+        torch.manual_seed(seed)
         models.append(MLP((1, HIDDEN, 1)))
     return ShallowNets.from_mlps(models).to(device, dtype)
 
 
-def phase1(args, x, y, device, chunk=GROUP_SIZE):
-    """Adam on the MSE; training k stops after epochs[k] epochs. Trainings run GROUP_SIZE at a time
-    (epochs ascending, so within a chunk the ones still training are a suffix). The networks
-    take the dtype of x."""
-    epochs = phase1_epochs(args)
-    nets = init_nets(args, device, x.dtype)
-    adam = RowAdam(nets.parts(), lr=args.lr, weight_decay=args.weight_decay)
-    for start in progress(range(0, args.trainings, chunk), "phase 1 (MSE), chunks"):
-        stop = min(start + chunk, args.trainings)
+def phase1(x, y, seeds, epochs, lr, weight_decay, chunk=GROUP_SIZE):
+    """Adam on the MSE; training k, initialised under seeds[k], stops after epochs[k] epochs
+    (ascending). Trainings run `chunk` at a time (within a chunk the ones still training are a
+    suffix). The networks take the dtype and device of x."""
+    nets = init_nets(seeds, x.device, x.dtype)
+    adam = RowAdam(nets.parts(), lr=lr, weight_decay=weight_decay)
+    for start in progress(range(0, len(seeds), chunk), "phase 1 (MSE), chunks"):
+        stop = min(start + chunk, len(seeds))
         for epoch in range(1, epochs[start:stop].max() + 1):
             first = start + int(np.searchsorted(epochs[start:stop], epoch))
-            rows = torch.arange(first, stop, device=device)
+            rows = torch.arange(first, stop, device=x.device)
             adam.step(nets[first:stop].grad(x, y)[1], rows)
     check_finite(nets.loss(x, y).sum().item(), "phase-1 loss")
-    return nets, epochs
+    return nets
 
 
-def phase2(args, nets, x, y, chunk=GROUP_SIZE):
+def phase2(nets, x, y, lr, max_steps, threshold, chunk=GROUP_SIZE):
     """Adam on ||grad MSE_k||^2 (its gradient is 2 H g, a closed-form Hessian-vector product);
-    a training stops once its gradient norm is below the threshold. Returns steps per training."""
-    adam = RowAdam(nets.parts(), lr=args.phase2_lr)
+    a training stops once its gradient norm is below `threshold`, or after max_steps. Returns
+    steps per training."""
+    adam = RowAdam(nets.parts(), lr=lr)
     n = len(nets.w)
-    steps = torch.full((n,), args.phase2_steps, device="cpu")
+    steps = torch.full((n,), max_steps, device="cpu")
     for start in progress(range(0, n, chunk), "phase 2 (grad norm), chunks"):
         active = torch.arange(start, min(start + chunk, n), device=x.device)
-        for step in range(args.phase2_steps):
+        for step in range(max_steps):
             _, grads, hvp = nets[active].grad_and_hvp(x, y)
-            reached = block_norms(grads) < args.grad_threshold
+            reached = block_norms(grads) < threshold
             if reached.any():
                 steps[active[reached].cpu()] = step
                 active, hvp = active[~reached], [h[~reached] for h in hvp]
@@ -249,9 +250,9 @@ def phase2(args, nets, x, y, chunk=GROUP_SIZE):
     return steps.tolist()
 
 
-def spectrum_at_end_points(args, nets, x, y, chunk=10):
-    """Float64 loss, gradient norm, Hessian eigenvalue summary and escape test for every
-    training."""
+def spectrum_at_end_points(nets, x, y, eig_rel_tol, chunk=10):
+    """Float64 loss, gradient norm, Hessian eigenvalue summary (eigenvalues within
+    eig_rel_tol * max|λ| of 0 count as zero) and escape test for every training."""
     x64, y64 = x.double(), y.double()
     rows = []
     for start in progress(range(0, len(nets.w), chunk), "Hessians"):
@@ -264,7 +265,7 @@ def spectrum_at_end_points(args, nets, x, y, chunk=10):
                               vecs[:, :, 0], eigs[:, 0], ESCAPE_STEPS)
         for k in range(len(eigs)):
             rows.append({"loss": loss[k].item(), "grad_norm": norms[k].item(),
-                         **eigenvalue_summary(eigs[k], args.eig_rel_tol),
+                         **eigenvalue_summary(eigs[k], eig_rel_tol),
                          "by_tol": sign_counts(eigs[k], TOLERANCES),
                          "escape": escape_record(escape, k, flat_grads[k] @ vecs[k, :, 0])})
     return rows
@@ -272,9 +273,11 @@ def spectrum_at_end_points(args, nets, x, y, chunk=10):
 
 def part2_relu(args, device):
     x, y = (t[:, 0] for t in function_samples(TARGET, POINTS, device))
-    nets, epochs = phase1(args, x, y, device)
-    steps = phase2(args, nets, x, y)
-    rows = spectrum_at_end_points(args, nets, x, y)
+    seeds = range(args.seed, args.seed + args.trainings)
+    epochs = phase1_epochs(args.phase1_min, args.phase1_max, args.trainings)
+    nets = phase1(x, y, seeds, epochs, args.lr, args.weight_decay)
+    steps = phase2(nets, x, y, args.phase2_lr, args.phase2_steps, args.grad_threshold)
+    rows = spectrum_at_end_points(nets, x, y, args.eig_rel_tol)
     for row, k in zip(rows, range(len(rows))):
         row.update(phase1_epochs=int(epochs[k]), phase2_steps=steps[k], seed=args.seed + k,
                    reached=row["grad_norm"] < args.grad_threshold)

@@ -54,14 +54,15 @@ def validate(args):
     cli.check_seed_count(args, args.seeds, "seeds")
 
 
-def train_width(width, seed, data, args, device):
-    """Train one family member; final eval-mode metrics on the training and test sets."""
+def train_width(width, seed, data, device, lr, epochs, batch_size):
+    """Train one family member by Adam (lr) for `epochs` epochs of minibatches of batch_size;
+    final eval-mode metrics on the training and test sets."""
     torch.manual_seed(seed)
     model = MLP(family_sizes(width)).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    for _ in range(args.epochs):
-        train_classifier_epoch(model, optimizer, data.train_x, data.train_y, args.batch_size,
+    for _ in range(epochs):
+        train_classifier_epoch(model, optimizer, data.train_x, data.train_y, batch_size,
                                generator)
     train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y)
     test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y)
@@ -72,7 +73,7 @@ def train_width(width, seed, data, args, device):
 def training_task(args, width, seed, device):
     """train_width in this process or a --jobs worker (the data set loaded once per process)."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
-    return train_width(width, seed, data, args, device)
+    return train_width(width, seed, data, device, args.lr, args.epochs, args.batch_size)
 
 
 def experiment(args, device):

@@ -75,23 +75,24 @@ def first_epoch_reaching(accuracies, target):
     return next((k + 1 for k, a in enumerate(accuracies) if a >= target), None)
 
 
-def train_seed(data, seed, args, device):
-    """True and random labels from one initialisation (seed) until the random-label run reaches
-    args.target_acc training accuracy (or args.max_epochs); per-epoch eval-mode histories."""
+def train_seed(data, seed, device, lr, batch_size, target_acc, max_epochs):
+    """True and random labels from one initialisation (seed), Adam (lr) on minibatches of
+    batch_size, until the random-label run reaches target_acc training accuracy (or
+    max_epochs); per-epoch eval-mode histories."""
     labels = {"true labels": data.train_y, "random labels": random_labels(data.train_y, seed)}
     torch.manual_seed(seed)
     init = MLP(SIZES).to(device)
     models = {run: MLP(SIZES).to(device) for run in RUNS}
     for model in models.values():
         model.load_state_dict(init.state_dict())
-    optimizers = {run: torch.optim.Adam(models[run].parameters(), lr=args.lr) for run in RUNS}
+    optimizers = {run: torch.optim.Adam(models[run].parameters(), lr=lr) for run in RUNS}
     generators = {run: torch.Generator().manual_seed(seed) for run in RUNS}
     history = {run: {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
                for run in RUNS}
-    for _ in progress(range(args.max_epochs), f"seed {seed}, epochs (both runs)"):
+    for _ in progress(range(max_epochs), f"seed {seed}, epochs (both runs)"):
         for run in RUNS:
             train_classifier_epoch(models[run], optimizers[run], data.train_x, labels[run],
-                                   args.batch_size, generators[run])
+                                   batch_size, generators[run])
             h = history[run]
             loss, acc = evaluate_classifier(models[run], data.train_x, labels[run])
             h["train_loss"].append(loss)
@@ -99,19 +100,20 @@ def train_seed(data, seed, args, device):
             loss, acc = evaluate_classifier(models[run], data.test_x, data.test_y)
             h["test_loss"].append(loss)
             h["test_acc"].append(acc)
-        if history["random labels"]["train_acc"][-1] >= args.target_acc:
+        if history["random labels"]["train_acc"][-1] >= target_acc:
             break
     agree = (labels["random labels"] == data.train_y).float().mean().item()
     return {"seed": seed, "label_agreement": agree,
             "epochs_to_target": {run: first_epoch_reaching(history[run]["train_acc"],
-                                                           args.target_acc) for run in RUNS},
+                                                           target_acc) for run in RUNS},
             "runs": history}
 
 
 def seed_task(args, seed, device):
     """train_seed in this process or a --jobs worker (the data set loaded once per process)."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
-    return train_seed(data, seed, args, device)
+    return train_seed(data, seed, device, args.lr, args.batch_size, args.target_acc,
+                      args.max_epochs)
 
 
 def experiment(args, device):

@@ -108,15 +108,29 @@ def validate(args):
     cli.check_seed_count(args, args.matched_seeds, "matched-seeds")
 
 
-def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
-    """Train LeNet-5 at one batch size for args.epochs epochs, or, with target_loss, until the
-    epoch-mean training loss is at most target_loss (cap args.max_epochs); final metrics,
-    sensitivities and sharpness."""
+@dataclasses.dataclass(frozen=True)
+class Probes:
+    """How every trained model is measured: fixed subsets of these sizes drawn under `seed`
+    (the run's base seed), and the L-BFGS-B iterations of the eps-sharpness maximisation."""
+    sensitivity_samples: int = SENSITIVITY_SAMPLES
+    sharpness_samples: int = SHARPNESS_SAMPLES
+    sharpness_iterations: int = SHARPNESS_ITERATIONS
+    seed: int = 0
+
+
+def probes_of(args):
+    return Probes(args.sensitivity_samples, args.sharpness_samples, args.sharpness_iterations,
+                  args.seed)
+
+
+def train_one(data, batch_size, seed, device, lr, epochs, probes, target_loss=None):
+    """Train LeNet-5 at one batch size by SGD (lr, MOMENTUM) for `epochs` epochs, or, with
+    target_loss, until the epoch-mean training loss is at most target_loss (cap `epochs`);
+    final metrics, sensitivities and sharpness (measured as `probes` says)."""
     torch.manual_seed(seed)
     model = build_model(device)
-    opt = torch.optim.SGD(model.parameters(), lr=lr or args.lr, momentum=MOMENTUM)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     g = torch.Generator().manual_seed(seed)
-    epochs = args.epochs if target_loss is None else args.max_epochs
     done = 0
     for _ in progress(range(epochs), f"batch {batch_size} seed {seed}"):
         loss = train_classifier_epoch(model, opt, data.train_x, data.train_y, batch_size, g)
@@ -125,13 +139,13 @@ def train_one(args, data, batch_size, seed, device, lr=None, target_loss=None):
             break
     train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y, EVAL_BATCH_SIZE)
     test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y, EVAL_BATCH_SIZE)
-    idx = subset_indices(len(data.test_x), args.sensitivity_samples, args.seed, device)
+    idx = subset_indices(len(data.test_x), probes.sensitivity_samples, probes.seed, device)
     sens, sens_logits = (v.mean().item() for v in input_jacobian_norms(model, data.test_x[idx]))
     return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
             "test_acc": test_acc, "sensitivity": sens, "sensitivity_logits": sens_logits,
             "epochs": done, "steps": done * -(-len(data.train_x) // batch_size),
-            "last_epoch_loss": loss, **sharpness(model, data, args, device),
-            **(rescaling(model, data, args, device) if target_loss is not None else {})}
+            "last_epoch_loss": loss, **sharpness(model, data, probes, device),
+            **(rescaling(model, data, probes, device) if target_loss is not None else {})}
 
 
 def rescaled(model, alpha):
@@ -145,68 +159,74 @@ def rescaled(model, alpha):
     return twin
 
 
-def rescaling(model, data, args, device, alpha=DINH_ALPHA):
+def rescaling(model, data, probes, device, alpha=DINH_ALPHA):
     """Dinh et al.'s point on one trained model: the rescaled twin's largest logit change and
     loss change on the sharpness subset (zero up to rounding) and its eps-sharpness (eps 1e-3)
     and top Hessian eigenvalue."""
-    idx = subset_indices(len(data.train_x), args.sharpness_samples, args.seed, device)
+    idx = subset_indices(len(data.train_x), probes.sharpness_samples, probes.seed, device)
     x, y = data.train_x[idx], data.train_y[idx]
     twin = rescaled(model, alpha).eval()
     with torch.no_grad():
         before, after = model.eval()(x), twin(x)
-    measured = sharpness(twin, data, args, device, epsilons={"1e-3": EPSILONS["1e-3"]})
+    measured = sharpness(twin, data, probes, device, epsilons={"1e-3": EPSILONS["1e-3"]})
     return {"rescaled_logit_change": ((after - before).abs().max() / before.abs().max()).item(),
             "rescaled_loss_change": (F.cross_entropy(after, y) - F.cross_entropy(before, y)).item(),
             "rescaled_sharpness_1e-3": measured["sharpness_1e-3"],
             "rescaled_hessian_max_eig": measured["hessian_max_eig"]}
 
 
-def sharpness(model, data, args, device, epsilons=EPSILONS):
+def sharpness(model, data, probes, device, epsilons=EPSILONS):
     """eps-sharpness for each of `epsilons` and the top Hessian eigenvalue on a training subset."""
-    idx = subset_indices(len(data.train_x), args.sharpness_samples, args.seed, device)
+    idx = subset_indices(len(data.train_x), probes.sharpness_samples, probes.seed, device)
     x, y = data.train_x[idx], data.train_y[idx]
     model.eval()
     params = list(model.parameters())
 
     def loss_fn():
         return F.cross_entropy(model(x), y)
-    out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps, args.sharpness_iterations)
+    out = {f"sharpness_{name}": epsilon_sharpness(loss_fn, params, eps, probes.sharpness_iterations)
            for name, eps in epsilons.items()}
     out["hessian_max_eig"], out["hessian_products"] = hessian_top_eigenvalue(loss_fn, params,
-                                                                             seed=args.seed)
+                                                                             seed=probes.seed)
     return out
 
 
-def load_data(args, device):
+def load_data(dataset, data_dir, device):
     """The data set, loaded once per process (the main one and each worker)."""
-    return cached_image_data(args.dataset, args.data_dir, device, 0, True)
+    return cached_image_data(dataset, data_dir, device, 0, True)
 
 
-def training_subset(args, data, device):
+def training_subset(data, size, seed, device):
     """The fixed random training subset that every training uses."""
-    idx = subset_indices(len(data.train_x), args.train_subset, args.seed, device)
+    idx = subset_indices(len(data.train_x), size, seed, device)
     return dataclasses.replace(data, train_x=data.train_x[idx], train_y=data.train_y[idx])
 
 
 def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
     """One training on the fixed subset, in this process or a worker: at args.lr for
     args.epochs, or with target_loss at lr until that loss."""
-    data = training_subset(args, load_data(args, device), device)
-    return train_one(args, data, batch_size, seed, device, lr, target_loss)
+    data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
+                           args.seed, device)
+    epochs = args.epochs if target_loss is None else args.max_epochs
+    return train_one(data, batch_size, seed, device, lr or args.lr, epochs, probes_of(args),
+                     target_loss)
 
 
-def matched_lr(args, batch_size):
+def matched_lr(lr, batch_size, smallest):
     """lr * sqrt(batch / smallest matched batch)."""
-    return args.lr * math.sqrt(batch_size / min(args.matched_batch_sizes))
+    return lr * math.sqrt(batch_size / smallest)
 
 
 def experiment(args, device):
-    data = training_subset(args, load_data(args, device), device)
+    data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
+                           args.seed, device)
+    smallest = min(args.matched_batch_sizes)
     seeds = [args.seed + s for s in range(args.seeds)]
     tasks = [(training_task, args, b, seed, device) for b in args.batch_sizes for seed in seeds]
     matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
     if args.target_train_loss > 0:
-        tasks += [(training_task, args, b, seed, device, matched_lr(args, b), args.target_train_loss)
+        tasks += [(training_task, args, b, seed, device, matched_lr(args.lr, b, smallest),
+                   args.target_train_loss)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
     jobs = args.jobs or parallel.default_jobs(device, len(tasks))
     # an epoch costs about the same at every batch size here, so cost ~ epochs: args.epochs for
@@ -233,7 +253,7 @@ def experiment(args, device):
             "target_train_loss": args.target_train_loss, "max_epochs": args.max_epochs,
             "train_samples": len(data.train_x),
             "lr_rule": "lr * sqrt(batch / smallest batch)",
-            "lrs": {str(b): matched_lr(args, b) for b in args.matched_batch_sizes},
+            "lrs": {str(b): matched_lr(args.lr, b, smallest) for b in args.matched_batch_sizes},
             "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,
             "runs": {str(b): seed_summary([next(done) for _ in matched_seeds])
                      for b in args.matched_batch_sizes}}

@@ -156,19 +156,17 @@ def epochs_steps(images, batch):
 
 def price_function_fits(clock, device):
     """240 fits x 3000 full-batch epochs: one model at a time vs the script's stacked groups."""
-    import argparse
     import hw1_1_simulate_function as script
     x, _ = function_samples("sin(5πx)", script.POINTS, device)
     targets = {f: function_samples(f, script.POINTS, device)[1] for f in script.TARGET_FUNCTIONS}
     fits_per_model = len(targets) * script.SEEDS
     epochs = 30
-    args = argparse.Namespace(seeds=script.SEEDS, seed=0, epochs=epochs, lr=script.LR,
-                              weight_decay=script.WEIGHT_DECAY)
-    inits = script.initial_models(args, device)
+    inits = script.initial_models(range(script.SEEDS), device)
     groups = {}
     for name, hidden in script.MODELS.items():
         groups.setdefault(len(hidden), []).append(name)
-    t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, args)
+    t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, epochs, script.LR,
+                                                   script.WEIGHT_DECAY)
                             for names in groups.values()]) / epochs
     t_usual = 0.0
     for name, hidden in script.MODELS.items():
@@ -369,23 +367,21 @@ def price_jobs(cli_args, device):
     interpolation script (batch 100, 1 epoch on 60,000 images) and a CNN of the CNN script (C2,
     batch 600, 2 epochs with its per-epoch evaluation). One timed run each: these take tens of
     seconds."""
-    import argparse
     import hw1_1_mnist_cnn as cnn
-    import hw1_3_sensitivity as sens
-    common = dict(dataset=cli_args.dataset, data_dir=cli_args.data_dir, train_samples=0, seed=0,
-                  epochs=2)
-    lenet = argparse.Namespace(**common, lr=1e-2, max_epochs=2, sensitivity_samples=10,
-                               sharpness_samples=10, train_subset=10000,
-                               sharpness_iterations=sens.SHARPNESS_ITERATIONS,
-                               matched_batch_sizes=[100])
-    conv = argparse.Namespace(**common, lr=1e-3, weight_decay=1e-4, batch_size=cnn.BATCH_SIZE,
-                              train_eval_samples=cnn.TRAIN_EVAL_SAMPLES,
-                              eval_batch_size=cnn.EVAL_BATCH_SIZE, channels_last=True)
     import hw1_3_interpolation as interp
-    line = argparse.Namespace(**{**common, "epochs": 1})
+    import hw1_3_sensitivity as sens
+
+    def settings(script, *flags):   # the script's own settings: its defaults and these flags
+        return cli.parse_args(script.build_parser(), ["--dataset", cli_args.dataset,
+                                                      "--data-dir", cli_args.data_dir,
+                                                      "--seed", "0", *flags], {})
+    lenet = settings(sens, "--epochs", "2", "--sensitivity-samples", "10",
+                     "--sharpness-samples", "10", "--train-subset", "10000")
+    conv = settings(cnn, "--epochs", "2")
+    line = settings(interp, "--epochs", "1")
     kinds = [("LeNet-5, batch 100, 10,000 images (the sensitivity script's training task)",
               [(sens.training_task, lenet, 100, seed, device) for seed in range(4)],
-              lambda: sens.load_data(lenet, device)),
+              lambda: sens.load_data(lenet.dataset, lenet.data_dir, device)),
              ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",
               [(interp.training_task, line, interp.endpoint_name(100, 1e-2), seed, device)
                for seed in range(4)],

@@ -50,19 +50,18 @@ def test_stacked_training_equals_looped_training():
 
 
 def test_multi_seed_depth_group_equals_separate_fits():
-    import argparse
     import hw1_1_simulate_function as script
-    args = argparse.Namespace(seed=3, seeds=2, epochs=60, lr=1.2e-3, weight_decay=1e-4)
     x, _ = function_samples("sin(5πx)", 40)
     x = x.double()
     targets = {f: function_samples(f, 40)[1].double() for f in ("sin(5πx)", "sign(sin(5πx))")}
     inits = {name: [m.double() for m in models]
-             for name, models in script.initial_models(args, "cpu").items()}
+             for name, models in script.initial_models([3, 4], "cpu").items()}
     names = ["M1", "M2"]  # one depth group, two widths (padding) x two targets x two seeds
-    runs = script.fit_depth_group(names, inits, x, targets, args)
+    runs = script.fit_depth_group(names, inits, x, targets, epochs=60, lr=1.2e-3,
+                                  weight_decay=1e-4)
     for name in names:
         for s in range(2):
-            torch.manual_seed(args.seed + s)
+            torch.manual_seed(3 + s)
             fresh = {n: function_mlp(h) for n, h in script.MODELS.items()}[name].double()
             for fname, y in targets.items():
                 model = __import__("copy").deepcopy(fresh)

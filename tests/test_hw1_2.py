@@ -1,5 +1,4 @@
 """HW1-2: vectorised trainings equal looped ones, phase 2 lowers the gradient norm, smoke runs."""
-import argparse
 import json
 
 import numpy as np
@@ -42,14 +41,12 @@ def test_stacked_classifiers_equal_looped_trainings():
 
 
 def test_phase2_lowers_the_gradient_norm():
-    args = argparse.Namespace(seed=0, trainings=4, phase1_min=30, phase1_max=60, lr=1e-3,
-                              weight_decay=1e-4, phase2_steps=300, phase2_lr=1e-4,
-                              grad_threshold=1e-9)
     x, y = (t[:, 0] for t in function_samples(hw1_2_grad_norm.TARGET, 50))
-    nets, epochs = hw1_2_grad_norm.phase1(args, x, y, "cpu")
+    epochs = hw1_2_grad_norm.phase1_epochs(30, 60, 4)
     assert list(epochs) == [30, 40, 50, 60]
+    nets = hw1_2_grad_norm.phase1(x, y, range(4), epochs, lr=1e-3, weight_decay=1e-4)
     before = torch.stack([g.norm() for g in _grads(nets, x, y)])
-    steps = hw1_2_grad_norm.phase2(args, nets, x, y)
+    steps = hw1_2_grad_norm.phase2(nets, x, y, lr=1e-4, max_steps=300, threshold=1e-9)
     after = torch.stack([g.norm() for g in _grads(nets, x, y)])
     assert steps == [300] * 4 and torch.all(after < before) and after.sum() < 0.5 * before.sum()
 
@@ -66,10 +63,9 @@ def _grads(nets, x, y):
 
 
 def test_phase1_epochs_differ_and_match_a_lone_training():
-    args = argparse.Namespace(seed=3, trainings=2, phase1_min=20, phase1_max=40, lr=1e-3,
-                              weight_decay=1e-4)
     x, y = (t.double() for t in function_samples(hw1_2_grad_norm.TARGET, 40))
-    nets, _ = hw1_2_grad_norm.phase1(args, x[:, 0], y[:, 0], "cpu")
+    nets = hw1_2_grad_norm.phase1(x[:, 0], y[:, 0], [3, 4], np.array([20, 40]), lr=1e-3,
+                                  weight_decay=1e-4)
     for k, epochs in ((0, 20), (1, 40)):
         torch.manual_seed(3 + k)
         lone = MLP((1, 500, 1)).double()

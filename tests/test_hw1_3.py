@@ -174,19 +174,18 @@ def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
 
 
 def test_matched_training_stops_at_the_target_loss_or_the_cap():
-    import argparse
     from common.data import ImageData
     g = torch.Generator().manual_seed(0)
     data = ImageData(torch.randn(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g),
                      torch.randn(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g),
                      name="mnist", source="-", mean=0.0, std=1.0)
-    args = argparse.Namespace(lr=1e-2, epochs=5, max_epochs=3, sensitivity_samples=8,
-                              sharpness_samples=8, sharpness_iterations=2, seed=0)
-    easy = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=100.0)
+    probes = hw1_3_sensitivity.Probes(sensitivity_samples=8, sharpness_samples=8,
+                                      sharpness_iterations=2)
+    easy = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 3, probes, target_loss=100.0)
     assert easy["epochs"] == 1 and easy["steps"] == 2 and easy["last_epoch_loss"] <= 100.0
-    hard = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu", target_loss=1e-9)
+    hard = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 3, probes, target_loss=1e-9)
     assert hard["epochs"] == 3 and hard["steps"] == 6 and hard["last_epoch_loss"] > 1e-9
-    fixed = hw1_3_sensitivity.train_one(args, data, 32, 0, "cpu")
+    fixed = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 5, probes)
     assert fixed["epochs"] == 5 and fixed["steps"] == 10
 
 

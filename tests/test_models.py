@@ -107,7 +107,6 @@ def test_pool_under_autograd_keeps_max_pool2d_gradient_at_ties():
 
 def test_pool_without_autograd_takes_the_fast_path(monkeypatch):
     """Under no_grad the pool must not call max_pool2d (else the speed-up is silently lost)."""
-    import torch.nn.functional as F
     from common import models
 
     def refuse(*args, **kwargs):
