@@ -118,11 +118,6 @@ class Probes:
     seed: int = 0
 
 
-def probes_of(args):
-    return Probes(args.sensitivity_samples, args.sharpness_samples, args.sharpness_iterations,
-                  args.seed)
-
-
 def train_one(data, batch_size, seed, device, lr, epochs, probes, target_loss=None):
     """Train LeNet-5 at one batch size by SGD (lr, MOMENTUM) for `epochs` epochs, or, with
     target_loss, until the epoch-mean training loss is at most target_loss (cap `epochs`);
@@ -208,8 +203,9 @@ def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
     data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
                            args.seed, device)
     epochs = args.epochs if target_loss is None else args.max_epochs
-    return train_one(data, batch_size, seed, device, lr or args.lr, epochs, probes_of(args),
-                     target_loss)
+    probes = Probes(args.sensitivity_samples, args.sharpness_samples, args.sharpness_iterations,
+                    args.seed)
+    return train_one(data, batch_size, seed, device, lr or args.lr, epochs, probes, target_loss)
 
 
 def matched_lr(lr, batch_size, smallest):
