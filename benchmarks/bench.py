@@ -6,13 +6,15 @@ Rows (median of --repeats, ratios against the baseline measured in the same proc
   1. one CNN1 epoch (batch 600): torchvision dataset + DataLoader with ToTensor/Normalize
      (as in pytorch/examples) vs the whole data set on the device, randperm slices, channels_last;
   2. the 8 PCA trainings (MLP 784-500-50-10, 10 steps of batch 1000): looped vs stacked;
-  3. the 100 minimal-ratio trainings (1-500-1): phase-1 Adam steps, phase-2 steps on ||grad||^2
+  3. 100 minimal-ratio trainings (1-500-1, hw1_2_grad_norm's ReLU contrast): phase-1 Adam
+     steps, phase-2 steps on ||grad||^2
      and float64 Hessians, looped autograd / torch.func vs the closed-form vectorised path;
   4. every script at --quick (in-process wall time) and at full settings (from its JSON).
-Writes the table to benchmarks/results_<device>.md (a --quick smoke run: to --out-dir instead).
+Writes the table to benchmarks/results_<device>.md. --quick is a smoke run (seconds, on any data
+set, its numbers meaningless): one repeat of tiny units, one script, the table to --out-dir.
 """
+import dataclasses
 import gzip
-import os
 import shutil
 import statistics
 import sys
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import hw1_2_grad_norm as grad_norm  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import IDX_FILES, TORCHVISION_FOLDERS, load_image_data, locate_dataset  # noqa: E402
 from common.metrics import flat_loss, flatten_params, hessian  # noqa: E402
@@ -32,10 +35,26 @@ from common.models import CNN, MLP, StackedMLP  # noqa: E402
 from common.outputs import atomic_write  # noqa: E402
 from common.report import SCRIPTS, load  # noqa: E402
 from common.shallow import GROUP_SIZE as CHUNK, ShallowNets  # noqa: E402
+from common.threads import available_cores  # noqa: E402
 from common.train import (RowAdam, train_classifier_epoch,  # noqa: E402
                           train_stack_epoch)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReluUnits:
+    """The minimal-ratio rows' work: nets 1-hidden-1 trained one after the other vs stacked, steps
+    of each phase per net, float64 Hessians."""
+    hidden: int = grad_norm.HIDDEN   # the ReLU contrast's width (500)
+    nets: int = 100
+    steps: int = 20
+    hessians: int = 3
+
+
+QUICK_RELU = ReluUnits(hidden=20, nets=4, steps=2, hessians=1)
+# --quick times one script, the fastest, at these flags (besides its own --quick)
+QUICK_SCRIPT = ("hw1_1_simulate_function", ["--epochs", "3", "--seeds", "1", "--points", "30"])
 
 
 def timed(fn, repeats, sync):
@@ -51,6 +70,19 @@ def timed(fn, repeats, sync):
     return statistics.median(times)
 
 
+def torchvision_datasets(name, data_dir, tmp, mean, std):
+    """The usual way's (train, test) torchvision datasets of `name` (its class is named like its
+    folder, e.g. FashionMNIST) with per-image ToTensor + Normalize(mean, std), read from a
+    decompressed copy of the IDX files in `tmp`."""
+    import torchvision
+    from torchvision import transforms
+    root = torchvision_copy(name, data_dir, tmp)
+    cls = getattr(torchvision.datasets, TORCHVISION_FOLDERS[name])
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
+    return (cls(root, train=True, download=False, transform=tf),
+            cls(root, train=False, download=False, transform=tf))
+
+
 def torchvision_copy(name, data_dir, tmp):
     """Decompressed IDX files in torchvision's layout, so its dataset class can read them."""
     _, files = locate_dataset(name, data_dir, allow_download=False)
@@ -64,14 +96,9 @@ def torchvision_copy(name, data_dir, tmp):
 
 
 def bench_cnn_epoch(args, device, sync):
-    import torchvision
-    from torchvision import transforms
     data = load_image_data(args.dataset, args.data_dir, device)
     with tempfile.TemporaryDirectory() as tmp:
-        root = torchvision_copy(args.dataset, args.data_dir, tmp)
-        cls = {"mnist": torchvision.datasets.MNIST, "fashion-mnist": torchvision.datasets.FashionMNIST}
-        ds = cls[args.dataset](root, train=True, download=False, transform=transforms.Compose(
-            [transforms.ToTensor(), transforms.Normalize((data.mean,), (data.std,))]))
+        ds, _ = torchvision_datasets(args.dataset, args.data_dir, tmp, data.mean, data.std)
         loader = torch.utils.data.DataLoader(ds, batch_size=600, shuffle=True)
         usual_model = CNN(10, 50).to(device)
         usual_opt = torch.optim.Adam(usual_model.parameters(), lr=1e-3, weight_decay=1e-4)
@@ -97,6 +124,7 @@ def bench_cnn_epoch(args, device, sync):
 
 def bench_pca_trainings(args, data, device, sync):
     x, y = data.train_x[:10000], data.train_y[:10000]
+    steps = -(-len(x) // 1000)
     models = [MLP((784, 500, 50, 10)).to(device) for _ in range(8)]
     opts = [torch.optim.Adam(m.parameters(), lr=4e-4, weight_decay=1e-4) for m in models]
     gens = [torch.Generator().manual_seed(k) for k in range(8)]
@@ -106,14 +134,15 @@ def bench_pca_trainings(args, data, device, sync):
     opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
     vec = timed(lambda: train_stack_epoch(stacked, opt, x, y, 1000, gens),
                 args.repeats, sync)
-    return [("8 MLP trainings, 10 steps of batch 1000", "looped", looped, "stacked (bmm)", vec)]
+    return [(f"8 MLP trainings, {steps} steps of batch 1000", "looped", looped, "stacked (bmm)",
+             vec)]
 
 
-def bench_minimal_ratio(args, device, sync):
+def bench_minimal_ratio(device, sync, units=ReluUnits()):
     from common.data import function_samples
     x, y = function_samples("sin(5πx)/(5πx)", 300, device)
-    m, steps = 100, 20
-    models = [MLP((1, 500, 1)).to(device) for _ in range(m)]
+    m, steps = units.nets, units.steps
+    models = [MLP((1, units.hidden, 1)).to(device) for _ in range(m)]
     opts = [torch.optim.Adam(md.parameters(), lr=1e-3, weight_decay=1e-4) for md in models]
 
     def looped_phase1():
@@ -147,12 +176,13 @@ def bench_minimal_ratio(args, device, sync):
         for idx, part in chunks:
             for _ in range(steps):
                 adam.step([2 * h for h in part.grad_and_hvp(x1, y1)[2]], idx)
-    out = [(f"100 trainings x {steps} phase-1 Adam steps", "looped autograd",
-            timed(looped_phase1, 1, sync), f"closed-form gradient, stacked {CHUNK} at a time", timed(vec_phase1, 1, sync)),
-           (f"100 trainings x {steps} phase-2 steps on ‖∇L‖²", "looped double backward",
+    out = [(f"{m} trainings x {steps} phase-1 Adam steps", "looped autograd",
+            timed(looped_phase1, 1, sync), f"closed-form gradient, stacked {CHUNK} at a time",
+            timed(vec_phase1, 1, sync)),
+           (f"{m} trainings x {steps} phase-2 steps on ‖∇L‖²", "looped double backward",
             timed(looped_phase2, 1, sync), f"closed-form Hessian-vector product, stacked {CHUNK} at a time",
             timed(vec_phase2, 1, sync))]
-    n_h = 3
+    n_h = units.hessians
     md = models[0].double()
 
     def func_hessians():
@@ -161,19 +191,22 @@ def bench_minimal_ratio(args, device, sync):
             hessian(lf, flatten_params(md))
     part = ShallowNets.from_mlps([md] * n_h)
     part = ShallowNets(*(p.double() for p in part.parts()))
-    out.append((f"{n_h} float64 Hessians (1,501 x 1,501)", "torch.func (jacrev of grad)",
+    p = 3 * units.hidden + 1
+    out.append((f"{n_h} float64 Hessians ({p:,} x {p:,})", "torch.func (jacrev of grad)",
                 timed(func_hessians, 1, sync), "closed form, batched",
                 timed(lambda: part.hessian(x1.double(), y1.double()), 1, sync)))
     return out
 
 
-def bench_scripts(args, device, sync):
+def bench_scripts(args, device, scripts):
+    """[(stem, --quick wall time, full run's wall time, its device)] for each (stem, extra flags)
+    of `scripts`, each run at --quick in this process."""
     import importlib
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for stem in SCRIPTS:
+        for stem, extra in scripts:
             module = importlib.import_module(stem)
-            flags = ["--quick", "--device", device.type, "--out-dir", tmp]
+            flags = ["--quick", "--device", device.type, "--out-dir", tmp, *extra]
             if stem != "hw1_1_simulate_function":
                 flags += ["--dataset", args.dataset, "--data-dir", args.data_dir]
             start = time.perf_counter()
@@ -206,18 +239,19 @@ def main(argv=None):
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
     parser.add_argument("--figures", default=str(ROOT / "figures"),
                         help="folder whose JSON files give the full-run wall times")
-    args = cli.parse_args(parser, argv, {})
+    args = cli.parse_args(parser, argv, {"repeats": 1})
     with cli.clean_errors("bench.py"):
         device = cli.resolve_device(args.device)
         torch.set_flush_denormal(True)
         sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-            f"CPU ({os.cpu_count()} cores)"
+            f"CPU ({available_cores()} cores)"
         pairs, data = bench_cnn_epoch(args, device, sync)
         pairs += bench_pca_trainings(args, data, device, sync)
         del data
-        pairs += bench_minimal_ratio(args, device, sync)
-        scripts = bench_scripts(args, device, sync)
+        pairs += bench_minimal_ratio(device, sync, QUICK_RELU if args.quick else ReluUnits())
+        scripts = bench_scripts(args, device, [QUICK_SCRIPT] if args.quick
+                                else [(stem, []) for stem in SCRIPTS])
         text = render(name, pairs, scripts)
         print(text)
         out = table_path(f"results_{device.type}.md", args.quick, args.out_dir)

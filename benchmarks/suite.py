@@ -13,7 +13,11 @@ optimiser steps, one evaluation pass, a few grid points) is measured both ways (
 the default settings and, where a run decides its own length, from the committed JSON). Work that
 is the same code both ways (sharpness, Hessian power iteration) is measured once and counted on
 both sides. Prints one table per script and a total; writes benchmarks/suite_<device>.md.
+--quick is a smoke run (seconds, on any data set, its numbers meaningless): one repeat of tiny
+units, the --jobs rows with two trainings at each script's --quick settings, the table to
+--out-dir.
 """
+import dataclasses
 import platform
 import sys
 import tempfile
@@ -25,26 +29,49 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import table_path, timed, torchvision_copy  # noqa: E402
+from benchmarks.bench import (QUICK_RELU, ReluUnits, bench_minimal_ratio, table_path,  # noqa: E402
+                              timed, torchvision_datasets)
 from common import cli, critical, parallel  # noqa: E402
 from common.data import function_samples, load_image_data, minibatches  # noqa: E402
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
                             input_jacobian_norms, mlp_plane_losses)
 from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
-                           LeNet5, StackedMLP, build_cnn, function_mlp)
+                           StackedMLP, build_cnn, function_mlp)
 from common.outputs import atomic_write  # noqa: E402
 from common.report import load  # noqa: E402
 from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
                           train_stack_epoch)
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = 12                 # optimiser steps timed per (model, batch) and way
-EVAL_IMAGES = 5000         # images per timed evaluation pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Units:
+    """Size of each timed unit (the counts it is multiplied by are the default suite's)."""
+    steps: int = 12            # optimiser steps timed per (model, batch) and way
+    eval_images: int = 5000    # images per timed evaluation pass
+    fit_epochs: int = 30       # full-batch epochs of the function fits
+    relu: ReluUnits = ReluUnits()  # the minimal-ratio nets (benchmarks/bench.py)
+    tanh_nets: int = 0         # grad-norm tanh nets priced together (0: the script's 100)
+    surface_images: int = 0    # training images per loss-surface grid point (0: the script's)
+    sharpness_images: int = 0  # training images of the sharpness measures (0: the script's)
+    sharpness_iterations: int = 0  # L-BFGS-B iterations of the eps-sharpness (0: the script's)
+    max_batch: int = 0         # image classifiers' batch sizes capped at this (0: the scripts')
+    job_kinds: int = 3         # --jobs rows (kinds of training)
+    job_trainings: int = 4     # trainings per --jobs row
+    job_workers: bool = True   # time the --jobs 2 cell (worker processes) as well as --jobs 1
+
+
+QUICK_UNITS = Units(steps=1, eval_images=100, fit_epochs=2, relu=QUICK_RELU, tanh_nets=4,
+                    surface_images=100, sharpness_images=50, sharpness_iterations=1, max_batch=16,
+                    job_kinds=1, job_trainings=2, job_workers=False)
 
 
 class Clock:
-    def __init__(self, repeats, device):
-        self.repeats = repeats
+    """Times one unit of work (median of the repeats); `units` says how large a unit is."""
+
+    def __init__(self, repeats, device, units):
+        self.repeats, self.units = repeats, units
         self.sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def __call__(self, fn):
@@ -58,15 +85,8 @@ class Usual:
     """torchvision dataset objects with per-image ToTensor + Normalize, read through DataLoaders."""
 
     def __init__(self, args, data, tmp, device):
-        import torchvision
-        from torchvision import transforms
-        root = torchvision_copy(args.dataset, args.data_dir, tmp)
-        cls = {"mnist": torchvision.datasets.MNIST,
-               "fashion-mnist": torchvision.datasets.FashionMNIST}[args.dataset]
-        tf = transforms.Compose([transforms.ToTensor(),
-                                 transforms.Normalize((data.mean,), (data.std,))])
-        self.train = cls(root, train=True, download=False, transform=tf)
-        self.test = cls(root, train=False, download=False, transform=tf)
+        self.train, self.test = torchvision_datasets(args.dataset, args.data_dir, tmp, data.mean,
+                                                     data.std)
         self.device = device
 
     def train_steps(self, model, optimizer, batch, steps, flatten=False):
@@ -119,23 +139,25 @@ class Ours:
 
 def classifier_rows(clock, usual, ours, label, make, opt, batch, steps, evals, flatten=False,
                     channels_last=True):
-    """Two rows (training steps, evaluated images) for one kind of image classifier."""
+    """Two rows (training steps, evaluated images) for one kind of image classifier (the usual
+    way in the default memory format, this project's channels_last)."""
     def build(conv):
         torch.manual_seed(0)
-        model = make().to(usual.device)
-        if conv and channels_last:
-            model = model.to(memory_format=torch.channels_last)
+        layout = torch.channels_last if conv and channels_last else torch.contiguous_format
+        model = make().to(usual.device).to(memory_format=layout)
         return model, opt(model.parameters())
+    batch = min(batch, clock.units.max_batch or batch)
     (mu, ou), (mo, oo) = build(False), build(True)
     rows = []
     if steps:
-        n = min(STEPS, steps)
+        n = min(clock.units.steps, steps)
         t_u = clock(lambda: usual.train_steps(mu, ou, batch, n, flatten)) / n
         t_o = clock(lambda: ours.train_steps(mo, oo, batch, n, flatten)) / n
         rows.append((f"{label}: training steps at batch {batch}", steps, t_u, t_o))
     if evals:
-        e_u = clock(lambda: usual.evaluate(mu, EVAL_IMAGES, flatten)) / EVAL_IMAGES
-        e_o = clock(lambda: ours.evaluate(mo, EVAL_IMAGES, flatten)) / EVAL_IMAGES
+        images = clock.units.eval_images
+        e_u = clock(lambda: usual.evaluate(mu, images, flatten)) / images
+        e_o = clock(lambda: ours.evaluate(mo, images, flatten)) / images
         rows.append((f"{label}: evaluated images", evals, e_u, e_o))
     return rows
 
@@ -160,7 +182,7 @@ def price_function_fits(clock, device):
     x, _ = function_samples("sin(5πx)", script.POINTS, device)
     targets = {f: function_samples(f, script.POINTS, device)[1] for f in script.TARGET_FUNCTIONS}
     fits_per_model = len(targets) * script.SEEDS
-    epochs = 30
+    epochs = clock.units.fit_epochs
     inits = script.initial_models(range(script.SEEDS), device)
     groups = {}
     for name, hidden in script.MODELS.items():
@@ -204,16 +226,17 @@ def price_optimization(clock, usual, ours, data, device):
     torch.manual_seed(0)
     models = [MLP(MNIST_MLP_SIZES).to(device) for _ in range(runs)]
     opts = [torch.optim.Adam(m.parameters(), lr=4e-4, weight_decay=1e-4) for m in models]
-    n = STEPS
+    n = clock.units.steps
     t_u = clock(lambda: [usual.train_steps(m, o, batch, n, True) for m, o in zip(models, opts)]) / n
     stacked = StackedMLP(models).to(device)
     opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
     gens = [torch.Generator().manual_seed(k) for k in range(runs)]
     x, y = data.train_x[:batch * n], data.train_y[:batch * n]
     t_o = clock(lambda: train_stack_epoch(stacked, opt, x, y, batch, gens)) / n
-    e_u = clock(lambda: [usual.evaluate(m, EVAL_IMAGES, True) for m in models]) / EVAL_IMAGES
-    tx, ty = data.test_x[:EVAL_IMAGES], data.test_y[:EVAL_IMAGES]
-    e_o = clock(lambda: evaluate_stacked_classifiers(stacked, tx, ty)) / EVAL_IMAGES
+    images = clock.units.eval_images
+    e_u = clock(lambda: [usual.evaluate(m, images, True) for m in models]) / images
+    tx, ty = data.test_x[:images], data.test_y[:images]
+    e_o = clock(lambda: evaluate_stacked_classifiers(stacked, tx, ty)) / images
     rows = [(f"{runs} MLPs 784-500-50-10: training steps at batch {batch} (all {runs})", steps,
              t_u, t_o),
             (f"{runs} MLPs: evaluated test images (all {runs})", 10000 * (epochs + 1), e_u, e_o)]
@@ -222,7 +245,8 @@ def price_optimization(clock, usual, ours, data, device):
     sizes = MNIST_MLP_SIZES
     theta = torch.cat([p.detach().flatten() for p in models[0].parameters()])
     d1, d2 = torch.randn_like(theta), torch.randn_like(theta)
-    sx, sy = data.train_x[:script.SURFACE_SAMPLES], data.train_y[:script.SURFACE_SAMPLES]
+    images = clock.units.surface_images or script.SURFACE_SAMPLES
+    sx, sy = data.train_x[:images], data.train_y[:images]
     grid = [0.1 * k for k in range(4)]
     g_o = clock(lambda: mlp_plane_losses(sizes, theta, d1, d2, sx, sy, grid, grid)) / 16
     probe = MLP(sizes).to(device)
@@ -231,19 +255,18 @@ def price_optimization(clock, usual, ours, data, device):
         for k in range(2):
             with torch.no_grad():
                 torch.nn.utils.vector_to_parameters(theta + 0.1 * k * d1, probe.parameters())
-            usual.evaluate(probe, script.SURFACE_SAMPLES, True, "train")
+            usual.evaluate(probe, images, True, "train")
     g_u = clock(usual_points) / 2
-    rows.append(("loss-surface grid points (10,000 images each)", points, g_u, g_o))
+    rows.append((f"loss-surface grid points ({images:,} images each)", points, g_u, g_o))
     return rows
 
 
-def price_grad_norm(clock, args, device):
+def price_grad_norm(clock, device):
     """Part 2: 100 tanh trainings (Adam, then Levenberg-Marquardt) and the ReLU contrast."""
     import hw1_2_grad_norm as script
     from torch.func import hessian
-    from benchmarks.bench import bench_minimal_ratio
     x, y = (t[:, 0].double() for t in function_samples(script.TARGET, script.POINTS, device))
-    sizes, k = script.TANH_SIZES, script.TRAININGS
+    sizes, k = script.TANH_SIZES, clock.units.tanh_nets or script.TRAININGS
     theta = critical.init_mlps(sizes, range(k), torch.float64, device)
     net_epochs = sum(round(script.PHASE1_EPOCHS[0] + i * (script.PHASE1_EPOCHS[1] -
                      script.PHASE1_EPOCHS[0]) / (k - 1)) for i in range(k))
@@ -271,13 +294,16 @@ def price_grad_norm(clock, args, device):
            + clock(lambda: [critical.mse_grad(theta, sizes, x, y) for _ in range(6)])) / k
     rows.append((f"{k} tanh nets: Levenberg-Marquardt steps (net-steps)", k * script.LM_STEPS,
                  t_u, t_o))
-    relu = bench_minimal_ratio(args, device, clock.sync)
+    units = clock.units.relu
+    relu = bench_minimal_ratio(device, clock.sync, units)
     (_, _, p1_u, _, p1_o), (_, _, p2_u, _, p2_o), (_, _, h_u, _, h_o) = relu
+    net_steps, p = units.nets * units.steps, 3 * units.hidden + 1
     rows += [(f"{k} ReLU nets (contrast): phase-1 Adam epochs (net-epochs)", net_epochs,
-              p1_u / (100 * 20), p1_o / (100 * 20)),
+              p1_u / net_steps, p1_o / net_steps),
              (f"{k} ReLU nets: phase-2 steps on ‖∇L‖² (net-steps)", k * script.PHASE2_STEPS,
-              p2_u / (100 * 20), p2_o / (100 * 20)),
-             (f"{k} ReLU nets: float64 Hessians 1,501 × 1,501", k, h_u / 3, h_o / 3)]
+              p2_u / net_steps, p2_o / net_steps),
+             (f"{k} ReLU nets: float64 Hessians {p:,} × {p:,}", k, h_u / units.hessians,
+              h_o / units.hessians)]
     return rows
 
 
@@ -308,20 +334,22 @@ def price_params(clock, usual, ours):
 
 def price_interpolation(clock, usual, ours):
     import hw1_3_interpolation as script
+    model = lambda: script.build_model(usual.device)  # noqa: E731  (the script's LeNet-5)
     rows = []
     for name, (batch, lr) in script.MODELS.items():
-        rows += classifier_rows(clock, usual, ours, f"LeNet-5 ({name})", LeNet5, sgd(lr), batch,
+        rows += classifier_rows(clock, usual, ours, f"LeNet-5 ({name})", model, sgd(lr), batch,
                                 script.SEEDS * script.EPOCHS * epochs_steps(60000, batch), 0)
     n_alpha = len(script.alphas(script.ALPHA_STEPS_PER_UNIT))
     evals = (script.SEEDS * (len(script.PAIRS) * n_alpha + len(script.MODELS))
              * (script.TRAIN_EVAL_SAMPLES + 10000))
-    rows += classifier_rows(clock, usual, ours, "LeNet-5 along α", LeNet5, sgd(1e-2), 100, 0,
+    rows += classifier_rows(clock, usual, ours, "LeNet-5 along α", model, sgd(1e-2), 100, 0,
                             evals)
     return rows
 
 
 def price_sensitivity(clock, usual, ours, data, device):
     import hw1_3_sensitivity as script
+    build = lambda: script.build_model(device)  # noqa: E731  (the script's LeNet-5)
     rows = []
     sizes = [int(b) for b in script.BATCH_SIZES.split(",")]
     r = load(ROOT / "figures", "hw1_3_sensitivity")
@@ -330,14 +358,14 @@ def price_sensitivity(clock, usual, ours, data, device):
         steps = script.SEEDS * script.EPOCHS * epochs_steps(script.TRAIN_SUBSET, b)
         if matched and str(b) in matched["runs"]:
             steps += sum(matched["runs"][str(b)]["steps"]["values"])
-        rows += classifier_rows(clock, usual, ours, "LeNet-5", LeNet5, sgd(script.LR), b, steps, 0)
+        rows += classifier_rows(clock, usual, ours, "LeNet-5", build, sgd(script.LR), b, steps, 0)
     trainings = script.SEEDS * len(sizes) + (sum(len(s["steps"]["values"])
                                                  for s in matched["runs"].values())
                                              if matched else 0)
-    rows += classifier_rows(clock, usual, ours, "LeNet-5 final models", LeNet5, sgd(1e-2), 32, 0,
+    rows += classifier_rows(clock, usual, ours, "LeNet-5 final models", build, sgd(1e-2), 32, 0,
                             trainings * (script.TRAIN_SUBSET + 10000))
     torch.manual_seed(0)
-    model = LeNet5().to(device).eval()
+    model = build().eval()
     x = data.test_x[:200]
     j_o = clock(lambda: input_jacobian_norms(model, x)) / 200
 
@@ -349,54 +377,63 @@ def price_sensitivity(clock, usual, ours, data, device):
     j_u = clock(usual_jacobians) / 10
     rows.append(("input Jacobians (softmax and logits), per test image",
                  trainings * script.SENSITIVITY_SAMPLES, j_u, j_o))
-    sx, sy = data.train_x[:script.SHARPNESS_SAMPLES], data.train_y[:script.SHARPNESS_SAMPLES]
+    images = clock.units.sharpness_images or script.SHARPNESS_SAMPLES
+    iterations = clock.units.sharpness_iterations or script.SHARPNESS_ITERATIONS
+    sx, sy = data.train_x[:images], data.train_y[:images]
     params = list(model.parameters())
 
     def loss_fn():
         return F.cross_entropy(model(sx), sy)
-    t_s = clock(lambda: ([epsilon_sharpness(loss_fn, params, e) for e in script.EPSILONS.values()],
+    t_s = clock(lambda: ([epsilon_sharpness(loss_fn, params, e, iterations)
+                          for e in script.EPSILONS.values()],
                          hessian_top_eigenvalue(loss_fn, params)))
     rows.append(("sharpness of a final model (same code both ways)", trainings, t_s, t_s))
     return rows
 
 
-def price_jobs(cli_args, device):
-    """Four trainings one after the other with all cores (--jobs 1) vs side by side in two worker
-    processes, one core each (--jobs 2; worker start and data loading included), for a LeNet-5
-    of the sensitivity script (batch 100, 2 epochs on its 10,000-image subset), one of the
-    interpolation script (batch 100, 1 epoch on 60,000 images) and a CNN of the CNN script (C2,
-    batch 600, 2 epochs with its per-epoch evaluation). One timed run each: these take tens of
-    seconds."""
+def price_jobs(cli_args, device, kinds, trainings, workers=True):
+    """`trainings` (4) trainings one after the other with all cores (--jobs 1) vs side by side in
+    two worker processes, one core each (--jobs 2; worker start and data loading included), for a
+    CNN of the CNN script (C2, batch 600, 2 epochs with its per-epoch evaluation), a LeNet-5 of
+    the interpolation script (batch 100, 1 epoch on 60,000 images) and one of the sensitivity
+    script (batch 100, 2 epochs on its 10,000-image subset): the first `kinds` (3) of these; with
+    --quick at each script's --quick settings and, without `workers`, the --jobs 1 cell only
+    (None for the other). One timed run each: these take tens of seconds."""
     import hw1_1_mnist_cnn as cnn
     import hw1_3_interpolation as interp
     import hw1_3_sensitivity as sens
 
     def settings(script, *flags):   # the script's own settings: its defaults and these flags
+        quick = ["--quick"] if cli_args.quick else list(flags)
         return cli.parse_args(script.build_parser(), ["--dataset", cli_args.dataset,
                                                       "--data-dir", cli_args.data_dir,
-                                                      "--seed", "0", *flags], {})
+                                                      "--seed", "0", *quick], script.QUICK)
     lenet = settings(sens, "--epochs", "2", "--sensitivity-samples", "10",
                      "--sharpness-samples", "10", "--train-subset", "10000")
     conv = settings(cnn, "--epochs", "2")
     line = settings(interp, "--epochs", "1")
-    kinds = [("LeNet-5, batch 100, 10,000 images (the sensitivity script's training task)",
-              [(sens.training_task, lenet, 100, seed, device) for seed in range(4)],
-              lambda: sens.load_data(lenet.dataset, lenet.data_dir, device)),
-             ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",
-              [(interp.training_task, line, interp.endpoint_name(100, 1e-2), seed, device)
-               for seed in range(4)],
-              lambda: interp.cached_image_data(line.dataset, line.data_dir, device, 0, True)),
-             ("CNN C2, batch 600 (CNN script)",
-              [(cnn.training_task, conv, "C2", seed, device) for seed in range(4)],
-              lambda: cnn.cached_image_data(conv.dataset, conv.data_dir, device, 0, True))]
+    seeds = range(trainings)
+    all_kinds = [       # (row, tasks, loading of the main process's data as in the script)
+        ("CNN C2, batch 600 (CNN script)",
+         [(cnn.training_task, conv, "C2", seed, device) for seed in seeds],
+         lambda: cnn.cached_image_data(conv.dataset, conv.data_dir, device, conv.train_samples,
+                                       conv.channels_last)),
+        ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",
+         [(interp.training_task, line, interp.endpoint_name(100, 1e-2), seed, device)
+          for seed in seeds],
+         lambda: interp.cached_image_data(line.dataset, line.data_dir, device, line.train_samples,
+                                          True)),
+        ("LeNet-5, batch 100, 10,000 images (the sensitivity script's training task)",
+         [(sens.training_task, lenet, 100, seed, device) for seed in seeds],
+         lambda: sens.load_data(lenet.dataset, lenet.data_dir, device))]
     rows = []
-    for label, tasks, load_main in kinds:
+    for label, tasks, load_main in all_kinds[:kinds]:
         load_main()   # the main process has its data loaded, as in the scripts
-        times = []
-        for jobs in (1, 2):
+        times = [None, None]
+        for k, jobs in enumerate((1, 2) if workers else (1,)):
             start = time.perf_counter()
             parallel.run_tasks(tasks, jobs, f"{jobs} job(s)")
-            times.append(time.perf_counter() - start)
+            times[k] = time.perf_counter() - start
         rows.append((label, *times))
     return rows
 
@@ -414,7 +451,7 @@ def machine():
             f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
 
 
-def render(device_name, sections, jobs, measured):
+def render(device_name, sections, jobs, measured, jobs_trainings=4):
     lines = [f"Machine: {device_name}.", "",
              "Per unit = measured time of one unit (median of the repeats); total = per unit × "
              "count; ratio = usual / this project.", ""]
@@ -440,14 +477,15 @@ def render(device_name, sections, jobs, measured):
                      f"{measured.get(script, float('nan')) / 60:,.1f} min |")
     lines.append(f"| **total** | **{grand_u / 60:,.1f} min** | **{grand_o / 60:,.1f} min** | "
                  f"**{grand_u / grand_o:.1f}x** | **{sum(measured.values()) / 60:,.1f} min** |")
-    lines += ["", "**Parallel trainings (`--jobs`)**: four trainings each (as named in each row; "
-              "C2 2 epochs on 60,000 images), one timed run per cell", "",
+    lines += ["", f"**Parallel trainings (`--jobs`)**: {jobs_trainings} trainings each (as named "
+              "in each row; C2 2 epochs on 60,000 images), one timed run per cell", "",
               f"| trainings | one after the other, {torch.get_num_threads()} threads (`--jobs 1`) | "
               f"side by side, 2 workers with {parallel.threads_per_job(2)} thread(s) each "
               "(`--jobs 2`, worker start and data loading included) | speed-up |",
               "|---|---|---|---|"]
     for label, t1, t2 in jobs:
-        lines.append(f"| {label} | {t1:.1f} s | {t2:.1f} s | {t1 / t2:.2f}x |")
+        cells = f"{t2:.1f} s | {t1 / t2:.2f}x" if t2 is not None else "not run | -"
+        lines.append(f"| {label} | {t1:.1f} s | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -458,13 +496,14 @@ def fmt_s(seconds):
 def main(argv=None):
     parser = cli.make_parser("suite", __doc__)
     parser.add_argument("--repeats", type=cli.positive_int, default=3, help="timed repeats")
-    args = cli.parse_args(parser, argv, {})
+    args = cli.parse_args(parser, argv, {"repeats": 1})
     with cli.clean_errors("suite.py"):
         device = cli.resolve_device(args.device)
         torch.set_flush_denormal(True)
         if args.threads:
             torch.set_num_threads(args.threads)
-        clock = Clock(args.repeats, device)
+        units = QUICK_UNITS if args.quick else Units()
+        clock = Clock(args.repeats, device, units)
         name = (torch.cuda.get_device_name(device) + "; " if device.type == "cuda" else "") + machine()
         data = load_image_data(args.dataset, args.data_dir, device)
         sections = []
@@ -474,7 +513,7 @@ def main(argv=None):
                      ("hw1_1_mnist_cnn", lambda: price_cnn(clock, usual, ours)),
                      ("hw1_2_optimization", lambda: price_optimization(clock, usual, ours, data,
                                                                         device)),
-                     ("hw1_2_grad_norm", lambda: price_grad_norm(clock, args, device)),
+                     ("hw1_2_grad_norm", lambda: price_grad_norm(clock, device)),
                      ("hw1_3_random_labels", lambda: price_random_labels(clock, usual, ours)),
                      ("hw1_3_params_generalization", lambda: price_params(clock, usual, ours)),
                      ("hw1_3_interpolation", lambda: price_interpolation(clock, usual, ours)),
@@ -484,13 +523,13 @@ def main(argv=None):
                 start = time.perf_counter()
                 sections.append((script, fn()))
                 print(f"{script}: priced in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        jobs = price_jobs(args, device)
+        jobs = price_jobs(args, device, units.job_kinds, units.job_trainings, units.job_workers)
         measured = {}
         for script, _ in sections:
             r = load(ROOT / "figures", script)
             if r:
                 measured[script] = r["meta"]["wall_time_s"]
-        text = render(name, sections, jobs, measured)
+        text = render(name, sections, jobs, measured, units.job_trainings)
         print(text)
         out = table_path(f"suite_{device.type}.md", args.quick, args.out_dir)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))

@@ -8,10 +8,13 @@ kind of work the scripts do.
 Each wait policy is measured in a fresh child process (OpenMP reads the variable when torch is
 loaded). Prints a table and writes it to benchmarks/threads_<device>.md. Each time is the median
 of --repeats runs after one warm-up; "busy" runs beside a pure-Python busy loop (one core's worth
-of load). The scripts' thread policy (common/threads.py) follows from this table.
+of load). The scripts' thread policy (common/threads.py) follows from this table. --quick is a
+smoke run (seconds, on any data set, its numbers meaningless): one repeat of QUICK_UNITS in this
+process (its wait policy only), the table to --out-dir.
 """
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -25,16 +28,36 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import hw1_3_interpolation as interpolation  # noqa: E402
+import hw1_3_sensitivity as sensitivity  # noqa: E402
 from benchmarks.bench import table_path  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import function_samples, load_image_data  # noqa: E402
 from common.metrics import input_jacobian_norms  # noqa: E402
-from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES, LeNet5,  # noqa: E402
+from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
                            StackedMLP, function_mlp)
 from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
+from common.threads import available_cores  # noqa: E402
 from common.train import (RowAdam, evaluate_classifier, train_classifier_epoch,  # noqa: E402
                           train_stack_epoch, train_stacked_regressors)
+
+
+@dataclasses.dataclass(frozen=True)
+class Units:
+    """Size of each workload's timed slice."""
+    fit_epochs: int = 200      # full-batch epochs of the 9 stacked function fits
+    images: int = 6000         # training images of the CNN, MLP and LeNet-5 slices
+    nets: int = 16             # 1-hidden-1 nets of the minimal-ratio slices
+    hidden: int = 500
+    phase1_steps: int = 50
+    phase2_steps: int = 20
+    hessians: int = 10         # float64 Hessians (at most `nets`)
+    jacobian_images: int = 500
+
+
+QUICK_UNITS = Units(fit_epochs=2, images=64, nets=2, hidden=20, phase1_steps=2, phase2_steps=2,
+                    hessians=1, jacobian_images=4)
 
 
 @contextlib.contextmanager
@@ -59,59 +82,64 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
-def workloads(data):
+def workloads(data, units):
     """name -> (scripts that do this work, callable running one short slice of it)."""
     x_fn, _ = function_samples("sin(5πx)", 300)
     targets = torch.stack([function_samples("sin(5πx)", 300)[1]] * 9)
 
     def fits():
         models = [function_mlp(h) for _ in range(3) for h in FUNCTION_MODELS.values()]
-        train_stacked_regressors(StackedMLP(models), x_fn, targets, 200, 1e-3, 1e-4)
+        train_stacked_regressors(StackedMLP(models), x_fn, targets, units.fit_epochs, 1e-3, 1e-4)
 
-    x, y = data.train_x[:6000], data.train_y[:6000]
+    n = units.images
+    x, y = data.train_x[:n], data.train_y[:n]
     xc = x.contiguous(memory_format=torch.channels_last)
     cnn = CNN(10, 50).to(memory_format=torch.channels_last)
     cnn_opt = torch.optim.Adam(cnn.parameters(), lr=1e-3)
-    lenet = LeNet5().to(memory_format=torch.channels_last)
+    lenet, lenet_s = interpolation.build_model("cpu"), sensitivity.build_model("cpu")
     lenet_opt = torch.optim.SGD(lenet.parameters(), lr=1e-2, momentum=0.9)
+    lenet_s_opt = torch.optim.SGD(lenet_s.parameters(), lr=1e-2, momentum=0.9)
     stacked = StackedMLP([MLP(MNIST_MLP_SIZES) for _ in range(8)])
     stacked_opt = torch.optim.Adam(stacked.parameters(), lr=4e-4)
     gens = [torch.Generator().manual_seed(k) for k in range(8)]
     g = torch.Generator().manual_seed(0)
     xs, ys = (t[:, 0] for t in function_samples("sin(5πx)/(5πx)", 300))
-    nets = ShallowNets.from_mlps([MLP((1, 500, 1)) for _ in range(16)])
+    nets = ShallowNets.from_mlps([MLP((1, units.hidden, 1)) for _ in range(units.nets)])
     adam = RowAdam(nets.parts(), lr=1e-3)
-    rows = torch.arange(16)
+    rows = torch.arange(units.nets)
 
     def phase1():
-        for _ in range(50):
+        for _ in range(units.phase1_steps):
             adam.step(nets.grad(xs, ys)[1], rows)
 
     def phase2():
-        for _ in range(20):
+        for _ in range(units.phase2_steps):
             adam.step([2 * h for h in nets.grad_and_hvp(xs, ys)[2]], rows)
-    nets64 = ShallowNets(*(p[:10].double() for p in nets.parts()))
+    nets64 = ShallowNets(*(p[:units.hessians].double() for p in nets.parts()))
+    images, steps = f"{len(x):,} images", -(-len(x) // 1000)
+    net, p = f"1-{units.hidden}-1", 3 * units.hidden + 1
     return {
-        "9 stacked function fits, 200 full-batch epochs": (
+        f"9 stacked function fits, {units.fit_epochs} full-batch epochs": (
             "simulate_function", fits),
-        "CNN1 training, 6,000 images, batch 600": (
+        f"CNN1 training, {images}, batch 600": (
             "mnist_cnn", lambda: train_classifier_epoch(cnn, cnn_opt, xc, y, 600, g)),
-        "CNN1 evaluation, 6,000 images": (
+        f"CNN1 evaluation, {images}": (
             "mnist_cnn", lambda: evaluate_classifier(cnn, xc, y, 1000)),
-        "8 stacked MLPs 784-500-50-10, 6 steps of batch 1000": (
-            "optimization", lambda: train_stack_epoch(stacked, stacked_opt, x, y,
-                                                                    1000, gens)),
-        "16 nets 1-500-1, 50 phase-1 Adam steps (closed form)": ("grad_norm", phase1),
-        "16 nets 1-500-1, 20 phase-2 steps (closed-form Hv)": ("grad_norm", phase2),
-        "10 float64 Hessians 1,501 x 1,501 + eigvalsh": (
+        f"8 stacked MLPs 784-500-50-10, {steps} steps of batch 1000": (
+            "optimization", lambda: train_stack_epoch(stacked, stacked_opt, x, y, 1000, gens)),
+        f"{units.nets} nets {net}, {units.phase1_steps} phase-1 Adam steps (closed form)": (
+            "grad_norm", phase1),
+        f"{units.nets} nets {net}, {units.phase2_steps} phase-2 steps (closed-form Hv)": (
+            "grad_norm", phase2),
+        f"{units.hessians} float64 Hessians {p:,} x {p:,} + eigvalsh": (
             "grad_norm", lambda: torch.linalg.eigvalsh(nets64.hessian(xs.double(), ys.double()))),
-        "LeNet-5 training, 6,000 images, batch 100": (
+        f"LeNet-5 training, {images}, batch 100": (
             "interpolation",
             lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 100, g)),
-        "LeNet-5 training, 6,000 images, batch 1024": (
-            "sensitivity", lambda: train_classifier_epoch(lenet, lenet_opt, xc, y, 1024, g)),
-        "LeNet-5 input Jacobians, 500 images": (
-            "sensitivity", lambda: input_jacobian_norms(lenet, xc[:500])),
+        f"LeNet-5 training, {images}, batch 1024": (
+            "sensitivity", lambda: train_classifier_epoch(lenet_s, lenet_s_opt, xc, y, 1024, g)),
+        f"LeNet-5 input Jacobians, {units.jacobian_images:,} images": (
+            "sensitivity", lambda: input_jacobian_norms(lenet_s, xc[:units.jacobian_images])),
     }
 
 
@@ -121,16 +149,15 @@ POLICIES = ("default", "PASSIVE")
 def measure(args):
     """{workload: (scripts, {"busy,threads": seconds})} in this process (its wait policy)."""
     data = load_image_data(args.dataset, args.data_dir, "cpu", channels_last=True)
-    rows = {}
-    for name, (scripts, fn) in workloads(data).items():
-        times = {}
-        for busy in (False, True):
-            with busy_core() if busy else contextlib.nullcontext():
+    work = workloads(data, QUICK_UNITS if args.quick else Units())
+    rows = {name: (scripts, {}) for name, (scripts, _) in work.items()}
+    for busy in (False, True):     # one busy process for all the busy cells
+        with busy_core() if busy else contextlib.nullcontext():
+            for name, (_, fn) in work.items():
                 for n in args.thread_counts:
                     torch.set_num_threads(n)
-                    times[f"{int(busy)},{n}"] = timed(fn, args.repeats)
-        rows[name] = (scripts, times)
-        print(name, policy_of_this_process(), times, file=sys.stderr, flush=True)
+                    rows[name][1][f"{int(busy)},{n}"] = timed(fn, args.repeats)
+                print(name, policy_of_this_process(), rows[name][1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -149,14 +176,14 @@ def measure_in_child(argv, policy):
 
 def render(by_policy, threads):
     cpu = platform.processor() or platform.machine()
-    head = [f"Machine: {cpu}, {os.cpu_count()} cores; torch {torch.__version__}. Median of "
+    head = [f"Machine: {cpu}, {available_cores()} cores; torch {torch.__version__}. Median of "
             "repeats after a warm-up; busy = beside a process spinning on one core; PASSIVE = "
             "OMP_WAIT_POLICY=PASSIVE (waiting threads sleep instead of spinning).", ""]
-    cols = [(b, n, p) for b in (0, 1) for n in threads for p in POLICIES]
+    cols = [(b, n, p) for b in (0, 1) for n in threads for p in POLICIES if p in by_policy]
     names = [f"{'busy' if b else 'quiet'}, {n} thr" + (", PASSIVE" if p != "default" else "")
              for b, n, p in cols]
     head += ["| workload | scripts | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(cols)]
-    first = by_policy[POLICIES[0]]
+    first = next(iter(by_policy.values()))
     for name, (scripts, _) in first.items():
         cells = [f"{by_policy[p][name][1][f'{b},{n}']:.2f} s" for b, n, p in cols]
         head.append(f"| {name} | {scripts} | " + " | ".join(cells) + " |")
@@ -170,13 +197,16 @@ def main(argv=None):
     parser.add_argument("--thread-counts", type=cli.positive_int_list,
                         default="1,2", help="thread counts to compare")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = cli.parse_args(parser, argv, {})
+    args = cli.parse_args(parser, argv, {"repeats": 1})
     with cli.clean_errors("threads.py"):
         torch.set_flush_denormal(True)
         if args.child:
             print(json.dumps(measure(args)))
             return None
-        by_policy = {p: measure_in_child(argv, p) for p in POLICIES}
+        if args.quick:
+            by_policy = {policy_of_this_process(): measure(args)}
+        else:
+            by_policy = {p: measure_in_child(argv, p) for p in POLICIES}
         text = render(by_policy, args.thread_counts)
         print(text)
         out = table_path("threads_cpu.md", args.quick, args.out_dir)
