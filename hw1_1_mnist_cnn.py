@@ -24,7 +24,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
 from common.plotting import COLORS, dataset_title, epochs_axis, legend_outside, panels, save_figure
-from common.stats import mean_std
+from common.stats import described
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_1_mnist_cnn"
@@ -103,7 +103,7 @@ def model_summary(name, runs):
     final = {}
     for key in METRICS:
         values = [run["history"][key][-1] for run in runs]
-        final[key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
+        final[key] = described(values)
     return {"n_params": count_params(model), "description": model.description,
             "conv_layers": model.conv_layers, "series": "original" if name in CNN_MODELS
             else "depth", "runs": runs, "final": final}

@@ -20,7 +20,7 @@ from common import cli, parallel, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
-from common.stats import mean_std
+from common.stats import described
 from common.train import evaluate_classifier, train_classifier_epoch
 
 STEM = "hw1_3_params_generalization"
@@ -88,7 +88,7 @@ def experiment(args, device):
         runs[str(width)] = {"n_params": count_params(MLP(family_sizes(width)))}
         for key in results[0]:
             values = [r[key] for r in results]
-            runs[str(width)][key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
+            runs[str(width)][key] = described(values)
     return {"dataset_source": data.source, "family": "MLP 784-h-h-10", "widths": args.widths,
             "seeds": seeds, "jobs": jobs,
             "train_samples": len(data.train_x), "test_samples": len(data.test_x), "runs": runs}

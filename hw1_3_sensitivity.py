@@ -38,7 +38,7 @@ from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
 from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
-from common.stats import mean_std
+from common.stats import described
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_sensitivity"
@@ -261,7 +261,7 @@ def seed_summary(per_seed):
     summary = {}
     for key in per_seed[0]:
         values = [float(r[key]) for r in per_seed]
-        summary[key] = dict(zip(("mean", "std"), mean_std(values)), values=values)
+        summary[key] = described(values)
     return summary
 
 

@@ -30,6 +30,12 @@ def mean_std(values):
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
+def described(values):
+    """{"mean", "std" (sample; 0 for one value), "values"}: the per-seed record of a measure."""
+    mean, std = mean_std(values)
+    return {"mean": mean, "std": std, "values": values}
+
+
 def _finite(x):
     return float(x) if np.isfinite(x) else None
 

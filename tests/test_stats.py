@@ -5,7 +5,8 @@ import pytest
 from scipy import stats as scipy_stats
 
 from common import stats
-from common.stats import NO_DIFFERENCE, compare, holm, mean_std, quartiles, ranking, trend
+from common.stats import (NO_DIFFERENCE, compare, described, holm, mean_std, quartiles, ranking,
+                          trend)
 
 
 def test_quartiles_of_a_known_sample():
@@ -19,6 +20,9 @@ def test_mean_and_sample_std():
     # sum of squared deviations from 5 is 32, n - 1 = 7
     assert mean == 5.0 and std == pytest.approx((32 / 7) ** 0.5)
     assert mean_std([3.0]) == (3.0, 0.0)
+    # the per-seed record: squared deviations from 2 sum to 2, n - 1 = 2 -> std 1
+    assert described([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0, "values": [1.0, 2.0, 3.0]}
+    assert described([0.5]) == {"mean": 0.5, "std": 0.0, "values": [0.5]}
 
 
 def test_welch_on_separated_groups_by_hand():
