@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from common import cli, critical, stats
 from common.data import function_samples, load_image_data, minibatches
 from common.metrics import escape_along, eigenvalue_summary, gradient_norm, sign_counts
-from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params
+from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, count_params, mlp_params
 from common.shallow import GROUP_SIZE, ShallowNets, block_norms
 from common.plotting import (COLORS, dataset_title, layer_sizes, legend_outside,
                              log_scale_if_decade, mosaic, plt, save_figure)
@@ -187,7 +187,7 @@ def part2_tanh(args, device):
                      "reached": norm < args.grad_threshold,
                      "phase2_norms": [float(f"{v:.4g}") for v in norms[k].tolist()]})
     return {"activation": "tanh", "sizes": list(TANH_SIZES),
-            "n_params": critical.n_params(TANH_SIZES), "target": TARGET, "points": POINTS,
+            "n_params": mlp_params(TANH_SIZES), "target": TARGET, "points": POINTS,
             "phase1_lr": args.tanh_lr, "phase2": "Levenberg-Marquardt on grad L = 0",
             "lm_steps": args.lm_steps, "lm_refresh": LM_REFRESH,
             "threshold": args.grad_threshold, "eig_rel_tol": args.eig_rel_tol,
@@ -288,7 +288,7 @@ def experiment(args, device):
     results = {"function": part1_function(args, device), "mnist": part1_mnist(args, device)}
     results["minimal_ratio"] = part2_tanh(args, device)
     results["minimal_ratio_relu"] = {
-        "activation": "ReLU", "sizes": [1, HIDDEN, 1], "n_params": 3 * HIDDEN + 1,
+        "activation": "ReLU", "sizes": [1, HIDDEN, 1], "n_params": mlp_params((1, HIDDEN, 1)),
         "target": TARGET, "points": POINTS, "phase1_lr": args.lr,
         "phase2": "Adam on ||grad L||^2", "threshold": args.grad_threshold,
         "eig_rel_tol": args.eig_rel_tol, "tolerances": list(TOLERANCES),

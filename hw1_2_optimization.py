@@ -25,7 +25,7 @@ from common import cli, stats
 from common.data import load_image_data, subset_indices
 from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
                             pca_2d)
-from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params
+from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params, mlp_flat
 from common.plotting import (COLORS, dataset_title, layer_sizes, legend_outside, panels, plt,
                              save_figure)
 from common.train import (evaluate_stacked_classifiers, progress,
@@ -64,10 +64,8 @@ def validate(args):
 
 def flat_snapshot(stacked):
     """(M, P) float32 copy of every model's parameters in nn.Module order (fc1.weight first)."""
-    parts = []
-    for w, b in zip(stacked.weights, stacked.biases):
-        parts += [w.detach().flatten(1), b.detach()]
-    return torch.cat(parts, 1).cpu()
+    layers = zip(stacked.weights, stacked.biases)
+    return mlp_flat([(w.detach(), b.detach()) for w, b in layers]).cpu()
 
 
 def train_runs(args, data, device):

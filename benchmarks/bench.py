@@ -31,7 +31,7 @@ import hw1_2_grad_norm as grad_norm  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import IDX_FILES, TORCHVISION_FOLDERS, load_image_data, locate_dataset  # noqa: E402
 from common.metrics import flat_loss, flatten_params, hessian  # noqa: E402
-from common.models import CNN, MLP, StackedMLP  # noqa: E402
+from common.models import CNN, MLP, StackedMLP, mlp_params  # noqa: E402
 from common.outputs import atomic_write  # noqa: E402
 from common.report import SCRIPTS, load  # noqa: E402
 from common.shallow import GROUP_SIZE as CHUNK, ShallowNets  # noqa: E402
@@ -191,7 +191,7 @@ def bench_minimal_ratio(device, sync, units=ReluUnits()):
             hessian(lf, flatten_params(md))
     part = ShallowNets.from_mlps([md] * n_h)
     part = ShallowNets(*(p.double() for p in part.parts()))
-    p = 3 * units.hidden + 1
+    p = mlp_params((1, units.hidden, 1))
     out.append((f"{n_h} float64 Hessians ({p:,} x {p:,})", "torch.func (jacrev of grad)",
                 timed(func_hessians, 1, sync), "closed form, batched",
                 timed(lambda: part.hessian(x1.double(), y1.double()), 1, sync)))

@@ -36,7 +36,7 @@ from common.data import function_samples, load_image_data, minibatches  # noqa: 
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
                             input_jacobian_norms, mlp_plane_losses)
 from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
-                           StackedMLP, build_cnn, function_mlp)
+                           StackedMLP, build_cnn, function_mlp, mlp_params)
 from common.outputs import atomic_write  # noqa: E402
 from common.report import load  # noqa: E402
 from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
@@ -297,7 +297,7 @@ def price_grad_norm(clock, device):
     units = clock.units.relu
     relu = bench_minimal_ratio(device, clock.sync, units)
     (_, _, p1_u, _, p1_o), (_, _, p2_u, _, p2_o), (_, _, h_u, _, h_o) = relu
-    net_steps, p = units.nets * units.steps, 3 * units.hidden + 1
+    net_steps, p = units.nets * units.steps, mlp_params((1, units.hidden, 1))
     rows += [(f"{k} ReLU nets (contrast): phase-1 Adam epochs (net-epochs)", net_epochs,
               p1_u / net_steps, p1_o / net_steps),
              (f"{k} ReLU nets: phase-2 steps on ‖∇L‖² (net-steps)", k * script.PHASE2_STEPS,

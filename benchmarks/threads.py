@@ -35,7 +35,7 @@ from common import cli  # noqa: E402
 from common.data import function_samples, load_image_data  # noqa: E402
 from common.metrics import input_jacobian_norms  # noqa: E402
 from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
-                           StackedMLP, function_mlp)
+                           StackedMLP, function_mlp, mlp_params)
 from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
 from common.threads import available_cores  # noqa: E402
@@ -117,7 +117,7 @@ def workloads(data, units):
             adam.step([2 * h for h in nets.grad_and_hvp(xs, ys)[2]], rows)
     nets64 = ShallowNets(*(p[:units.hessians].double() for p in nets.parts()))
     images, steps = f"{len(x):,} images", -(-len(x) // 1000)
-    net, p = f"1-{units.hidden}-1", 3 * units.hidden + 1
+    net, p = f"1-{units.hidden}-1", mlp_params((1, units.hidden, 1))
     return {
         f"9 stacked function fits, {units.fit_epochs} full-batch epochs": (
             "simulate_function", fits),

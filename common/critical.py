@@ -2,15 +2,11 @@
 Levenberg-Marquardt solver for grad L(theta) = 0 that is attracted to saddles as well as minima.
 
 Parameters of K independent networks are one (K, P) tensor (float64 in practice); the layout of a
-row is that of nn.Linear, layer by layer: weight (out, in) row-major, then bias.
+row is that of nn.Linear, layer by layer: weight (out, in) row-major, then bias (models.mlp_layers).
 """
 import torch
 
-
-
-def n_params(sizes):
-    """Parameter count of an MLP with layer widths `sizes`."""
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+from common.models import mlp_flat, mlp_layers
 
 
 def init_mlps(sizes, seeds, dtype=torch.float64, device="cpu"):
@@ -19,18 +15,14 @@ def init_mlps(sizes, seeds, dtype=torch.float64, device="cpu"):
     for seed in seeds:
         torch.manual_seed(seed)
         layers = [torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
-        rows.append(torch.cat([t.detach().flatten() for layer in layers
-                               for t in (layer.weight, layer.bias)]))
+        rows.append(mlp_flat([(layer.weight.detach(), layer.bias.detach()) for layer in layers]))
     return torch.stack(rows).to(device=device, dtype=dtype)
 
 
 def mlp_outputs(theta, sizes, x, activation=torch.tanh):
     """Outputs (K, N) of K scalar-input, scalar-output MLPs theta (K, P) at the points x (N,)."""
-    h, i = x[None, :, None].expand(len(theta), -1, 1), 0
-    for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        weight = theta[:, i:i + a * b].view(-1, b, a)
-        bias = theta[:, i + a * b:i + a * b + b]
-        i += a * b + b
+    h = x[None, :, None].expand(len(theta), -1, 1)
+    for layer, (weight, bias) in enumerate(mlp_layers(sizes, theta)):
         h = torch.baddbmm(bias[:, None, :], h, weight.transpose(1, 2))
         if layer < len(sizes) - 2:
             h = activation(h)

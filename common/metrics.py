@@ -2,6 +2,8 @@
 import numpy as np
 import torch
 
+from common.models import mlp_layers
+
 
 def convergence_epoch(losses, loss_tol=1e-3):
     """First epoch (1-based) from which the loss stays below loss_tol to the last epoch; None if
@@ -165,19 +167,6 @@ def input_jacobian_norms(model, x, batch_size=500):
 
 
 # --- loss surfaces (Li et al., 2018) ---------------------------------------------------------
-
-def mlp_layers(sizes, theta):
-    """Flat MLP parameters (P,) -> [(W (out, in), b (out,)), ...] views, nn.Module order."""
-    layers, offset = [], 0
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        w = theta[offset:offset + n_in * n_out].view(n_out, n_in)
-        offset += n_in * n_out
-        layers.append((w, theta[offset:offset + n_out]))
-        offset += n_out
-    if offset != theta.numel():
-        raise ValueError(f"theta has {theta.numel()} entries, sizes {sizes} need {offset}")
-    return layers
-
 
 def filter_normalised_direction(sizes, theta, generator):
     """Random Gaussian direction (P,) whose weight rows (one per neuron, the dense-layer analogue

@@ -24,6 +24,34 @@ def count_params(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+# --- the flat layout of an MLP's parameters: nn.Linear's, layer by layer, weight (out, in)
+# row-major then bias; the order of MLP(sizes).parameters() -------------------------------------
+
+def mlp_params(sizes):
+    """Parameter count of an MLP with layer widths `sizes`."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def mlp_layers(sizes, theta):
+    """Flat MLP parameters theta (..., P) -> [(W (..., out, in), b (..., out)), ...] views of
+    theta, one per layer (leading dimensions: several networks, one per row)."""
+    if theta.shape[-1] != mlp_params(sizes):
+        raise ValueError(f"theta has {theta.shape[-1]} entries, sizes {sizes} need "
+                         f"{mlp_params(sizes)}")
+    layers, offset, lead = [], 0, theta.shape[:-1]
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        w = theta[..., offset:offset + n_in * n_out].view(*lead, n_out, n_in)
+        offset += n_in * n_out
+        layers.append((w, theta[..., offset:offset + n_out]))
+        offset += n_out
+    return layers
+
+
+def mlp_flat(layers):
+    """The inverse of mlp_layers: [(W (..., out, in), b (..., out)), ...] -> theta (..., P)."""
+    return torch.cat([t for w, b in layers for t in (w.flatten(-2), b)], -1)
+
+
 def pool_relu(x, size=2):
     """ReLU then size x size max-pool (stride size, floor), computed as pool then ReLU.
 

@@ -10,6 +10,8 @@ over the (M, N, H) activation, which on a CPU is several times cheaper than doub
 """
 import torch
 
+from common.models import mlp_flat, mlp_layers
+
 # Networks per vectorised group: (16, 300, 500) activations stay in cache; measured 2.5x faster
 # than all 100 trainings at once on a 2-core CPU.
 GROUP_SIZE = 16
@@ -37,12 +39,12 @@ class ShallowNets:
     @classmethod
     def from_flat(cls, theta):
         """theta: (M, 3H + 1) in MLP order."""
-        h = (theta.shape[1] - 1) // 3
-        return cls(theta[:, :h], theta[:, h:2 * h], theta[:, 2 * h:3 * h], theta[:, 3 * h])
+        (w, b), (v, c) = mlp_layers((1, (theta.shape[1] - 1) // 3, 1), theta)
+        return cls(w[..., 0], b, v[:, 0], c[:, 0])
 
     def flat(self):
         """(M, 3H + 1) parameters in MLP order."""
-        return torch.cat([self.w, self.b, self.v, self.c[:, None]], 1)
+        return mlp_flat([(self.w[..., None], self.b), (self.v[:, None], self.c[:, None])])
 
     def parts(self):
         return [self.w, self.b, self.v, self.c]

@@ -5,6 +5,7 @@ import math
 import torch
 
 from common import critical
+from common.models import mlp_params
 
 SIZES = (1, 3, 2, 1)
 
@@ -61,7 +62,7 @@ def _reference_mlp(theta_row, sizes):
 
 def test_init_matches_nn_linear_and_outputs_match_sequential():
     theta = critical.init_mlps(SIZES, [5, 6])
-    assert theta.shape == (2, critical.n_params(SIZES)) == (2, 1 * 3 + 3 + 3 * 2 + 2 + 2 + 1)
+    assert theta.shape == (2, mlp_params(SIZES)) == (2, 1 * 3 + 3 + 3 * 2 + 2 + 2 + 1)
     torch.manual_seed(6)
     first = torch.nn.Linear(1, 3)
     assert torch.equal(theta[1, :3].float(), first.weight.detach().flatten())
@@ -73,7 +74,7 @@ def test_init_matches_nn_linear_and_outputs_match_sequential():
 
 def test_gradient_and_hessian_equal_finite_differences():
     torch.manual_seed(0)
-    theta = torch.randn(2, critical.n_params(SIZES), dtype=torch.float64)
+    theta = torch.randn(2, mlp_params(SIZES), dtype=torch.float64)
     x = torch.linspace(-1, 1, 9, dtype=torch.float64)
     y = torch.sin(3 * x)
     losses, grads = critical.mse_grad(theta, SIZES, x, y)

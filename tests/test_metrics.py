@@ -171,7 +171,8 @@ def test_plane_losses_equal_plain_forward_passes():
 
 
 def test_filter_normalised_direction_has_the_models_row_norms():
-    from common.metrics import filter_normalised_direction, mlp_layers
+    from common.metrics import filter_normalised_direction
+    from common.models import mlp_layers
     torch.manual_seed(4)
     sizes = (9, 6, 4)
     theta = flatten_params(MLP(sizes))

@@ -128,3 +128,23 @@ def test_lenet5_widths_are_arguments_and_fc1_follows_the_channels():
                 + (h2 * 10 + 10))
     assert count_params(model) == expected
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_flat_mlp_layout_is_the_module_parameter_order():
+    from common.models import mlp_flat, mlp_layers, mlp_params
+    sizes = (3, 4, 2)
+    torch.manual_seed(0)
+    models = [MLP(sizes) for _ in range(2)]
+    theta = torch.stack([torch.nn.utils.parameters_to_vector(m.parameters()) for m in models])
+    assert mlp_params(sizes) == count_params(models[0]) == 3 * 4 + 4 + 4 * 2 + 2 == 26
+    layers = mlp_layers(sizes, theta)            # two networks, one per row
+    for k, model in enumerate(models):
+        for (w, b), linear in zip(layers, model.layers):
+            assert torch.equal(w[k], linear.weight) and torch.equal(b[k], linear.bias)
+        single = mlp_layers(sizes, theta[k])     # one network: no leading dimension
+        assert [tuple(w.shape) for w, _ in single] == [(4, 3), (2, 4)]
+    assert torch.equal(mlp_flat(layers), theta)
+    layers[1][1][0, 0] = 7.0                      # views: writing a layer writes theta
+    assert theta[0, 3 * 4 + 4 + 4 * 2] == 7.0
+    with pytest.raises(ValueError, match="25 entries"):
+        mlp_layers(sizes, theta[:, :25])
