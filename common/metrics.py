@@ -85,23 +85,39 @@ def escape_along(loss_fn, theta, direction, eigenvalue, steps):
 
 # --- PCA of parameter snapshots --------------------------------------------------------------
 
+def _principal(rows, chunk=1 << 16):
+    """(mean (1, P) float64, eigenvalues (n,) descending, eigenvectors (n, n)) of the Gram matrix
+    of the centred rows (n, P), built in float64 from `chunk`-column blocks (the rows may be
+    float32 and too large to copy whole in float64)."""
+    mean = rows.mean(0, keepdim=True, dtype=torch.float64)
+    gram = torch.zeros(len(rows), len(rows), dtype=torch.float64, device="cpu")
+    for start in range(0, rows.shape[1], chunk):
+        block = rows[:, start:start + chunk].double() - mean[:, start:start + chunk]
+        gram += (block @ block.T).cpu()
+    eigvals, eigvecs = torch.linalg.eigh(gram)
+    return mean, eigvals.flip(0).clamp_min(0), eigvecs.flip(1)
+
+
 def pca_2d(snapshots):
     """Project rows of `snapshots` (n, P) on their top-2 principal components.
 
-    Gram-matrix trick: centre in float32 chunks, eigendecompose the (n, n) Gram matrix in float64;
-    coordinates = U * sqrt(lambda). Signs fixed so that each component's largest |coordinate| is
-    positive. Returns (coords (n, 2) float64, explained-variance ratio (2,) float64).
+    Gram-matrix trick (n << P): coordinates = U * sqrt(lambda). Signs fixed so that each
+    component's largest |coordinate| is positive. Returns (coords (n, 2) float64,
+    explained-variance ratio (2,) float64).
     """
-    mean = snapshots.mean(0, keepdim=True, dtype=torch.float64)
-    gram = torch.zeros(len(snapshots), len(snapshots), dtype=torch.float64, device="cpu")
-    for start in range(0, snapshots.shape[1], 1 << 16):
-        block = snapshots[:, start:start + (1 << 16)].double() - mean[:, start:start + (1 << 16)]
-        gram += (block @ block.T).cpu()
-    eigvals, eigvecs = torch.linalg.eigh(gram)
-    eigvals, eigvecs = eigvals.flip(0).clamp_min(0), eigvecs.flip(1)
+    _, eigvals, eigvecs = _principal(snapshots)
     coords = eigvecs[:, :2] * eigvals[:2].sqrt()
     signs = torch.sign(coords.gather(0, coords.abs().argmax(0, keepdim=True)))
     return coords * signs, eigvals[:2] / eigvals.sum()
+
+
+def path_directions(path):
+    """Top-2 principal directions (2, P) of the rows of `path` (n, P), unit length, in path's
+    dtype, and the explained-variance ratio (2,): V = U^T (path - mean) / sqrt(lambda)."""
+    mean, eigvals, eigvecs = _principal(path, chunk=path.shape[1])   # one path fits in float64
+    u = eigvecs[:, :2].to(path.device)
+    directions = (u.T @ (path.double() - mean)) / eigvals[:2].sqrt().to(path.device)[:, None]
+    return directions.to(path.dtype), eigvals[:2] / eigvals.sum()
 
 
 # --- flat parameter vectors ------------------------------------------------------------------
@@ -176,16 +192,6 @@ def filter_normalised_direction(sizes, theta, generator):
         dw.mul_(w.norm(dim=1, keepdim=True) / dw.norm(dim=1, keepdim=True).clamp_min(1e-12))
         db.zero_()
     return direction
-
-
-def path_directions(path):
-    """Top-2 principal directions (2, P) of the rows of `path` (n, P), unit length, and the
-    explained-variance ratio (2,); Gram-matrix eigendecomposition in float64."""
-    centred = path.double() - path.double().mean(0, keepdim=True)
-    eigvals, eigvecs = torch.linalg.eigh(centred @ centred.T)
-    eigvals, eigvecs = eigvals.flip(0).clamp_min(0), eigvecs.flip(1)
-    directions = (eigvecs[:, :2].T @ centred) / eigvals[:2].sqrt()[:, None]
-    return directions.to(path.dtype), eigvals[:2] / eigvals.sum()
 
 
 @torch.no_grad()

@@ -243,3 +243,14 @@ def test_epsilon_sharpness_equals_the_best_box_corner():
     expected = 100 * (max(corners) - base) / (1 + base)
     assert epsilon_sharpness(loss_fn, [theta], eps) == pytest.approx(expected, rel=1e-12)
     assert theta.tolist() == [0.3, -0.7]  # parameters restored
+
+
+def test_pca_gram_from_column_chunks_equals_one_block():
+    from common.metrics import _principal
+    rows = torch.from_numpy(np.random.default_rng(2).normal(size=(6, 50)))
+    (m1, l1, u1), (m7, l7, u7) = _principal(rows, chunk=50), _principal(rows, chunk=7)
+    torch.testing.assert_close(m7, m1, rtol=1e-14, atol=1e-14)
+    torch.testing.assert_close(l7, l1, rtol=1e-12, atol=1e-12)
+    # eigenvectors agree up to sign
+    torch.testing.assert_close((u7 * u1).sum(0).abs()[:5], torch.ones(5, dtype=torch.float64),
+                               rtol=1e-10, atol=1e-10)
