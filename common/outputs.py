@@ -86,26 +86,37 @@ _PENDING = []   # signals seen by signals_as_exceptions' handler in the current 
 
 
 @contextlib.contextmanager
-def signals_as_exceptions():
-    """SIGINT and SIGTERM raise Interrupted (main thread only; elsewhere nothing changes).
-
-    A handler that runs while Python executes a finalizer (__del__, a weakref callback) has its
-    exception printed and dropped, and the run would go on; so the signal is also remembered,
-    and raise_pending_interrupt() raises it again at the next safe point (every progress step).
-    """
+def _handling_signals(handler):
+    """SIGINT and SIGTERM call handler(signum, frame) during the block, the previous handlers
+    restored after it; in the main thread only (elsewhere nothing changes). The one place that
+    installs and restores handlers in a script's process."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def handler(signum, frame):
-        _PENDING.append(signum)
-        raise Interrupted(signum)
     previous = {s: signal.signal(s, handler) for s in HANDLED_SIGNALS}
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def signals_as_exceptions():
+    """SIGINT and SIGTERM raise Interrupted.
+
+    A handler that runs while Python executes a finalizer (__del__, a weakref callback) has its
+    exception printed and dropped, and the run would go on (a SIGTERM'd training once ran on for
+    24 minutes); so the signal is also remembered, and raise_pending_interrupt() raises it again
+    at the next progress step.
+    """
+    def handler(signum, frame):
+        _PENDING.append(signum)
+        raise Interrupted(signum)
+    try:
+        with _handling_signals(handler):
+            yield
+    finally:
         _PENDING.clear()
 
 
@@ -118,17 +129,9 @@ def raise_pending_interrupt():
 @contextlib.contextmanager
 def signals_held(after_commit=True):
     """Hold SIGINT/SIGTERM during the block; one that arrived raises Interrupted afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     caught = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                for s in HANDLED_SIGNALS}
-    try:
+    with _handling_signals(lambda signum, frame: caught.append(signum)):
         yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
     if caught:
         raise Interrupted(caught[0], after_commit=after_commit)
 

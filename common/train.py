@@ -184,7 +184,6 @@ def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
     perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
     total = torch.zeros(k, device=x.device, dtype=x.dtype)
     for start in range(0, n, batch_size):
-        raise_pending_interrupt()
         idx = perms[:, start:start + batch_size]
         logits = stack(x[idx])
         per_model = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
