@@ -15,7 +15,7 @@ on the full test set and on a fixed training subset.
 
 Writes <out-dir>/hw1_1_mnist_cnn.json, _loss.png and _accuracy.png.
 """
-import argparse
+import dataclasses
 
 import numpy as np
 import torch
@@ -28,35 +28,38 @@ from common.stats import described
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_1_mnist_cnn"
-EPOCHS = 10
-LR = 1e-3                   # Adam learning rate
-WEIGHT_DECAY = 1e-4
-BATCH_SIZE = 600
-SEEDS = 5                   # seeds seed .. seed + SEEDS - 1 for every model
-TRAIN_EVAL_SAMPLES = 5000   # fixed random training subset evaluated every epoch
-EVAL_BATCH_SIZE = 1000      # no-grad evaluation batch (fastest measured on 2 CPU cores)
+TRAIN_SAMPLES_HELP = "train on the first N training images only (0 = all)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    epochs: int = cli.setting(10, cli.positive_int, "training epochs", quick=2)
+    lr: float = cli.setting(1e-3, cli.positive_float, "Adam learning rate")
+    weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay (L2)")
+    batch_size: int = cli.setting(600, cli.positive_int, "training minibatch size")
+    train_samples: int = cli.setting(0, cli.nonnegative_int, TRAIN_SAMPLES_HELP, quick=2000)
+    seeds: int = cli.setting(5, cli.positive_int, "seeds per model: seed, seed + 1, ...", quick=2)
+    train_eval_samples: int = cli.setting(5000, cli.positive_int,
+                                          "size of the fixed training subset evaluated each epoch",
+                                          quick=1000)
+    # 1000: the fastest no-grad evaluation batch measured on 2 CPU cores
+    eval_batch_size: int = cli.setting(1000, cli.positive_int, "batch size of no-grad evaluation")
+    channels_last: bool = cli.setting(True, bool,
+                                      "channels_last memory layout (faster convolutions on CPU)")
+    jobs: int = cli.jobs_setting(quick=1)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 THREADS_PER_TRAINING = 2    # default --jobs = cores // this: on 2 cores the 18 trainings took
                             # 524 s one after the other (2 threads) and 643 s two side by side
 RISING_WINDOW = 3           # "still rising": test accuracy gained over the last 3 epochs, per
                             # seed, detected above zero (one-sample t over the seeds)
-QUICK = {"epochs": 2, "seeds": 2, "train_samples": 2000, "train_eval_samples": 1000,
-         "jobs": 1}
 METRICS = ("train_loss_running", "train_loss", "train_acc", "test_loss", "test_acc")
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
-    parser.add_argument("--seeds", type=cli.positive_int, default=SEEDS,
-                        help="seeds per model: seed, seed + 1, ...")
-    parser.add_argument("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
-                        help="size of the fixed training subset evaluated each epoch")
-    parser.add_argument("--eval-batch-size", type=cli.positive_int, default=EVAL_BATCH_SIZE,
-                        help="batch size of no-grad evaluation")
-    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
-                        help="channels_last memory layout (faster convolutions on CPU)")
-    cli.add_jobs_flag(parser)
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -218,9 +221,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

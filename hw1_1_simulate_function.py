@@ -15,6 +15,7 @@ zero-padded; see StackedMLP).
 Writes <out-dir>/hw1_1_simulate_function.json, _loss.png, _predictions.png and _final_mse.png.
 """
 import contextlib
+import dataclasses
 import copy
 
 import numpy as np
@@ -29,12 +30,21 @@ from common.stats import quartiles
 from common.train import progress, train_stacked_regressors
 
 STEM = "hw1_1_simulate_function"
-EPOCHS = 3000          # every model trains all epochs so that the curves compare (3000, not
-                       # 5000: 240 fits must fit a 2-minute budget on 2 CPU cores)
-LR = 0.0012            # Adam learning rate
-WEIGHT_DECAY = 1e-4    # Adam L2 penalty
-POINTS = 300           # evenly spaced samples of each function on [-1, 1]
-SEEDS = 10             # initialisations per (model, target): seeds seed .. seed + SEEDS - 1
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    # every model trains all epochs so that the curves compare (3000, not 5000: 240 fits must fit
+    # a 2-minute budget on 2 CPU cores)
+    epochs: int = cli.setting(3000, cli.positive_int, "training epochs", quick=300)
+    lr: float = cli.setting(0.0012, cli.positive_float, "Adam learning rate")
+    weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay (L2)")
+    points: int = cli.setting(300, cli.positive_int,
+                              "number of evenly spaced training points on [-1, 1]", quick=100)
+    seeds: int = cli.setting(10, cli.positive_int,
+                             "initialisations per (model, target): seed, seed + 1, ...", quick=3)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 LOSS_TOL = 1e-3        # converged: the loss stays below this from some epoch to the end
 BUDGETS = (1 / 3, 2 / 3, 1)  # the rankings at these shares of --epochs (1,000, 2,000 and 3,000
                              # by default): does the leader depend on when training stops?
@@ -42,17 +52,10 @@ CURVE_EVERY = 10       # the JSON keeps the loss quartiles of every 10th epoch (
 MAX_ACTIVATIONS = 3_000_000  # nets x points x widest layer per stacked chunk: D1 (733 wide) took
                              # 84 s for 40 nets x 5000 epochs in chunks of 10, 121 s all at once
 MODELS = {**DEPTH_SERIES, "M2": FUNCTION_MODELS["M2"], "M3": FUNCTION_MODELS["M3"]}
-QUICK = {"epochs": 300, "points": 100, "seeds": 3}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__, uses_dataset=False)
-    cli.add_training_flags(parser, EPOCHS, LR, "Adam", WEIGHT_DECAY, train_samples=False)
-    parser.add_argument("--points", type=cli.positive_int, default=POINTS,
-                        help="number of evenly spaced training points on [-1, 1]")
-    parser.add_argument("--seeds", type=cli.positive_int, default=SEEDS,
-                        help="initialisations per (model, target): seed, seed + 1, ...")
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings, uses_dataset=False)
 
 
 def validate(args):
@@ -353,9 +356,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

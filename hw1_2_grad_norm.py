@@ -19,6 +19,8 @@ Part 2: 100 trainings of a 1-10-10-1 tanh network (141 parameters) from differen
 Writes <out-dir>/hw1_2_grad_norm.json, _function.png, _mnist.png, _minimal_ratio.png and
 _minimal_ratio_relu.png.
 """
+import dataclasses
+
 import numpy as np
 import torch
 from matplotlib.ticker import NullFormatter
@@ -37,52 +39,50 @@ STEM = "hw1_2_grad_norm"
 TARGET = "sin(5πx)/(5πx)"
 POINTS = 300
 HIDDEN = 500
-EPOCHS = 2500             # part 1 (a): full-batch epochs
-LR = 1e-3                 # Adam learning rate (part 1 and phase 1)
-WEIGHT_DECAY = 1e-4
-MNIST_EPOCHS = 20         # part 1 (b), batch 1000 -> 60 iterations per epoch; long enough to see
-                          # the norm settle (3 epochs showed only its first drop)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    epochs: int = cli.setting(2500, cli.positive_int, "part 1 function-fit epochs", quick=200)
+    lr: float = cli.setting(1e-3, cli.positive_float, "Adam learning rate (part 1, phase 1)")
+    weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay")
+    # part 1 (b), batch 1000 -> 60 iterations per epoch; long enough to see the norm settle
+    # (3 epochs showed only its first drop)
+    mnist_epochs: int = cli.setting(20, cli.positive_int, "part 1 MLP epochs", quick=1)
+    train_samples: int = cli.setting(0, cli.nonnegative_int,
+                                     "train on the first N training images only (0 = all)",
+                                     quick=3000)
+    trainings: int = cli.setting(100, cli.positive_int, "part 2 trainings", quick=6)
+    # phase-1 epochs spread evenly over the trainings from the fewest to the most
+    phase1_min: int = cli.setting(100, cli.positive_int, "fewest phase-1 epochs", quick=50)
+    phase1_max: int = cli.setting(1000, cli.positive_int, "most phase-1 epochs", quick=200)
+    # plain MSE, no weight decay
+    tanh_lr: float = cli.setting(1e-2, cli.positive_float,
+                                 "phase-1 Adam learning rate of the tanh nets")
+    lm_steps: int = cli.setting(300, cli.positive_int,
+                                "phase-2 Levenberg-Marquardt steps (tanh nets)", quick=30)
+    phase2_steps: int = cli.setting(300, cli.positive_int,
+                                    "phase-2 Adam step cap of the ReLU contrast", quick=100)
+    phase2_lr: float = cli.setting(1e-4, cli.positive_float,
+                                   "phase-2 Adam learning rate of the ReLU contrast")
+    # "reached": final ||grad L|| below this (the ReLU phase 2 stops there)
+    grad_threshold: float = cli.setting(1e-3, cli.positive_float,
+                                        "gradient norm of the MSE that counts as reached")
+    eig_rel_tol: float = cli.setting(1e-6, cli.positive_float,
+                                     "eigenvalues with |lambda| <= tol * max|lambda| count as zero")
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 MNIST_BATCH = 1000        # the MLP and its learning rate are those of hw1_2_optimization
-TRAININGS = 100           # part 2 (both networks)
-PHASE1_EPOCHS = (100, 1000)  # phase-1 epochs spread evenly over the trainings
 TANH_SIZES = (1, 10, 10, 1)  # part 2 network: smooth, so ||grad L||^2 has no kinks
-TANH_LR = 1e-2            # phase-1 Adam learning rate of the tanh nets (plain MSE, no weight decay)
-LM_STEPS = 300            # phase-2 Levenberg-Marquardt steps on grad L = 0 (tanh nets)
 LM_REFRESH = 5            # Hessian recomputed every this many LM steps
-PHASE2_STEPS = 300        # contrast: cap on Adam steps on ||grad L||^2 (ReLU nets)
-PHASE2_LR = 1e-4          # contrast: Adam learning rate on ||grad L||^2
-GRAD_THRESHOLD = 1e-3     # "reached": final ||grad L|| below this (the ReLU phase 2 stops there)
-EIG_REL_TOL = 1e-6        # |lambda| <= tol * max|lambda| counts as zero
 TOLERANCES = (1e-8, 1e-6, 1e-4)  # the zero tolerance varied: minima / saddles at each of these
 ESCAPE_STEPS = (1e-3, 1e-2, 1e-1)  # steps (parameter units) along the most negative eigenvector
-QUICK = {"epochs": 200, "mnist_epochs": 1, "train_samples": 3000, "trainings": 6,
-         "phase1_min": 50, "phase1_max": 200, "phase2_steps": 100, "lm_steps": 30}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    add = parser.add_argument
-    add("--epochs", type=cli.positive_int, default=EPOCHS, help="part 1 function-fit epochs")
-    add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate (part 1, phase 1)")
-    add("--weight-decay", type=cli.nonnegative_float, default=WEIGHT_DECAY, help="Adam weight decay")
-    add("--mnist-epochs", type=cli.positive_int, default=MNIST_EPOCHS, help="part 1 MLP epochs")
-    cli.add_train_samples_flag(parser)
-    add("--trainings", type=cli.positive_int, default=TRAININGS, help="part 2 trainings")
-    add("--phase1-min", type=cli.positive_int, default=PHASE1_EPOCHS[0], help="fewest phase-1 epochs")
-    add("--phase1-max", type=cli.positive_int, default=PHASE1_EPOCHS[1], help="most phase-1 epochs")
-    add("--tanh-lr", type=cli.positive_float, default=TANH_LR,
-        help="phase-1 Adam learning rate of the tanh nets")
-    add("--lm-steps", type=cli.positive_int, default=LM_STEPS,
-        help="phase-2 Levenberg-Marquardt steps (tanh nets)")
-    add("--phase2-steps", type=cli.positive_int, default=PHASE2_STEPS,
-        help="phase-2 Adam step cap of the ReLU contrast")
-    add("--phase2-lr", type=cli.positive_float, default=PHASE2_LR,
-        help="phase-2 Adam learning rate of the ReLU contrast")
-    add("--grad-threshold", type=cli.positive_float, default=GRAD_THRESHOLD,
-        help="gradient norm of the MSE that counts as reached")
-    add("--eig-rel-tol", type=cli.positive_float, default=EIG_REL_TOL,
-        help="eigenvalues with |lambda| <= tol * max|lambda| count as zero")
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -458,9 +458,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ directions for trainings 1 and 2.
 Writes <out-dir>/hw1_2_optimization.json, _fc1.png, _whole.png, _surface_path.png and
 _surface_random.png.
 """
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -32,28 +34,34 @@ from common.train import (evaluate_stacked_classifiers, progress,
                           train_stack_epoch)
 
 STEM = "hw1_2_optimization"
-RUNS = 8                  # trainings, seeds seed .. seed + RUNS - 1
-EPOCHS = 50
-WEIGHT_DECAY = 1e-4
-BATCH_SIZE = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    runs: int = cli.setting(8, cli.positive_int, "number of trainings")   # seeds seed, seed + 1 ..
+    epochs: int = cli.setting(50, cli.positive_int, "training epochs", quick=3)
+    lr: float = cli.setting(MNIST_MLP_LR, cli.positive_float, "Adam learning rate")
+    weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay (L2)")
+    batch_size: int = cli.setting(1000, cli.positive_int, "training minibatch size")
+    train_samples: int = cli.setting(0, cli.nonnegative_int,
+                                     "train on the first N training images only (0 = all)",
+                                     quick=3000)
+    surface_grid: int = cli.setting(31, cli.positive_int,
+                                    "grid points per axis of the loss surfaces", quick=7)
+    surface_samples: int = cli.setting(10000, cli.positive_int,
+                                       "fixed training subset for the loss surfaces", quick=500)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 INIT_LOSS_SAMPLES = 10000 # training subset for the loss at initialisation (record 0)
-SURFACE_GRID = 31         # grid points per axis of each 2-D surface
-SURFACE_SAMPLES = 10000   # fixed training subset the surfaces are evaluated on
 SURFACE_MARGIN = 0.4      # the path plane extends 40% of the path's span beyond it (at 15 % the
                           # plane's lowest point sat one grid step from the edge)
 SLICE_POINTS = 41         # points of each 1-D slice on [-1, 1]
-QUICK = {"epochs": 3, "train_samples": 3000, "surface_grid": 7, "surface_samples": 500}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    parser.add_argument("--runs", type=cli.positive_int, default=RUNS, help="number of trainings")
-    cli.add_training_flags(parser, EPOCHS, MNIST_MLP_LR, "Adam", WEIGHT_DECAY, BATCH_SIZE)
-    parser.add_argument("--surface-grid", type=cli.positive_int, default=SURFACE_GRID,
-                        help="grid points per axis of the loss surfaces")
-    parser.add_argument("--surface-samples", type=cli.positive_int, default=SURFACE_SAMPLES,
-                        help="fixed training subset for the loss surfaces")
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -316,9 +324,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

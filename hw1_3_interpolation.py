@@ -17,6 +17,7 @@ the loss fall monotonically along it?
 Writes <out-dir>/hw1_3_interpolation.json, _batch.png, _lr.png and _init.png.
 """
 import copy
+import dataclasses
 
 import numpy as np
 import torch
@@ -29,28 +30,46 @@ from common.plotting import COLORS, dataset_title, legend_outside, mosaic, plt, 
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_interpolation"
-EPOCHS = 30
 MOMENTUM = 0.9
 SMALL_BATCH, LARGE_BATCH = 100, 500
 LOW_LR, HIGH_LR = 1e-3, 1e-2
 ALPHA_RANGE = (-1.0, 2.0)
-ALPHA_STEPS_PER_UNIT = 20   # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
-TRAIN_EVAL_SAMPLES = 10000
 EVAL_BATCH_SIZE = 500     # no-grad evaluation batch (fastest measured for LeNet-5 on 2 CPU cores)
-SEEDS = 3                   # seed pairs: the three models of each seed share an initialisation
 MONOTONE_TOLERANCES = (0.0, 0.01, 0.1)  # a rise along the initialisation line up to this share of
                                         # the total fall still counts as monotone
-QUICK = {"epochs": 2, "train_samples": 2000, "train_eval_samples": 1000, "test_eval_samples": 1000,
-         "alpha_steps": 4, "seeds": 2, "jobs": 1}
 MODEL_NAME = "LeNet-5"
 CHANNELS, HIDDEN = (6, 16), (120, 84)  # LeNet-5's conv channels and hidden dense widths
 
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    epochs: int = cli.setting(30, cli.positive_int, "epochs per model", quick=2)
+    train_samples: int = cli.setting(0, cli.nonnegative_int,
+                                     "train on the first N training images only (0 = all)",
+                                     quick=2000)
+    train_eval_samples: int = cli.setting(10000, cli.positive_int,
+                                          "fixed training subset evaluated along alpha", quick=1000)
+    test_eval_samples: int = cli.setting(
+        0, cli.nonnegative_int, "fixed test subset evaluated along alpha (0 = the whole test set)",
+        quick=1000)
+    # 20 per unit of alpha -> 61 values on [-1, 2], exact 0 and 1
+    alpha_steps: int = cli.setting(20, cli.positive_int,
+                                   "alpha values per unit interval (61 values on [-1, 2] at 20)",
+                                   quick=4)
+    seeds: int = cli.setting(3, cli.positive_int, "seed pairs (seed, seed + 1, ...): each seed's "
+                             "three models share its initialisation", quick=2)
+    jobs: int = cli.jobs_setting(quick=1)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 
 
 def build_model(device):
     """The experiment's LeNet-5 (CHANNELS, HIDDEN) on `device`, channels_last (faster
     convolutions on a CPU); initialised from torch's current random state."""
     return LeNet5(CHANNELS, HIDDEN).to(device).to(memory_format=torch.channels_last)
+
 
 def endpoint_name(batch_size, lr):
     """JSON key of a trained model, e.g. 'b100_lr0.01'."""
@@ -67,20 +86,7 @@ PAIRS = {pair: (endpoint_name(*first), endpoint_name(*second))
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    add = parser.add_argument
-    add("--epochs", type=cli.positive_int, default=EPOCHS, help="epochs per model")
-    cli.add_train_samples_flag(parser)
-    add("--train-eval-samples", type=cli.positive_int, default=TRAIN_EVAL_SAMPLES,
-        help="fixed training subset evaluated along alpha")
-    add("--test-eval-samples", type=cli.nonnegative_int, default=0,
-        help="fixed test subset evaluated along alpha (0 = the whole test set)")
-    add("--alpha-steps", type=cli.positive_int, default=ALPHA_STEPS_PER_UNIT,
-        help="alpha values per unit interval (61 values on [-1, 2] at 20)")
-    add("--seeds", type=cli.positive_int, default=SEEDS,
-        help="seed pairs (seed, seed + 1, ...): each seed's three models share its initialisation")
-    cli.add_jobs_flag(parser)
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -364,9 +370,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

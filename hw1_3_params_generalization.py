@@ -12,6 +12,8 @@ training set and on the test set.
 
 Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
 """
+import dataclasses
+
 import numpy as np
 import torch
 from matplotlib.ticker import FuncFormatter
@@ -24,14 +26,24 @@ from common.stats import described
 from common.train import evaluate_classifier, train_classifier_epoch
 
 STEM = "hw1_3_params_generalization"
-WIDTHS = "1,2,4,8,16,32,64,128,256,384,512,768"   # h of MLP 784-h-h-10
-EPOCHS = 10
-LR = 1e-3                 # Adam learning rate
-BATCH_SIZE = 100
-SEEDS = 3
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    widths: str = cli.setting("1,2,4,8,16,32,64,128,256,384,512,768", cli.positive_int_list,
+                              "comma-separated hidden widths h of MLP 784-h-h-10",
+                              quick=[2, 16, 64])
+    epochs: int = cli.setting(10, cli.positive_int, "training epochs", quick=1)
+    lr: float = cli.setting(1e-3, cli.positive_float, "Adam learning rate")
+    batch_size: int = cli.setting(100, cli.positive_int, "training minibatch size")
+    train_samples: int = cli.setting(0, cli.nonnegative_int,
+                                     "train on the first N training images only (0 = all)",
+                                     quick=2000)
+    seeds: int = cli.setting(3, cli.positive_int, "seeds per width: seed, seed + 1, ...", quick=2)
+    jobs: int = cli.jobs_setting(quick=1)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 ZOOM_POINTS = 10             # the zoomed accuracy panel: widths within this of the best test acc
-QUICK = {"widths": [2, 16, 64], "epochs": 1, "train_samples": 2000, "seeds": 2,
-         "jobs": 1}
 
 
 def family_sizes(width):
@@ -40,14 +52,7 @@ def family_sizes(width):
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    add = parser.add_argument
-    add("--widths", type=cli.positive_int_list, default=WIDTHS,
-        help="comma-separated hidden widths h of MLP 784-h-h-10")
-    cli.add_training_flags(parser, EPOCHS, LR, "Adam", batch_size=BATCH_SIZE)
-    add("--seeds", type=cli.positive_int, default=SEEDS, help="seeds per width: seed, seed + 1, ...")
-    cli.add_jobs_flag(parser)
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -179,9 +184,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

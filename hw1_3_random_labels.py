@@ -16,6 +16,7 @@ trains on, and on the full test set with its true labels.
 Writes <out-dir>/hw1_3_random_labels.json, _loss.png, _accuracy.png and _slowdown.png (epochs
 to each training accuracy from 50 % to the target, true vs random labels).
 """
+import dataclasses
 import math
 
 import numpy as np
@@ -29,32 +30,33 @@ from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_random_labels"
 SIZES = (784, 512, 512, 10)
-LR = 1e-3                 # Adam learning rate
-BATCH_SIZE = 100
-TRAIN_SAMPLES = 10000     # training images both runs fit (the first N of the training set)
-TARGET_ACC = 0.99         # stop once the random-label run reaches this training accuracy
-MAX_EPOCHS = 300
-SEEDS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    lr: float = cli.setting(1e-3, cli.positive_float, "Adam learning rate")
+    batch_size: int = cli.setting(100, cli.positive_int, "training minibatch size")
+    # the first N images of the training set
+    train_samples: int = cli.setting(10000, cli.positive_int,
+                                     "number of training images both runs fit", quick=500)
+    target_acc: float = cli.setting(
+        0.99, cli.positive_float,
+        "stop when the random-label run reaches this training accuracy (0..1)")
+    max_epochs: int = cli.setting(300, cli.positive_int, "cap on epochs", quick=3)
+    seeds: int = cli.setting(3, cli.positive_int, "seeds: seed, seed + 1, ...", quick=2)
+    jobs: int = cli.jobs_setting(quick=1)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 RUNS = ("true labels", "random labels")
 # Training accuracies at which the slowdown (epochs on random / on true labels) is measured: one
 # threshold alone would decide the factor, which differs several-fold between 90 % and 99 %.
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
-QUICK = {"train_samples": 500, "max_epochs": 3, "seeds": 2, "jobs": 1}
 
 
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    add = parser.add_argument
-    add("--lr", type=cli.positive_float, default=LR, help="Adam learning rate")
-    add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, help="training minibatch size")
-    add("--train-samples", type=cli.positive_int, default=TRAIN_SAMPLES,
-        help="number of training images both runs fit")
-    add("--target-acc", type=cli.positive_float, default=TARGET_ACC,
-        help="stop when the random-label run reaches this training accuracy (0..1)")
-    add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS, help="cap on epochs")
-    add("--seeds", type=cli.positive_int, default=SEEDS, help="seeds: seed, seed + 1, ...")
-    cli.add_jobs_flag(parser)
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -269,9 +271,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

@@ -42,32 +42,51 @@ from common.stats import described
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_sensitivity"
-BATCH_SIZES = ",".join(str(2 ** k) for k in range(5, 13))   # 32 .. 4096
-EPOCHS = 20
-LR = 1e-2
 MOMENTUM = 0.9
-SEEDS = 3
-SENSITIVITY_SAMPLES = 2000  # fixed test subset for the Jacobian norms
 EVAL_BATCH_SIZE = 500       # no-grad evaluation batch (fastest measured for LeNet-5 on 2 CPU cores)
-SHARPNESS_SAMPLES = 2000    # fixed training subset for the sharpness measures
 EPSILONS = {"1e-3": 1e-3, "5e-4": 5e-4}  # eps-sharpness box sizes (Keskar et al. use both)
-SHARPNESS_ITERATIONS = 10    # L-BFGS-B iterations of the eps-sharpness maximisation (Keskar et al.)
-MATCHED_BATCH_SIZES = "32,256,2048"  # matched-training mode: fewer sizes to fit the budget
-TARGET_TRAIN_LOSS = 0.25     # each trains until its epoch-mean training loss is at most this
-MAX_EPOCHS = 150             # cap of the matched trainings
-TRAIN_SUBSET = 10000         # fixed random training subset of every training (both modes)
-MATCHED_SEEDS = 5
 DINH_ALPHA = 10.0            # Dinh et al. (2017): fc1 times alpha, fc2's weights over alpha, on
                              # every matched model: the same function, another sharpness
 MODEL_NAME = "LeNet-5"
 CHANNELS, HIDDEN = (6, 16), (120, 84)  # LeNet-5's conv channels and hidden dense widths
-QUICK = {"epochs": 1, "train_subset": 2000, "batch_sizes": [32, 256], "sensitivity_samples": 200,
-         "seeds": 1,
-         "sharpness_samples": 200, "sharpness_iterations": 2,
-         "matched_batch_sizes": [32, 256], "max_epochs": 2,
-         "matched_seeds": 1,
-         "jobs": 1}
 
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The experiment's flags (cli.setting: default, type, help, --quick value)."""
+    batch_sizes: str = cli.setting(",".join(str(2 ** k) for k in range(5, 13)),   # 32 .. 4096
+                                   cli.positive_int_list, "comma-separated training batch sizes",
+                                   quick=[32, 256])
+    epochs: int = cli.setting(20, cli.positive_int, "training epochs", quick=1)
+    lr: float = cli.setting(1e-2, cli.positive_float, "SGD learning rate")
+    # the same fixed random subset in both modes
+    train_subset: int = cli.setting(10000, cli.positive_int, "size of the fixed random training "
+                                    "subset that every training uses", quick=2000)
+    seeds: int = cli.setting(3, cli.positive_int, "repeats (seed, seed+1, ...)", quick=1)
+    sensitivity_samples: int = cli.setting(
+        2000, cli.positive_int, "size of the fixed test subset for the Jacobian norms", quick=200)
+    sharpness_samples: int = cli.setting(
+        2000, cli.positive_int, "size of the fixed training subset for the sharpness measures",
+        quick=200)
+    # 10 as Keskar et al.
+    sharpness_iterations: int = cli.setting(
+        10, cli.positive_int, "L-BFGS-B iterations of the eps-sharpness maximisation", quick=2)
+    target_train_loss: float = cli.setting(
+        0.25, cli.nonnegative_float, "matched training: train each batch size until its "
+        "epoch-mean training loss is at most this (0 = skip the matched trainings)")
+    # fewer sizes than the fixed-epoch mode, to fit the budget
+    matched_batch_sizes: str = cli.setting("32,256,2048", cli.positive_int_list,
+                                           "comma-separated batch sizes of the matched trainings",
+                                           quick=[32, 256])
+    max_epochs: int = cli.setting(150, cli.positive_int, "epoch cap of the matched trainings",
+                                  quick=2)
+    matched_seeds: int = cli.setting(5, cli.positive_int,
+                                     "repeats of the matched trainings (seed, seed+1, ...)",
+                                     quick=1)
+    jobs: int = cli.jobs_setting(quick=1)
+
+
+DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
 
 
 def build_model(device):
@@ -75,32 +94,9 @@ def build_model(device):
     convolutions on a CPU); initialised from torch's current random state."""
     return LeNet5(CHANNELS, HIDDEN).to(device).to(memory_format=torch.channels_last)
 
+
 def build_parser():
-    parser = cli.make_parser(STEM, __doc__)
-    add = parser.add_argument
-    add("--batch-sizes", type=cli.positive_int_list, default=BATCH_SIZES,
-        help="comma-separated training batch sizes")
-    cli.add_training_flags(parser, EPOCHS, LR, "SGD", train_samples=False)
-    add("--train-subset", type=cli.positive_int, default=TRAIN_SUBSET,
-        help="size of the fixed random training subset that every training uses")
-    add("--seeds", type=cli.positive_int, default=SEEDS, help="repeats (seed, seed+1, ...)")
-    add("--sensitivity-samples", type=cli.positive_int, default=SENSITIVITY_SAMPLES,
-        help="size of the fixed test subset for the Jacobian norms")
-    add("--sharpness-samples", type=cli.positive_int, default=SHARPNESS_SAMPLES,
-        help="size of the fixed training subset for the sharpness measures")
-    add("--sharpness-iterations", type=cli.positive_int, default=SHARPNESS_ITERATIONS,
-        help="L-BFGS-B iterations of the eps-sharpness maximisation")
-    add("--target-train-loss", type=cli.nonnegative_float, default=TARGET_TRAIN_LOSS,
-        help="matched training: train each batch size until its epoch-mean training loss is at "
-             "most this (0 = skip the matched trainings)")
-    add("--matched-batch-sizes", type=cli.positive_int_list, default=MATCHED_BATCH_SIZES,
-        help="comma-separated batch sizes of the matched trainings")
-    add("--max-epochs", type=cli.positive_int, default=MAX_EPOCHS,
-        help="epoch cap of the matched trainings")
-    add("--matched-seeds", type=cli.positive_int, default=MATCHED_SEEDS,
-        help="repeats of the matched trainings (seed, seed+1, ...)")
-    cli.add_jobs_flag(parser)
-    return parser
+    return cli.make_parser(STEM, __doc__, Settings)
 
 
 def validate(args):
@@ -112,9 +108,9 @@ def validate(args):
 class Probes:
     """How every trained model is measured: fixed subsets of these sizes drawn under `seed`
     (the run's base seed), and the L-BFGS-B iterations of the eps-sharpness maximisation."""
-    sensitivity_samples: int = SENSITIVITY_SAMPLES
-    sharpness_samples: int = SHARPNESS_SAMPLES
-    sharpness_iterations: int = SHARPNESS_ITERATIONS
+    sensitivity_samples: int = DEFAULTS.sensitivity_samples
+    sharpness_samples: int = DEFAULTS.sharpness_samples
+    sharpness_iterations: int = DEFAULTS.sharpness_iterations
     seed: int = 0
 
 
@@ -478,9 +474,6 @@ def plot(results, out, stem):
 
 def main(argv=None):
     return cli.run_main(argv, build_parser(), STEM, experiment, plot, QUICK, validate, summarise)
-
-
-cli.check_quick(build_parser(), QUICK)   # a misspelt --quick key fails at import
 
 
 if __name__ == "__main__":

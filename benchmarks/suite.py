@@ -179,21 +179,22 @@ def epochs_steps(images, batch):
 def price_function_fits(clock, device):
     """240 fits x 3000 full-batch epochs: one model at a time vs the script's stacked groups."""
     import hw1_1_simulate_function as script
-    x, _ = function_samples("sin(5πx)", script.POINTS, device)
-    targets = {f: function_samples(f, script.POINTS, device)[1] for f in script.TARGET_FUNCTIONS}
-    fits_per_model = len(targets) * script.SEEDS
+    d = script.DEFAULTS   # the script's default settings
+    x, _ = function_samples("sin(5πx)", d.points, device)
+    targets = {f: function_samples(f, d.points, device)[1] for f in script.TARGET_FUNCTIONS}
+    fits_per_model = len(targets) * d.seeds
     epochs = clock.units.fit_epochs
-    inits = script.initial_models(range(script.SEEDS), device)
+    inits = script.initial_models(range(d.seeds), device)
     groups = {}
     for name, hidden in script.MODELS.items():
         groups.setdefault(len(hidden), []).append(name)
-    t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, epochs, script.LR,
-                                                   script.WEIGHT_DECAY)
+    t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, epochs, d.lr,
+                                                   d.weight_decay)
                             for names in groups.values()]) / epochs
     t_usual = 0.0
     for name, hidden in script.MODELS.items():
         model = function_mlp(hidden).to(device)
-        opt = torch.optim.Adam(model.parameters(), lr=script.LR, weight_decay=script.WEIGHT_DECAY)
+        opt = torch.optim.Adam(model.parameters(), lr=d.lr, weight_decay=d.weight_decay)
         y = targets["sin(5πx)"]
 
         def steps():
@@ -204,24 +205,26 @@ def price_function_fits(clock, device):
                 opt.step()
         t_usual += clock(steps) / epochs * fits_per_model
     n_fits = fits_per_model * len(script.MODELS)
-    return [(f"{n_fits} fits: full-batch epochs (all fits)", script.EPOCHS, t_usual, t_ours)]
+    return [(f"{n_fits} fits: full-batch epochs (all fits)", d.epochs, t_usual, t_ours)]
 
 
 def price_cnn(clock, usual, ours):
     import hw1_1_mnist_cnn as script
+    d = script.DEFAULTS   # the script's default settings
     rows = []
-    steps = epochs_steps(60000, script.BATCH_SIZE) * script.EPOCHS * script.SEEDS
-    evals = (script.TRAIN_EVAL_SAMPLES + 10000) * script.EPOCHS * script.SEEDS
+    steps = epochs_steps(60000, d.batch_size) * d.epochs * d.seeds
+    evals = (d.train_eval_samples + 10000) * d.epochs * d.seeds
     for name in [*CNN_DEPTH_SERIES, *CNN_MODELS]:
         rows += classifier_rows(clock, usual, ours, name, lambda n=name: build_cnn(n),
-                                adam(1e-3, 1e-4), script.BATCH_SIZE, steps, evals)
+                                adam(1e-3, 1e-4), d.batch_size, steps, evals)
     return rows
 
 
 def price_optimization(clock, usual, ours, data, device):
     """8 MLPs: looped through DataLoaders vs stacked; the surfaces' grid points."""
     import hw1_2_optimization as script
-    runs, epochs, batch = script.RUNS, script.EPOCHS, script.BATCH_SIZE
+    d = script.DEFAULTS   # the script's default settings
+    runs, epochs, batch = d.runs, d.epochs, d.batch_size
     steps = epochs_steps(60000, batch) * epochs
     torch.manual_seed(0)
     models = [MLP(MNIST_MLP_SIZES).to(device) for _ in range(runs)]
@@ -241,11 +244,11 @@ def price_optimization(clock, usual, ours, data, device):
              t_u, t_o),
             (f"{runs} MLPs: evaluated test images (all {runs})", 10000 * (epochs + 1), e_u, e_o)]
     # grid points: 32 x 32 path plane + 31 x 31 random plane + 2 trainings x 2 slices x 41 points
-    points = 32 * 32 + script.SURFACE_GRID ** 2 + 2 * 2 * script.SLICE_POINTS
+    points = 32 * 32 + d.surface_grid ** 2 + 2 * 2 * script.SLICE_POINTS
     sizes = MNIST_MLP_SIZES
     theta = torch.cat([p.detach().flatten() for p in models[0].parameters()])
     d1, d2 = torch.randn_like(theta), torch.randn_like(theta)
-    images = clock.units.surface_images or script.SURFACE_SAMPLES
+    images = clock.units.surface_images or d.surface_samples
     sx, sy = data.train_x[:images], data.train_y[:images]
     grid = [0.1 * k for k in range(4)]
     g_o = clock(lambda: mlp_plane_losses(sizes, theta, d1, d2, sx, sy, grid, grid)) / 16
@@ -264,14 +267,15 @@ def price_optimization(clock, usual, ours, data, device):
 def price_grad_norm(clock, device):
     """Part 2: 100 tanh trainings (Adam, then Levenberg-Marquardt) and the ReLU contrast."""
     import hw1_2_grad_norm as script
+    d = script.DEFAULTS   # the script's default settings
     from torch.func import hessian
     x, y = (t[:, 0].double() for t in function_samples(script.TARGET, script.POINTS, device))
-    sizes, k = script.TANH_SIZES, clock.units.tanh_nets or script.TRAININGS
+    sizes, k = script.TANH_SIZES, clock.units.tanh_nets or d.trainings
     theta = critical.init_mlps(sizes, range(k), torch.float64, device)
-    net_epochs = sum(round(script.PHASE1_EPOCHS[0] + i * (script.PHASE1_EPOCHS[1] -
-                     script.PHASE1_EPOCHS[0]) / (k - 1)) for i in range(k))
+    net_epochs = sum(round(d.phase1_min + i * (d.phase1_max -
+                     d.phase1_min) / (k - 1)) for i in range(k))
     one = theta[:1].clone().requires_grad_(True)
-    opt1 = torch.optim.Adam([one], lr=script.TANH_LR)
+    opt1 = torch.optim.Adam([one], lr=d.tanh_lr)
 
     def usual_phase1():
         for _ in range(20):
@@ -292,7 +296,7 @@ def price_grad_norm(clock, device):
     t_o = (clock(lambda: torch.linalg.eigh(critical.mse_hessian(theta, sizes, x, y)))
            / script.LM_REFRESH
            + clock(lambda: [critical.mse_grad(theta, sizes, x, y) for _ in range(6)])) / k
-    rows.append((f"{k} tanh nets: Levenberg-Marquardt steps (net-steps)", k * script.LM_STEPS,
+    rows.append((f"{k} tanh nets: Levenberg-Marquardt steps (net-steps)", k * d.lm_steps,
                  t_u, t_o))
     units = clock.units.relu
     relu = bench_minimal_ratio(device, clock.sync, units)
@@ -300,7 +304,7 @@ def price_grad_norm(clock, device):
     net_steps, p = units.nets * units.steps, mlp_params((1, units.hidden, 1))
     rows += [(f"{k} ReLU nets (contrast): phase-1 Adam epochs (net-epochs)", net_epochs,
               p1_u / net_steps, p1_o / net_steps),
-             (f"{k} ReLU nets: phase-2 steps on ‖∇L‖² (net-steps)", k * script.PHASE2_STEPS,
+             (f"{k} ReLU nets: phase-2 steps on ‖∇L‖² (net-steps)", k * d.phase2_steps,
               p2_u / net_steps, p2_o / net_steps),
              (f"{k} ReLU nets: float64 Hessians {p:,} × {p:,}", k, h_u / units.hessians,
               h_o / units.hessians)]
@@ -309,39 +313,42 @@ def price_grad_norm(clock, device):
 
 def price_random_labels(clock, usual, ours):
     import hw1_3_random_labels as script
+    d = script.DEFAULTS   # the script's default settings
     r = load(ROOT / "figures", "hw1_3_random_labels")
     # epochs of every seed (both runs train in lock-step) from the committed run, else the cap
     epochs = (sum(len(s["runs"]["random labels"]["train_acc"]) for s in r["per_seed"])
-              if r and "per_seed" in r else script.MAX_EPOCHS * script.SEEDS)
-    steps = 2 * epochs * epochs_steps(script.TRAIN_SAMPLES, script.BATCH_SIZE)
-    evals = 2 * epochs * (script.TRAIN_SAMPLES + 10000)
+              if r and "per_seed" in r else d.max_epochs * d.seeds)
+    steps = 2 * epochs * epochs_steps(d.train_samples, d.batch_size)
+    evals = 2 * epochs * (d.train_samples + 10000)
     return classifier_rows(clock, usual, ours, "MLP 784-512-512-10", lambda: MLP(script.SIZES),
-                           adam(script.LR), script.BATCH_SIZE, steps, evals, flatten=True)
+                           adam(d.lr), d.batch_size, steps, evals, flatten=True)
 
 
 def price_params(clock, usual, ours):
     import hw1_3_params_generalization as script
+    d = script.DEFAULTS   # the script's default settings
     rows = []
-    widths = [int(w) for w in script.WIDTHS.split(",")]
-    steps = script.SEEDS * script.EPOCHS * epochs_steps(60000, script.BATCH_SIZE)
-    evals = script.SEEDS * 70000
+    widths = [int(w) for w in d.widths.split(",")]
+    steps = d.seeds * d.epochs * epochs_steps(60000, d.batch_size)
+    evals = d.seeds * 70000
     for w in widths:
         rows += classifier_rows(clock, usual, ours, f"MLP 784-{w}-{w}-10",
-                                lambda w=w: MLP(script.family_sizes(w)), adam(script.LR),
-                                script.BATCH_SIZE, steps, evals, flatten=True)
+                                lambda w=w: MLP(script.family_sizes(w)), adam(d.lr),
+                                d.batch_size, steps, evals, flatten=True)
     return rows
 
 
 def price_interpolation(clock, usual, ours):
     import hw1_3_interpolation as script
+    d = script.DEFAULTS   # the script's default settings
     model = lambda: script.build_model(usual.device)  # noqa: E731  (the script's LeNet-5)
     rows = []
     for name, (batch, lr) in script.MODELS.items():
         rows += classifier_rows(clock, usual, ours, f"LeNet-5 ({name})", model, sgd(lr), batch,
-                                script.SEEDS * script.EPOCHS * epochs_steps(60000, batch), 0)
-    n_alpha = len(script.alphas(script.ALPHA_STEPS_PER_UNIT))
-    evals = (script.SEEDS * (len(script.PAIRS) * n_alpha + len(script.MODELS))
-             * (script.TRAIN_EVAL_SAMPLES + 10000))
+                                d.seeds * d.epochs * epochs_steps(60000, batch), 0)
+    n_alpha = len(script.alphas(d.alpha_steps))
+    evals = (d.seeds * (len(script.PAIRS) * n_alpha + len(script.MODELS))
+             * (d.train_eval_samples + 10000))
     rows += classifier_rows(clock, usual, ours, "LeNet-5 along α", model, sgd(1e-2), 100, 0,
                             evals)
     return rows
@@ -349,21 +356,22 @@ def price_interpolation(clock, usual, ours):
 
 def price_sensitivity(clock, usual, ours, data, device):
     import hw1_3_sensitivity as script
+    d = script.DEFAULTS   # the script's default settings
     build = lambda: script.build_model(device)  # noqa: E731  (the script's LeNet-5)
     rows = []
-    sizes = [int(b) for b in script.BATCH_SIZES.split(",")]
+    sizes = [int(b) for b in d.batch_sizes.split(",")]
     r = load(ROOT / "figures", "hw1_3_sensitivity")
     matched = (r or {}).get("matched")
     for b in sizes:
-        steps = script.SEEDS * script.EPOCHS * epochs_steps(script.TRAIN_SUBSET, b)
+        steps = d.seeds * d.epochs * epochs_steps(d.train_subset, b)
         if matched and str(b) in matched["runs"]:
             steps += sum(matched["runs"][str(b)]["steps"]["values"])
-        rows += classifier_rows(clock, usual, ours, "LeNet-5", build, sgd(script.LR), b, steps, 0)
-    trainings = script.SEEDS * len(sizes) + (sum(len(s["steps"]["values"])
+        rows += classifier_rows(clock, usual, ours, "LeNet-5", build, sgd(d.lr), b, steps, 0)
+    trainings = d.seeds * len(sizes) + (sum(len(s["steps"]["values"])
                                                  for s in matched["runs"].values())
                                              if matched else 0)
     rows += classifier_rows(clock, usual, ours, "LeNet-5 final models", build, sgd(1e-2), 32, 0,
-                            trainings * (script.TRAIN_SUBSET + 10000))
+                            trainings * (d.train_subset + 10000))
     torch.manual_seed(0)
     model = build().eval()
     x = data.test_x[:200]
@@ -376,9 +384,9 @@ def price_sensitivity(clock, usual, ours, data, device):
                 torch.autograd.functional.jacobian(f, img[None]).norm()
     j_u = clock(usual_jacobians) / 10
     rows.append(("input Jacobians (softmax and logits), per test image",
-                 trainings * script.SENSITIVITY_SAMPLES, j_u, j_o))
-    images = clock.units.sharpness_images or script.SHARPNESS_SAMPLES
-    iterations = clock.units.sharpness_iterations or script.SHARPNESS_ITERATIONS
+                 trainings * d.sensitivity_samples, j_u, j_o))
+    images = clock.units.sharpness_images or d.sharpness_samples
+    iterations = clock.units.sharpness_iterations or d.sharpness_iterations
     sx, sy = data.train_x[:images], data.train_y[:images]
     params = list(model.parameters())
 

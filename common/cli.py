@@ -1,6 +1,7 @@
 """Command-line flags shared by every script, device/seed/thread set-up, and the script runner."""
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -97,17 +98,44 @@ def positive_int_list(text):
     return sorted(set(values))
 
 
-def add_jobs_flag(parser):
+_NO_QUICK = object()
+
+
+def setting(default, kind, help, quick=_NO_QUICK):
+    """A field of a script's Settings dataclass, the one place a setting is declared: its default,
+    the flag --NAME it becomes (argparse type `kind`; bool: --NAME / --no-NAME), the flag's help
+    and, where given, the value --quick uses instead of the default."""
+    return dataclasses.field(default=default, metadata={"kind": kind, "help": help, "quick": quick})
+
+
+def jobs_setting(quick=_NO_QUICK):
     """--jobs: independent trainings side by side in worker processes (common/parallel.py)."""
-    parser.add_argument("--jobs", type=nonnegative_int, default=0,
-                        help="trainings run side by side in this many worker processes, the "
-                             "cores shared out among them; 0 = 1 on a GPU, else chosen from the "
-                             "core count (see README, Performance). Results equal the one-job "
-                             "run with the same threads per training")
+    return setting(0, nonnegative_int, "trainings run side by side in this many worker processes, "
+                   "the cores shared out among them; 0 = 1 on a GPU, else chosen from the core "
+                   "count (see README, Performance). Results equal the one-job run with the same "
+                   "threads per training", quick)
 
 
-def make_parser(stem, doc, uses_dataset=True):
-    """Parser of script `stem` with the shared flags; `doc` is its module docstring."""
+def add_settings(parser, settings):
+    """One flag per field of the Settings dataclass `settings`, in field order."""
+    for field in dataclasses.fields(settings):
+        flag, kind = "--" + field.name.replace("_", "-"), field.metadata["kind"]
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default,
+                                help=field.metadata["help"])
+        else:
+            parser.add_argument(flag, type=kind, default=field.default, help=field.metadata["help"])
+
+
+def quick_settings(settings):
+    """{name: --quick value} of the fields of `settings` that have one."""
+    return {f.name: f.metadata["quick"] for f in dataclasses.fields(settings)
+            if f.metadata["quick"] is not _NO_QUICK}
+
+
+def make_parser(stem, doc, settings=None, uses_dataset=True):
+    """Parser of script `stem` with the shared flags, then one per field of its Settings
+    dataclass `settings`; `doc` is its module docstring."""
     parser = Parser(prog=f"{stem}.py", description=doc, formatter_class=HelpFormatter,
                     allow_abbrev=False)
     parser.add_argument("--quick", action="store_true",
@@ -132,27 +160,9 @@ def make_parser(stem, doc, uses_dataset=True):
         parser.add_argument("--data-dir", default=None,
                             help="folder holding or receiving the IDX files "
                                  "(default: $HW1_DATA_DIR if set, else data)")
+    if settings is not None:
+        add_settings(parser, settings)
     return parser
-
-
-def add_training_flags(parser, epochs, lr, optimiser, weight_decay=None, batch_size=None,
-                       train_samples=True):
-    """The experiment flags most scripts share; the defaults are the script's settings."""
-    parser.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
-    parser.add_argument("--lr", type=positive_float, default=lr, help=f"{optimiser} learning rate")
-    if weight_decay is not None:
-        parser.add_argument("--weight-decay", type=nonnegative_float, default=weight_decay,
-                            help=f"{optimiser} weight decay (L2)")
-    if batch_size is not None:
-        parser.add_argument("--batch-size", type=positive_int, default=batch_size,
-                            help="training minibatch size")
-    if train_samples:
-        add_train_samples_flag(parser)
-
-
-def add_train_samples_flag(parser):
-    parser.add_argument("--train-samples", type=nonnegative_int, default=0,
-                        help="train on the first N training images only (0 = all)")
 
 
 def check_quick(parser, quick):

@@ -457,20 +457,42 @@ def test_a_quick_benchmark_writes_its_table_beside_the_quick_outputs(tmp_path):
                                   "hw1_2_grad_norm", "hw1_3_random_labels",
                                   "hw1_3_params_generalization", "hw1_3_interpolation",
                                   "hw1_3_sensitivity"])
-def test_a_misspelt_quick_key_fails_when_the_script_is_imported(stem, monkeypatch):
-    """Each script checks its QUICK keys against its own flags at import, so a misspelt key can
-    never silently leave a quick run at the full default."""
+def test_every_experiment_flag_is_a_field_of_the_scripts_settings(stem):
+    """A script declares each setting once, in its Settings dataclass: its flags beyond the
+    shared ones are the fields, with the fields' defaults, and QUICK is the fields' --quick
+    values (so a --quick value cannot name a flag that does not exist)."""
+    import dataclasses
     import importlib
-    import sys
     from common import cli
     module = importlib.import_module(stem)
-    cli.check_quick(module.build_parser(), module.QUICK)          # the committed keys are flags
-    real = cli.check_quick
-    seen = []
-    monkeypatch.setattr(cli, "check_quick", lambda parser, quick: (
-        seen.append(dict(quick)), real(parser, {**quick, "epochz": 1})))
-    with pytest.raises(ValueError, match="epochz"):
-        importlib.reload(module)
-    assert seen and set(seen[0]) == set(module.QUICK)
-    monkeypatch.undo()
-    sys.modules[stem] = importlib.reload(module)
+    shared = {a.dest for a in cli.make_parser("x", "", uses_dataset=True)._actions}
+    own = {a.dest: a.default for a in module.build_parser()._actions if a.dest not in shared}
+    fields = dataclasses.fields(module.Settings)
+    assert own == {f.name: f.default for f in fields}
+    assert module.QUICK == {f.name: f.metadata["quick"] for f in fields
+                            if f.metadata["quick"] is not cli._NO_QUICK}
+    assert module.DEFAULTS == module.Settings()
+
+
+def test_settings_become_flags_with_their_quick_values(capsys):
+    import dataclasses
+    from common import cli
+
+    @dataclasses.dataclass(frozen=True)
+    class Settings:
+        epochs: int = cli.setting(30, cli.positive_int, "epochs per model", quick=2)
+        lr: float = cli.setting(0.1, cli.positive_float, "learning rate")
+        fast: bool = cli.setting(True, bool, "a switch", quick=False)
+    parser = cli.make_parser("demo", "doc", Settings, uses_dataset=False)
+    quick = cli.quick_settings(Settings)
+    assert quick == {"epochs": 2, "fast": False}
+    plain = cli.parse_args(parser, [], quick)
+    assert (plain.epochs, plain.lr, plain.fast) == (30, 0.1, True)
+    parser = cli.make_parser("demo", "doc", Settings, uses_dataset=False)
+    fast = cli.parse_args(parser, ["--quick", "--lr", "0.5", "--fast"], quick)
+    assert (fast.epochs, fast.lr, fast.fast, fast.out_dir) == (2, 0.5, True, cli.QUICK_OUT_DIR)
+    parser = cli.make_parser("demo", "doc", Settings, uses_dataset=False)
+    assert cli.parse_args(parser, ["--no-fast"], quick).fast is False
+    with pytest.raises(SystemExit) as info:
+        cli.make_parser("demo", "doc", Settings, uses_dataset=False).parse_args(["--epochs", "0"])
+    assert info.value.code == 2 and "positive" in capsys.readouterr().err
