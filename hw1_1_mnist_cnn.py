@@ -107,7 +107,7 @@ def model_summary(name, runs):
     for key in METRICS:
         values = [run["history"][key][-1] for run in runs]
         final[key] = described(values)
-    return {"n_params": count_params(model), "description": model.description,
+    return {"n_params": count_params(model),
             "conv_layers": model.conv_layers, "series": "original" if name in CNN_MODELS
             else "depth", "runs": runs, "final": final}
 

@@ -3,8 +3,6 @@
 #   1. every script's --quick with --device cuda, and its JSON must say "cuda";
 #   2. the full default suite on cuda, each script under a time limit, into benchmarks/cuda_run/;
 #   3. the benchmark table for cuda (benchmarks/results_cuda.md), full-run times from step 2;
-#   4. stacked seeds against looped ones on cuda (benchmarks/stacking_cuda.md): where they pay,
-#      the scripts' seeds could train as one ModelStack there.
 # Needs the four Fashion-MNIST IDX files in $HW1_DATA_DIR (default: data/) or Debian's folder, and
 # a python with torch, torchvision, numpy, matplotlib and tqdm ($PY, default .venv/bin/python, else
 # python3). Usage: bash benchmarks/gpu_check.sh [seconds per full script, default 90]; the whole
@@ -54,7 +52,5 @@ done
 
 echo "== 3. benchmark table"
 "$PY" benchmarks/bench.py --device cuda --repeats 2 --figures "$RUN/full" || failed=1
-echo "== 4. stacked seeds vs looped seeds"
-"$PY" benchmarks/stacking.py --device cuda --repeats 2 || failed=1
 echo "total $(( $(date +%s) - BEGIN )) s"
 exit $failed

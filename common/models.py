@@ -113,12 +113,6 @@ class CNN(nn.Module):
 
     conv_layers = 2
 
-    @property
-    def description(self):
-        c1, f1 = self.conv1.out_channels, self.fc1.out_features
-        return (f"conv 1→{c1} 4×4, pool 2 | conv {c1}→20 4×4, pool 2 | fc 320→{f1}→100→10, "
-                "dropout 0.25")
-
     def forward(self, x):
         """x: (B, 1, 28, 28) -> logits (B, 10)."""
         x = pool_relu(self.conv1(x))
@@ -140,14 +134,6 @@ class ConvNet(nn.Module):
         self.pool_to = pool_to
         self.fc1 = nn.Linear(channels[-1] * pool_to * pool_to, hidden)
         self.fc2 = nn.Linear(hidden, 10)
-
-    @property
-    def description(self):
-        """e.g. 'conv 1→16 5×5, pool 4 | pool to 7×7 | fc 784→37→10'."""
-        parts = [f"conv {c.in_channels}→{c.out_channels} {c.kernel_size[0]}×{c.kernel_size[1]}"
-                 + (f", pool {p}" if p > 1 else "") for c, p in zip(self.convs, self.pools)]
-        return " | ".join([*parts, f"pool to {self.pool_to}×{self.pool_to}",
-                           f"fc {self.fc1.in_features}→{self.fc1.out_features}→10"])
 
     @property
     def conv_layers(self):

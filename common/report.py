@@ -394,8 +394,7 @@ TABLES = {"fits": ("hw1_1_simulate_function", table_fits), "cnn": ("hw1_1_mnist_
           "random_labels_slowdown": ("hw1_3_random_labels", table_random_labels_slowdown),
           "params": ("hw1_3_params_generalization", table_params),
           "matched": ("hw1_3_sensitivity", table_matched)}
-FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md",
-         "stacking": "stacking_cpu.md"}
+FILES = {"bench": "results_cpu.md", "threads": "threads_cpu.md", "suite": "suite_cpu.md"}
 
 
 def table_suite_summary(figures):

@@ -1,5 +1,4 @@
 """Training and evaluation loops, including the stacked (many models at once) regression trainer."""
-import copy
 import math
 
 import torch
@@ -118,64 +117,8 @@ class RowAdam:
             p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom
 
 
-# --- k seeds of one architecture trained as one (torch.func) ----------------------------------
-
-class ModelStack:
-    """k models of one architecture with their own parameters, run as one vmapped function.
-
-    params / buffers: dicts name -> (k, ...) tensors (torch.func.stack_module_state); the
-    parameters are leaves that any torch.optim optimiser updates. SGD (momentum, weight decay)
-    and Adam are elementwise, so one optimiser over the stacked tensors applies to each slice
-    exactly the update a lone optimiser would apply to its model.
-    """
-
-    def __init__(self, models):
-        self.k = len(models)
-        self.params, self.buffers = torch.func.stack_module_state(models)
-        self.base = copy.deepcopy(models[0]).to("meta")
-        self.training = True
-
-    def parameters(self):
-        return list(self.params.values())
-
-    def train(self, mode=True):
-        self.training = mode
-        self.base.train(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
-
-    def _one(self, params, buffers, x):
-        return torch.func.functional_call(self.base, (params, buffers), (x,))
-
-    def __call__(self, x, shared=False):
-        """x: (k, B, ...) one batch per model, or with shared=True (B, ...) for all -> (k, B, out).
-        Dropout masks are drawn independently per model (randomness='different')."""
-        fn = torch.func.vmap(self._one, in_dims=(0, 0, None if shared else 0),
-                             randomness="different")
-        return fn(self.params, self.buffers, x)
-
-    def unstack(self, i, model):
-        """Load model i's parameters and buffers into `model` (same architecture); returns it."""
-        with torch.no_grad():
-            state = {name: t[i] for name, t in {**self.params, **self.buffers}.items()}
-            model.load_state_dict(state)
-        return model
-
-
-def stacked_seed_models(build, seeds, device):
-    """[build() after torch.manual_seed(s) for s in seeds] on `device`: model k is initialised
-    exactly as a lone training with seed seeds[k] initialises it."""
-    models = []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        models.append(build().to(device))
-    return models
-
-
 def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
-    """One epoch of cross-entropy training of k stacked models (a ModelStack, or a StackedMLP),
+    """One epoch of cross-entropy training of k stacked models (a StackedMLP),
     model k shuffling with generators[k] exactly as train_classifier_epoch would: minibatch k of
     step s is what a lone model with that generator would see. The objective is the sum of the
     per-model mean losses, so each model gets its own gradient. Returns the (k,) mean losses."""
@@ -195,21 +138,3 @@ def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
     losses = total / n
     check_finite(losses.sum().item(), "training loss")
     return losses
-
-
-@torch.no_grad()
-def evaluate_stack(stack, x, y, batch_size=2000):
-    """([k] mean cross-entropies, [k] accuracies) of a ModelStack in eval mode on shared data."""
-    was_training = stack.training
-    stack.eval()
-    k = stack.k
-    loss = torch.zeros(k, device=x.device, dtype=torch.float64)
-    correct = torch.zeros(k, device=x.device, dtype=torch.int64)
-    for start in range(0, len(x), batch_size):
-        logits = stack(x[start:start + batch_size], shared=True)
-        target = y[start:start + batch_size].expand(k, -1)
-        loss += F.cross_entropy(logits.flatten(0, 1), target.flatten(),
-                                reduction="none").view(k, -1).sum(1).double()
-        correct += (logits.argmax(2) == target).sum(1)
-    stack.train(was_training)
-    return (loss / len(x)).tolist(), (correct.double() / len(x)).tolist()

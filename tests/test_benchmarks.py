@@ -1,4 +1,4 @@
-"""Smoke runs of the four benchmarks at --quick on the synthetic data set (600 training and 200
+"""Smoke runs of the three benchmarks at --quick on the synthetic data set (600 training and 200
 test images), so that a benchmark cannot rot when a script changes: each run finishes, prices
 every workload it names with positive times, and writes its table to --out-dir, never over the
 committed benchmarks/*.md."""
@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error
 
-from benchmarks import bench, stacking, suite, threads
+from benchmarks import bench, suite, threads
 from common.report import SCRIPTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,24 +34,6 @@ def quick_run(tmp_path, idx_dir):
 def seconds(cell):
     """The times written in a table cell, in seconds."""
     return [float(v) / (1000 if unit == "ms" else 1) for v, unit in SECONDS.findall(cell)]
-
-
-def test_stacking_quick_prices_every_model_kind(quick_run):
-    _, rows = quick_run(stacking, "stacking_cpu.md")
-    header, *body = rows
-    assert header[2:] == [f"k = {k}: looped / stacked" for k in stacking.QUICK_UNITS.ks]
-    assert [row[0].split(" (")[0] for row in body] == [k.split(" (")[0] for k in stacking.KINDS]
-    for row in body:
-        assert len(row) == len(header) and row[1] == str(stacking.QUICK_UNITS.max_batch)
-        for cell in row[2:]:
-            looped, stacked = seconds(cell)[:2]
-            ratio = float(re.search(r"\*\*([\d.]+)x\*\*", cell).group(1))
-            assert looped >= 0 and stacked >= 0 and ratio > 0
-
-
-def test_stacking_unknown_kind_is_a_one_line_error(capsys):
-    err = assert_one_line_error(capsys, stacking.main, ["--quick", "--kinds", "LeNet-6"])
-    assert "LeNet-6" in err and "LeNet-5" in err
 
 
 def test_threads_quick_times_every_workload_quiet_and_busy(quick_run, monkeypatch):

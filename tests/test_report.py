@@ -94,7 +94,7 @@ def test_readme_is_short_and_the_benchmark_tables_live_in_their_own_file():
     assert len(readme.encode()) <= 35_000
     assert "](benchmarks/README.md)" in readme
     bench = (root / "benchmarks" / "README.md").read_text(encoding="utf-8")
-    for table in ("wall_times", "threads", "stacking", "suite", "bench"):
+    for table in ("wall_times", "threads", "suite", "bench"):
         assert f"<!-- table:{table} -->" in bench and f"<!-- table:{table} -->" not in readme
     # a plain run keeps both documents current
     assert set(report.DOCUMENTS) == {"README.md", "benchmarks/README.md"}
