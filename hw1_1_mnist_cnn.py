@@ -10,7 +10,6 @@ order) with the same Adam, batch and epochs; after every epoch, loss and accurac
 on the full test set and on a fixed training subset.
 
     python hw1_1_mnist_cnn.py --dataset fashion-mnist     # full run (18 min on a 2-core AMD EPYC)
-    python hw1_1_mnist_cnn.py --jobs 4                     # 4 trainings side by side
     python hw1_1_mnist_cnn.py --quick                      # seconds
 
 Writes <out-dir>/hw1_1_mnist_cnn.json, _loss.png and _accuracy.png.
@@ -20,7 +19,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from common import cli, parallel, stats
+from common import cli, stats
 from common.data import cached_image_data, subset_indices
 from common.models import CNN_DEPTH_SERIES, CNN_MODELS, build_cnn, count_params
 from common.plotting import COLORS, dataset_title, epochs_axis, legend_outside, panels, save_figure
@@ -47,12 +46,9 @@ class Settings:
     eval_batch_size: int = cli.setting(1000, cli.positive_int, "batch size of no-grad evaluation")
     channels_last: bool = cli.setting(True, bool,
                                       "channels_last memory layout (faster convolutions on CPU)")
-    jobs: int = cli.jobs_setting(quick=1)
 
 
 DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
-THREADS_PER_TRAINING = 2    # default --jobs = cores // this: on 2 cores the 18 trainings took
-                            # 524 s one after the other (2 threads) and 643 s two side by side
 RISING_WINDOW = 3           # "still rising": test accuracy gained over the last 3 epochs, per
                             # seed, detected above zero (one-sample t over the seeds)
 METRICS = ("train_loss_running", "train_loss", "train_acc", "test_loss", "test_acc")
@@ -86,7 +82,7 @@ def train_model(model, data, eval_idx, generator, desc, epochs, lr, weight_decay
 
 
 def training_task(args, name, seed, device):
-    """One seed of one model, in this process or a --jobs worker: its per-epoch history."""
+    """One seed of one model: its per-epoch history."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples,
                              args.channels_last)
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
@@ -118,14 +114,13 @@ def experiment(args, device):
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
     names = [*CNN_DEPTH_SERIES, *CNN_MODELS]
     seeds = [args.seed + s for s in range(args.seeds)]
-    tasks = [(training_task, args, name, seed, device) for name in names for seed in seeds]
-    jobs = args.jobs or parallel.default_jobs(device, len(tasks), THREADS_PER_TRAINING)
-    done = iter(parallel.run_tasks(tasks, jobs, "trainings (model x seed)", args.threads))
+    pairs = [(name, seed) for name in names for seed in seeds]
+    done = iter([training_task(args, name, seed, device)
+                 for name, seed in progress(pairs, "trainings (model x seed)")])
     models = {name: model_summary(name, [next(done) for _ in seeds]) for name in names}
     return {"dataset_source": data.source, "normalisation": [data.mean, data.std],
             "train_samples": len(data.train_x), "test_samples": len(data.test_x),
-            "train_eval_samples": len(eval_idx), "seeds": seeds, "jobs": jobs,
-            "models": models}
+            "train_eval_samples": len(eval_idx), "seeds": seeds, "models": models}
 
 
 def rank_at(models, epoch):

@@ -4,8 +4,8 @@ network fit a 1-D function?
 Depth series (1, 2, 4 and 8 hidden layers; common.models.DEPTH_SERIES): D1 1-733-1 (2,200
 parameters), D2 1-45-45-1 (2,206), M1 1-16-32-32-16-1 (2,177) and D8 with eight hidden layers of
 17 (2,194); beside them the original report's other two 4-layer shapes M2 (2,113) and M3 (2,233).
-Targets: sin(5πx), sin(5πx)/(5πx), 5πx·sin(5πx) and the square wave sign(sin(5πx)), on evenly
-spaced points of [-1, 1]; full-batch Adam on the MSE. Every (model, target) pair is trained from
+Targets (every function of common.data.TARGET_FUNCTIONS): sin(5πx), sin(5πx)/(5πx), 5πx·sin(5πx)
+and the square wave sign(sin(5πx)), on evenly spaced points of [-1, 1]; full-batch Adam on the MSE. Every (model, target) pair is trained from
 --seeds initialisations; all fits of one depth train at once as batched matmuls (narrower models
 zero-padded; see StackedMLP).
 
@@ -33,8 +33,8 @@ STEM = "hw1_1_simulate_function"
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The experiment's flags (cli.setting: default, type, help, --quick value)."""
-    # every model trains all epochs so that the curves compare (3000, not 5000: 240 fits must fit
-    # a 2-minute budget on 2 CPU cores)
+    # every model trains all epochs so that the curves compare (3000, not 5000, so that the fits
+    # of every target, model and seed stay within a few minutes on 2 CPU cores)
     epochs: int = cli.setting(3000, cli.positive_int, "training epochs", quick=300)
     lr: float = cli.setting(0.0012, cli.positive_float, "Adam learning rate")
     weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay (L2)")

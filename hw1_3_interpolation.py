@@ -11,7 +11,6 @@ do, the line from the seed's initialisation to each trained model (21 values on 
 the loss fall monotonically along it?
 
     python hw1_3_interpolation.py --dataset fashion-mnist    # full run (20 min on a 2-core AMD EPYC)
-    python hw1_3_interpolation.py --jobs 3                   # the three trainings side by side
     python hw1_3_interpolation.py --quick
 
 Writes <out-dir>/hw1_3_interpolation.json, _batch.png, _lr.png and _init.png.
@@ -22,7 +21,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from common import cli, parallel, stats
+from common import cli, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import flatten_params, load_flat_params
 from common.models import LeNet5, count_params
@@ -59,7 +58,6 @@ class Settings:
                                    quick=4)
     seeds: int = cli.setting(3, cli.positive_int, "seed pairs (seed, seed + 1, ...): each seed's "
                              "three models share its initialisation", quick=2)
-    jobs: int = cli.jobs_setting(quick=1)
 
 
 DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
@@ -103,8 +101,8 @@ def alphas(steps_per_unit):
 
 
 def training_task(args, name, seed, device):
-    """Train one of the models from the seed's initialisation and minibatch order, in this
-    process or a --jobs worker; (state dict on the CPU, per-epoch training loss)."""
+    """Train one of the models from the seed's initialisation and minibatch order; (state dict
+    on the CPU, per-epoch training loss)."""
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
     torch.manual_seed(seed)
     model = build_model(device)
@@ -116,12 +114,11 @@ def training_task(args, name, seed, device):
     return {k: v.cpu() for k, v in model.state_dict().items()}, history
 
 
-def train_models(args, seeds, device, jobs):
+def train_models(args, seeds, device):
     """Train the three models of every seed; [(name -> model, name -> history)] per seed."""
-    tasks = [(training_task, args, name, seed, device) for seed in seeds for name in MODELS]
-    # smaller batches first: a batch-500 epoch takes about 0.8x the time of a batch-100 one here
-    cost = [-MODELS[name][0] for _, _, name, *_ in tasks]
-    done = iter(parallel.run_tasks(tasks, jobs, "trainings", args.threads, cost))
+    pairs = [(seed, name) for seed in seeds for name in MODELS]
+    done = iter([training_task(args, name, seed, device)
+                 for seed, name in progress(pairs, "trainings")])
     out = []
     for _ in seeds:
         models, histories = {}, {}
@@ -170,16 +167,15 @@ def experiment(args, device):
         test_x, test_y = test_x[test_idx], test_y[test_idx]
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]), "test": (test_x, test_y)}
     seeds = [args.seed + s for s in range(args.seeds)]
-    jobs = args.jobs or parallel.default_jobs(device, len(MODELS) * len(seeds))
     per_seed = []
-    for seed, (models, histories) in zip(seeds, train_models(args, seeds, device, jobs)):
+    for seed, (models, histories) in zip(seeds, train_models(args, seeds, device)):
         endpoints, pairs = evaluate_line(args, models, histories, evals, seed)
         lines = init_lines(models, seed, evals, init_alphas(args.alpha_steps), device)
         per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs,
                          "init_lines": lines})
     return {"dataset_source": data.source, "model": MODEL_NAME,
             "n_params": count_params(build_model("cpu")),
-            "train_eval_samples": len(eval_idx), "test_samples": len(test_x), "jobs": jobs,
+            "train_eval_samples": len(eval_idx), "test_samples": len(test_x),
             "alphas": alphas(args.alpha_steps), "init_alphas": init_alphas(args.alpha_steps),
             "seeds": seeds, "per_seed": per_seed}
 

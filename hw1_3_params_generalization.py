@@ -7,7 +7,6 @@ epochs on an MNIST-format training set. At the end, in eval mode: loss and accur
 training set and on the test set.
 
     python hw1_3_params_generalization.py --dataset fashion-mnist   # full run (6 min on a 2-core AMD EPYC)
-    python hw1_3_params_generalization.py --jobs 4   # 4 trainings side by side
     python hw1_3_params_generalization.py --quick
 
 Writes <out-dir>/hw1_3_params_generalization.json and _params.png.
@@ -18,12 +17,12 @@ import numpy as np
 import torch
 from matplotlib.ticker import FuncFormatter
 
-from common import cli, parallel, stats
+from common import cli, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
 from common.stats import described
-from common.train import evaluate_classifier, train_classifier_epoch
+from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_3_params_generalization"
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +38,6 @@ class Settings:
                                      "train on the first N training images only (0 = all)",
                                      quick=2000)
     seeds: int = cli.setting(3, cli.positive_int, "seeds per width: seed, seed + 1, ...", quick=2)
-    jobs: int = cli.jobs_setting(quick=1)
 
 
 DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
@@ -75,18 +73,12 @@ def train_width(width, seed, data, device, lr, epochs, batch_size):
             "test_acc": test_acc}
 
 
-def training_task(args, width, seed, device):
-    """train_width in this process or a --jobs worker (the data set loaded once per process)."""
-    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
-    return train_width(width, seed, data, device, args.lr, args.epochs, args.batch_size)
-
-
 def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
     seeds = [args.seed + s for s in range(args.seeds)]
-    tasks = [(training_task, args, w, seed, device) for w in args.widths for seed in seeds]
-    jobs = args.jobs or parallel.default_jobs(device, len(tasks))
-    done = iter(parallel.run_tasks(tasks, jobs, "trainings (width x seed)", args.threads))
+    pairs = [(w, seed) for w in args.widths for seed in seeds]
+    done = iter([train_width(w, seed, data, device, args.lr, args.epochs, args.batch_size)
+                 for w, seed in progress(pairs, "trainings (width x seed)")])
     runs = {}
     for width in args.widths:
         results = [next(done) for _ in seeds]
@@ -95,7 +87,7 @@ def experiment(args, device):
             values = [r[key] for r in results]
             runs[str(width)][key] = described(values)
     return {"dataset_source": data.source, "family": "MLP 784-h-h-10", "widths": args.widths,
-            "seeds": seeds, "jobs": jobs,
+            "seeds": seeds,
             "train_samples": len(data.train_x), "test_samples": len(data.test_x), "runs": runs}
 
 

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import torch
 
-from common import cli, parallel, stats
+from common import cli, stats
 from common.data import cached_image_data
 from common.models import MLP, count_params
 from common.plotting import COLORS, dataset_title, epochs_axis, layer_sizes, plt, save_figure
@@ -45,7 +45,6 @@ class Settings:
         "stop when the random-label run reaches this training accuracy (0..1)")
     max_epochs: int = cli.setting(300, cli.positive_int, "cap on epochs", quick=3)
     seeds: int = cli.setting(3, cli.positive_int, "seeds: seed, seed + 1, ...", quick=2)
-    jobs: int = cli.jobs_setting(quick=1)
 
 
 DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
@@ -111,22 +110,15 @@ def train_seed(data, seed, device, lr, batch_size, target_acc, max_epochs):
             "runs": history}
 
 
-def seed_task(args, seed, device):
-    """train_seed in this process or a --jobs worker (the data set loaded once per process)."""
-    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
-    return train_seed(data, seed, device, args.lr, args.batch_size, args.target_acc,
-                      args.max_epochs)
-
-
 def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
     seeds = [args.seed + s for s in range(args.seeds)]
-    jobs = args.jobs or parallel.default_jobs(device, len(seeds))
-    tasks = [(seed_task, args, seed, device) for seed in seeds]
     return {"dataset_source": data.source, "sizes": list(SIZES),
             "n_params": count_params(MLP(SIZES)), "train_samples": len(data.train_x),
             "test_samples": len(data.test_x), "target_acc": args.target_acc, "seeds": seeds,
-            "jobs": jobs, "per_seed": parallel.run_tasks(tasks, jobs, "seeds", args.threads)}
+            "per_seed": [train_seed(data, seed, device, args.lr, args.batch_size,
+                                    args.target_acc, args.max_epochs)
+                         for seed in progress(seeds, "seeds")]}
 
 
 def slowdown(per_seed, thresholds=THRESHOLDS):

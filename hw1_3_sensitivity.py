@@ -20,7 +20,6 @@ bearable number of epochs; the same measurements at the end. --target-train-loss
 
     python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (15 min on a 2-core AMD EPYC)
     python hw1_3_sensitivity.py --seeds 5                   # 5 seeds per fixed-epoch batch size
-    python hw1_3_sensitivity.py --jobs 4                    # 4 trainings side by side
     python hw1_3_sensitivity.py --quick
 
 Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png, _sharpness.png and _matched.png.
@@ -33,7 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import cli, parallel, stats
+from common import cli, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
@@ -83,7 +82,6 @@ class Settings:
     matched_seeds: int = cli.setting(5, cli.positive_int,
                                      "repeats of the matched trainings (seed, seed+1, ...)",
                                      quick=1)
-    jobs: int = cli.jobs_setting(quick=1)
 
 
 DEFAULTS, QUICK = Settings(), cli.quick_settings(Settings)
@@ -183,7 +181,7 @@ def sharpness(model, data, probes, device, epsilons=EPSILONS):
 
 
 def load_data(dataset, data_dir, device):
-    """The data set, loaded once per process (the main one and each worker)."""
+    """The data set (loaded once per process)."""
     return cached_image_data(dataset, data_dir, device, 0, True)
 
 
@@ -194,8 +192,8 @@ def training_subset(data, size, seed, device):
 
 
 def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
-    """One training on the fixed subset, in this process or a worker: at args.lr for
-    args.epochs, or with target_loss at lr until that loss."""
+    """One training on the fixed subset: at args.lr for args.epochs, or with target_loss at lr
+    until that loss."""
     data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
                            args.seed, device)
     epochs = args.epochs if target_loss is None else args.max_epochs
@@ -214,21 +212,13 @@ def experiment(args, device):
                            args.seed, device)
     smallest = min(args.matched_batch_sizes)
     seeds = [args.seed + s for s in range(args.seeds)]
-    tasks = [(training_task, args, b, seed, device) for b in args.batch_sizes for seed in seeds]
+    tasks = [(b, seed) for b in args.batch_sizes for seed in seeds]
     matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
     if args.target_train_loss > 0:
-        tasks += [(training_task, args, b, seed, device, matched_lr(args.lr, b, smallest),
-                   args.target_train_loss)
+        tasks += [(b, seed, matched_lr(args.lr, b, smallest), args.target_train_loss)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
-    jobs = args.jobs or parallel.default_jobs(device, len(tasks))
-    # an epoch costs about the same at every batch size here, so cost ~ epochs: args.epochs for
-    # a fixed run; for a matched run a guess that grows with the batch (the committed runs took
-    # 11, 22 and 65 epochs at batches 32, 256 and 2048)
-    largest = max(args.matched_batch_sizes)
-    cost = [args.max_epochs * task[2] / largest if len(task) > 5 else args.epochs
-            for task in tasks]
-    done = iter(parallel.run_tasks(tasks, jobs, "trainings (batch size x seed)", args.threads,
-                                   cost))
+    done = iter([training_task(args, *task[:2], device, *task[2:])
+                 for task in progress(tasks, "trainings (batch size x seed)")])
     runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME,
                "n_params": count_params(build_model("cpu")),
@@ -237,9 +227,7 @@ def experiment(args, device):
                "sharpness_samples": min(args.sharpness_samples, len(data.train_x)),
                "epsilons": list(EPSILONS),
                "train_eval_samples": len(data.train_x), "batch_sizes": args.batch_sizes,
-               "epochs": args.epochs, "lr": args.lr,
-               "jobs": jobs,
-               "runs": runs}
+               "epochs": args.epochs, "lr": args.lr, "runs": runs}
     if args.target_train_loss > 0:
         results["matched"] = {
             "target_train_loss": args.target_train_loss, "max_epochs": args.max_epochs,

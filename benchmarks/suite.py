@@ -14,8 +14,7 @@ the default settings and, where a run decides its own length, from the committed
 is the same code both ways (sharpness, Hessian power iteration) is measured once and counted on
 both sides. Prints one table per script and a total; writes benchmarks/suite_<device>.md.
 --quick is a smoke run (seconds, on any data set, its numbers meaningless): one repeat of tiny
-units, the --jobs rows with two trainings at each script's --quick settings, the table to
---out-dir.
+units, the table to --out-dir.
 """
 import dataclasses
 import platform
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench import (QUICK_RELU, ReluUnits, bench_minimal_ratio, table_path,  # noqa: E402
                               timed, torchvision_datasets)
-from common import cli, critical, parallel  # noqa: E402
+from common import cli, critical  # noqa: E402
 from common.data import function_samples, load_image_data, minibatches  # noqa: E402
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
                             input_jacobian_norms, mlp_plane_losses)
@@ -39,6 +38,7 @@ from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  
                            StackedMLP, build_cnn, function_mlp, mlp_params)
 from common.outputs import atomic_write  # noqa: E402
 from common.report import load  # noqa: E402
+from common.threads import available_cores  # noqa: E402
 from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
                           train_stack_epoch)
 
@@ -57,14 +57,10 @@ class Units:
     sharpness_images: int = 0  # training images of the sharpness measures (0: the script's)
     sharpness_iterations: int = 0  # L-BFGS-B iterations of the eps-sharpness (0: the script's)
     max_batch: int = 0         # image classifiers' batch sizes capped at this (0: the scripts')
-    job_kinds: int = 3         # --jobs rows (kinds of training)
-    job_trainings: int = 4     # trainings per --jobs row
-    job_workers: bool = True   # time the --jobs 2 cell (worker processes) as well as --jobs 1
 
 
 QUICK_UNITS = Units(steps=1, eval_images=100, fit_epochs=2, relu=QUICK_RELU, tanh_nets=4,
-                    surface_images=100, sharpness_images=50, sharpness_iterations=1, max_batch=16,
-                    job_kinds=1, job_trainings=2, job_workers=False)
+                    surface_images=100, sharpness_images=50, sharpness_iterations=1, max_batch=16)
 
 
 class Clock:
@@ -399,53 +395,6 @@ def price_sensitivity(clock, usual, ours, data, device):
     return rows
 
 
-def price_jobs(cli_args, device, kinds, trainings, workers=True):
-    """`trainings` (4) trainings one after the other with all cores (--jobs 1) vs side by side in
-    two worker processes, one core each (--jobs 2; worker start and data loading included), for a
-    CNN of the CNN script (C2, batch 600, 2 epochs with its per-epoch evaluation), a LeNet-5 of
-    the interpolation script (batch 100, 1 epoch on 60,000 images) and one of the sensitivity
-    script (batch 100, 2 epochs on its 10,000-image subset): the first `kinds` (3) of these; with
-    --quick at each script's --quick settings and, without `workers`, the --jobs 1 cell only
-    (None for the other). One timed run each: these take tens of seconds."""
-    import hw1_1_mnist_cnn as cnn
-    import hw1_3_interpolation as interp
-    import hw1_3_sensitivity as sens
-
-    def settings(script, *flags):   # the script's own settings: its defaults and these flags
-        quick = ["--quick"] if cli_args.quick else list(flags)
-        return cli.parse_args(script.build_parser(), ["--dataset", cli_args.dataset,
-                                                      "--data-dir", cli_args.data_dir,
-                                                      "--seed", "0", *quick], script.QUICK)
-    lenet = settings(sens, "--epochs", "2", "--sensitivity-samples", "10",
-                     "--sharpness-samples", "10", "--train-subset", "10000")
-    conv = settings(cnn, "--epochs", "2")
-    line = settings(interp, "--epochs", "1")
-    seeds = range(trainings)
-    all_kinds = [       # (row, tasks, loading of the main process's data as in the script)
-        ("CNN C2, batch 600 (CNN script)",
-         [(cnn.training_task, conv, "C2", seed, device) for seed in seeds],
-         lambda: cnn.cached_image_data(conv.dataset, conv.data_dir, device, conv.train_samples,
-                                       conv.channels_last)),
-        ("LeNet-5, batch 100, 60,000 images, 1 epoch (interpolation)",
-         [(interp.training_task, line, interp.endpoint_name(100, 1e-2), seed, device)
-          for seed in seeds],
-         lambda: interp.cached_image_data(line.dataset, line.data_dir, device, line.train_samples,
-                                          True)),
-        ("LeNet-5, batch 100, 10,000 images (the sensitivity script's training task)",
-         [(sens.training_task, lenet, 100, seed, device) for seed in seeds],
-         lambda: sens.load_data(lenet.dataset, lenet.data_dir, device))]
-    rows = []
-    for label, tasks, load_main in all_kinds[:kinds]:
-        load_main()   # the main process has its data loaded, as in the scripts
-        times = [None, None]
-        for k, jobs in enumerate((1, 2) if workers else (1,)):
-            start = time.perf_counter()
-            parallel.run_tasks(tasks, jobs, f"{jobs} job(s)")
-            times[k] = time.perf_counter() - start
-        rows.append((label, *times))
-    return rows
-
-
 def machine():
     cpu = platform.processor() or platform.machine()
     try:
@@ -455,11 +404,11 @@ def machine():
                 break
     except OSError:
         pass
-    return (f"{cpu}; {parallel.available_cores()} cores; torch {torch.__version__}, "
+    return (f"{cpu}; {available_cores()} cores; torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
 
 
-def render(device_name, sections, jobs, measured, jobs_trainings=4):
+def render(device_name, sections, measured):
     lines = [f"Machine: {device_name}.", "",
              "Per unit = measured time of one unit (median of the repeats); total = per unit × "
              "count; ratio = usual / this project.", ""]
@@ -485,15 +434,6 @@ def render(device_name, sections, jobs, measured, jobs_trainings=4):
                      f"{measured.get(script, float('nan')) / 60:,.1f} min |")
     lines.append(f"| **total** | **{grand_u / 60:,.1f} min** | **{grand_o / 60:,.1f} min** | "
                  f"**{grand_u / grand_o:.1f}x** | **{sum(measured.values()) / 60:,.1f} min** |")
-    lines += ["", f"**Parallel trainings (`--jobs`)**: {jobs_trainings} trainings each (as named "
-              "in each row; C2 2 epochs on 60,000 images), one timed run per cell", "",
-              f"| trainings | one after the other, {torch.get_num_threads()} threads (`--jobs 1`) | "
-              f"side by side, 2 workers with {parallel.threads_per_job(2)} thread(s) each "
-              "(`--jobs 2`, worker start and data loading included) | speed-up |",
-              "|---|---|---|---|"]
-    for label, t1, t2 in jobs:
-        cells = f"{t2:.1f} s | {t1 / t2:.2f}x" if t2 is not None else "not run | -"
-        lines.append(f"| {label} | {t1:.1f} s | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -531,13 +471,12 @@ def main(argv=None):
                 start = time.perf_counter()
                 sections.append((script, fn()))
                 print(f"{script}: priced in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        jobs = price_jobs(args, device, units.job_kinds, units.job_trainings, units.job_workers)
         measured = {}
         for script, _ in sections:
             r = load(ROOT / "figures", script)
             if r:
                 measured[script] = r["meta"]["wall_time_s"]
-        text = render(name, sections, jobs, measured, units.job_trainings)
+        text = render(name, sections, measured)
         print(text)
         out = table_path(f"suite_{device.type}.md", args.quick, args.out_dir)
         atomic_write(out, lambda tmp: Path(tmp).write_text(text))

@@ -108,14 +108,6 @@ def setting(default, kind, help, quick=_NO_QUICK):
     return dataclasses.field(default=default, metadata={"kind": kind, "help": help, "quick": quick})
 
 
-def jobs_setting(quick=_NO_QUICK):
-    """--jobs: independent trainings side by side in worker processes (common/parallel.py)."""
-    return setting(0, nonnegative_int, "trainings run side by side in this many worker processes, "
-                   "the cores shared out among them; 0 = 1 on a GPU, else chosen from the core "
-                   "count (see README, Performance). Results equal the one-job run with the same "
-                   "threads per training", quick)
-
-
 def add_settings(parser, settings):
     """One flag per field of the Settings dataclass `settings`, in field order."""
     for field in dataclasses.fields(settings):
@@ -340,9 +332,6 @@ def peak_memory_mb(device):
     peak of torch's allocations there."""
     import resource
     peak = {"process_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if children:   # worker processes of --jobs: the largest one's peak
-        peak["largest_worker_rss"] = round(children / 1024, 1)
     if device.type == "cuda":
         peak["cuda_allocated"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
     return peak

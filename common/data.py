@@ -198,8 +198,8 @@ def load_image_data(name, data_dir, device, allow_download=True, train_limit=0,
 
 @functools.lru_cache(maxsize=1)
 def cached_image_data(name, data_dir, device, train_limit=0, channels_last=False):
-    """load_image_data, loaded once per process: the main one and each --jobs worker, whose
-    tasks name the data set instead of carrying its tensors."""
+    """load_image_data, loaded once per process (every training of a script names the data set
+    instead of carrying its tensors)."""
     return load_image_data(name, data_dir, device, train_limit=train_limit,
                            channels_last=channels_last)
 

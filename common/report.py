@@ -22,6 +22,8 @@ from common.outputs import atomic_write, read_json
 SCRIPTS = ["hw1_1_simulate_function", "hw1_1_mnist_cnn", "hw1_2_optimization",
            "hw1_2_grad_norm", "hw1_3_random_labels", "hw1_3_params_generalization",
            "hw1_3_interpolation", "hw1_3_sensitivity"]
+# Short marker names of the function-fit targets; another target is quoted as fits.<its name with
+# every run of non-word characters replaced by _>, e.g. fits.cos_3πx_ for cos(3πx).
 TARGET_KEYS = {"sin(5πx)": "sin", "sin(5πx)/(5πx)": "sinc", "5πx·sin(5πx)": "xsin",
                "sign(sin(5πx))": "square"}
 DOCUMENTS = ("README.md", "benchmarks/README.md")   # the files a plain run keeps current
@@ -373,19 +375,19 @@ def table_wall_times(figures):
             m = r["meta"]
             used = str(m.get("threads", "-"))
             peak = m.get("peak_memory_mb", {})
-            memory = max(peak.get("process_rss", 0), peak.get("largest_worker_rss", 0))
+            memory = peak.get("process_rss", 0)
             budget = BUDGETS[stem]
             total += m["wall_time_s"]
             rows.append([f"`{stem}.py`", f"{m['wall_time_s']:.1f} s",
                          f"{budget} s ({'within' if m['wall_time_s'] <= budget else 'OVER'})",
                          f"{memory:,.0f} MiB" if memory else "-",
-                         str(r.get("jobs", 1)), used, m["device"], m.get("cpu_cores", "-"),
+                         used, m["device"], m.get("cpu_cores", "-"),
                          m.get("dataset", "-"), m["torch_version"]])
     rows.append(["**all eight**", f"**{total:.0f} s ({total / 60:.1f} min)**",
                  f"{SUITE_BUDGET} s ({'within' if total <= SUITE_BUDGET else 'OVER'})",
-                 f"budget {MEMORY_BUDGET_MB:,} MiB", "", "", "", "", "", ""])
-    return _table(["script", "wall time (full default run)", "budget", "peak memory (RSS, largest "
-                   "process)", "jobs", "torch threads (main process)",
+                 f"budget {MEMORY_BUDGET_MB:,} MiB", "", "", "", "", ""])
+    return _table(["script", "wall time (full default run)", "budget", "peak memory (RSS)",
+                   "torch threads",
                    "device", "cores", "data set", "torch"], rows)
 
 
@@ -442,6 +444,11 @@ def render_table(figures, name):
 
 # --- values quoted in the prose --------------------------------------------------------------
 
+def target_key(name):
+    """Marker name of a function-fit target (TARGET_KEYS, else its name's word characters)."""
+    return TARGET_KEYS.get(name) or re.sub(r"\W+", "_", name)
+
+
 def values_fits(r):
     models, fits = r["models"], r["fits"]
     v = {"fits.points": str(len(r["x"])), "fits.epochs": str(r["meta"]["config"]["epochs"]),
@@ -450,7 +457,7 @@ def values_fits(r):
                               f"{max(m['n_params'] for m in models.values()):,}"}
     depth = [n for n in models if models[n]["series"] == "depth"]
     for fname, per_model in fits.items():
-        t = f"fits.{TARGET_KEYS.get(fname, fname)}"
+        t = f"fits.{target_key(fname)}"
         med = {n: per_model[n]["final_quartiles"][1] for n in per_model}
         ranked = r["summary"][fname]
         best = ranked["depth"]["order"][0]

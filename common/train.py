@@ -10,14 +10,11 @@ from common.outputs import raise_pending_interrupt
 from common.data import minibatches
 
 
-BARS = {"shown": True}   # worker processes hide their bars (the main process shows one for all)
-
-
 def progress(iterable, desc, total=None, **kwargs):
     """tqdm bar on stderr (hidden when stderr is not a terminal); each step also raises an
     interrupt whose first exception was dropped."""
     for item in tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True,
-                     disable=None if BARS["shown"] else True, **kwargs):
+                     disable=None, **kwargs):
         raise_pending_interrupt()
         yield item
 

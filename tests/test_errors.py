@@ -336,47 +336,6 @@ def test_real_signal_to_a_running_script(fit_dir, signum, tmp_path):
     assert snapshot(fit_dir) == before
 
 
-def _processes_with_marker(marker):
-    """PIDs of live processes whose environment holds `marker` (Linux /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as fh:
-                    if marker.encode() in fh.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_during_parallel_trainings_leaves_no_worker(tmp_path, idx_dir):
-    # SIGTERM takes the same path in the main process (signals_as_exceptions); tested above
-    signum = signal.SIGINT
-    marker = f"HW1_TEST_MARK={os.getpid()}_{signum}"
-    env = {**os.environ, "HW1_TEST_MARK": marker.split("=", 1)[1]}
-    out = tmp_path / "out"
-    err_file = tmp_path / "stderr"
-    with open(err_file, "w") as err_fh:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "hw1_3_sensitivity.py"), "--jobs", "2",
-                                 "--epochs", "1000", "--batch-sizes", "32,64",
-                                 "--target-train-loss", "0", "--dataset", "mnist", "--data-dir",
-                                 str(idx_dir), "--out-dir", str(out)], stderr=err_fh, text=True,
-                                env=env)
-    deadline = time.monotonic() + 60
-    while len(_processes_with_marker(marker)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)   # the script and its two workers
-    assert len(_processes_with_marker(marker)) >= 3
-    time.sleep(0.3)       # workers into their trainings
-    proc.send_signal(signum)
-    err = _wait_or_describe(proc, err_file)
-    assert proc.returncode == 128 + signum
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    time.sleep(0.5)
-    assert _processes_with_marker(marker) == [] and not out.exists()
-
-
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one
 def test_an_interrupt_dropped_in_a_finalizer_is_raised_at_the_next_progress_step():
     # A signal handled while a __del__ runs: Python prints and drops its exception (a training

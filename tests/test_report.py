@@ -130,3 +130,11 @@ def test_every_value_marker_is_closed_once():
         text = (root / doc).read_text(encoding="utf-8")
         opened = len(re.findall(r"<!--v:[\w.\-]+-->", text))
         assert opened == text.count("<!--/v-->") == len(report.VALUE_RE.findall(text)), doc
+
+
+def test_a_new_fit_target_gets_a_marker_name_without_an_entry_in_the_report():
+    assert report.target_key("sin(5πx)") == "sin"
+    assert report.target_key("cos(3πx)") == "cos_3πx_"
+    assert report.target_key("x²·exp(-x)") == "x²_exp_x_"
+    assert report.VALUE_RE.fullmatch(f"<!--v:fits.{report.target_key('cos(3πx)')}.depth_best-->"
+                                     "D2<!--/v-->")
