@@ -5,7 +5,7 @@ Trains the MLP 784-500-50-10 (ReLU, 418,060 parameters) 8 times from 8 initialis
 seed..seed+7, each also shuffling its own minibatches) with Adam on an MNIST-format data set,
 recording all parameters at initialisation and after every epoch. One PCA (2 components) is
 fitted jointly on all snapshots of all trainings, once for fc1 (weights and bias, 392,500
-parameters) and once for the whole model. The 8 trainings run at once as batched matmuls.
+parameters) and once for the whole model.
 Loss surfaces (Li et al., 2018) on a fixed training subset: over the plane of the top-2 principal
 directions of training 1's own path (theta_epoch - theta_final), with the path projected onto it;
 over two random filter-normalised directions (each neuron's weight row scaled to the norm of the
@@ -25,13 +25,12 @@ import torch
 
 from common import cli, stats
 from common.data import load_image_data, subset_indices
-from common.metrics import (filter_normalised_direction, mlp_plane_losses, path_directions,
-                            pca_2d)
-from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, StackedMLP, count_params, mlp_flat
+from common.metrics import (filter_normalised_direction, flatten_params, mlp_plane_losses,
+                            path_directions, pca_2d)
+from common.models import MLP, MNIST_MLP_LR, MNIST_MLP_SIZES, mlp_params
 from common.plotting import (COLORS, dataset_title, layer_sizes, legend_outside, panels, plt,
                              save_figure)
-from common.train import (evaluate_stacked_classifiers, progress,
-                          train_stack_epoch)
+from common.train import evaluate_classifier, progress, train_classifier_epoch
 
 STEM = "hw1_2_optimization"
 
@@ -70,37 +69,31 @@ def validate(args):
         raise cli.ScriptError("--runs must be at least 2 (the slices compare two trainings)")
 
 
-def flat_snapshot(stacked):
-    """(M, P) float32 copy of every model's parameters in nn.Module order (fc1.weight first)."""
-    layers = zip(stacked.weights, stacked.biases)
-    return mlp_flat([(w.detach(), b.detach()) for w, b in layers]).cpu()
-
-
 def train_runs(args, data, device):
-    """Train the stacked models; returns snapshots (M, R, P), train losses and test metrics (M, R)."""
-    models = []
-    for k in range(args.runs):
-        torch.manual_seed(args.seed + k)
-        models.append(MLP(MNIST_MLP_SIZES))
-    stacked = StackedMLP(models).to(device)
-    generators = [torch.Generator().manual_seed(args.seed + k) for k in range(args.runs)]
-    optimizer = torch.optim.Adam(stacked.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    n_params = count_params(models[0])
+    """Train the models one after the other, model k from seed seed + k (its initialisation and
+    its minibatch order); snapshots (M, R, P), train losses and test metrics (M, R), record 0
+    at initialisation (its training loss on a fixed subset)."""
+    n_params = mlp_params(MNIST_MLP_SIZES)
     # snapshots and histories live in host memory whatever the device (651 MB of snapshots)
     snapshots = torch.empty(args.runs, args.epochs + 1, n_params, device="cpu")
     train_loss = torch.empty(args.runs, args.epochs + 1, device="cpu")
     test_loss, test_acc = torch.empty_like(train_loss), torch.empty_like(train_loss)
     init_idx = subset_indices(len(data.train_x), INIT_LOSS_SAMPLES, args.seed, device)
-    snapshots[:, 0] = flat_snapshot(stacked)
-    train_loss[:, 0] = evaluate_stacked_classifiers(stacked, data.train_x[init_idx],
-                                                    data.train_y[init_idx])[0]
-    test_loss[:, 0], test_acc[:, 0] = evaluate_stacked_classifiers(stacked, data.test_x, data.test_y)
-    for epoch in progress(range(1, args.epochs + 1), f"epochs ({args.runs} runs at once)"):
-        train_loss[:, epoch] = train_stack_epoch(
-            stacked, optimizer, data.train_x, data.train_y, args.batch_size, generators).cpu()
-        snapshots[:, epoch] = flat_snapshot(stacked)
-        test_loss[:, epoch], test_acc[:, epoch] = evaluate_stacked_classifiers(
-            stacked, data.test_x, data.test_y)
+    for k in range(args.runs):
+        torch.manual_seed(args.seed + k)
+        model = MLP(MNIST_MLP_SIZES).to(device)
+        generator = torch.Generator().manual_seed(args.seed + k)
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr,
+                                     weight_decay=args.weight_decay)
+        train_loss[k, 0] = evaluate_classifier(model, data.train_x[init_idx],
+                                               data.train_y[init_idx])[0]
+        for epoch in progress(range(args.epochs + 1), f"training {k + 1} of {args.runs}"):
+            if epoch:
+                train_loss[k, epoch] = train_classifier_epoch(
+                    model, optimizer, data.train_x, data.train_y, args.batch_size, generator)
+            snapshots[k, epoch] = flatten_params(model).cpu()
+            test_loss[k, epoch], test_acc[k, epoch] = evaluate_classifier(model, data.test_x,
+                                                                          data.test_y)
     return snapshots, train_loss, test_loss, test_acc, n_params
 
 

@@ -6,7 +6,7 @@ more than three decades), every width trained from --seeds seeds with the same A
 epochs on an MNIST-format training set. At the end, in eval mode: loss and accuracy on the whole
 training set and on the test set.
 
-    python hw1_3_params_generalization.py --dataset fashion-mnist   # full run (6 min on a 2-core AMD EPYC)
+    python hw1_3_params_generalization.py --dataset fashion-mnist   # full run (8 min on a 2-core AMD EPYC)
     python hw1_3_params_generalization.py --quick
 
 Writes <out-dir>/hw1_3_params_generalization.json and _params.png.

@@ -5,11 +5,10 @@
 Rows (median of --repeats, ratios against the baseline measured in the same process):
   1. one CNN1 epoch (batch 600): torchvision dataset + DataLoader with ToTensor/Normalize
      (as in pytorch/examples) vs the whole data set on the device, randperm slices, channels_last;
-  2. the 8 PCA trainings (MLP 784-500-50-10, 10 steps of batch 1000): looped vs stacked;
-  3. 100 minimal-ratio trainings (1-500-1, hw1_2_grad_norm's ReLU contrast): phase-1 Adam
+  2. 100 minimal-ratio trainings (1-500-1, hw1_2_grad_norm's ReLU contrast): phase-1 Adam
      steps, phase-2 steps on ||grad||^2
      and float64 Hessians, looped autograd / torch.func vs the closed-form vectorised path;
-  4. every script at --quick (in-process wall time) and at full settings (from its JSON).
+  3. every script at --quick (in-process wall time) and at full settings (from its JSON).
 Writes the table to benchmarks/results_<device>.md. --quick is a smoke run (seconds, on any data
 set, its numbers meaningless): one repeat of tiny units, one script, the table to --out-dir.
 """
@@ -31,13 +30,12 @@ import hw1_2_grad_norm as grad_norm  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import IDX_FILES, TORCHVISION_FOLDERS, load_image_data, locate_dataset  # noqa: E402
 from common.metrics import flat_loss, flatten_params, hessian  # noqa: E402
-from common.models import CNN, MLP, StackedMLP, mlp_params  # noqa: E402
+from common.models import CNN, MLP, mlp_params  # noqa: E402
 from common.outputs import atomic_write  # noqa: E402
 from common.report import SCRIPTS, load  # noqa: E402
 from common.shallow import GROUP_SIZE as CHUNK, ShallowNets  # noqa: E402
 from common.threads import available_cores  # noqa: E402
-from common.train import (RowAdam, train_classifier_epoch,  # noqa: E402
-                          train_stack_epoch)
+from common.train import RowAdam, train_classifier_epoch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,22 +118,6 @@ def bench_cnn_epoch(args, device, sync):
                    args.repeats, sync)
     return [("CNN1 epoch, batch 600", "DataLoader + ToTensor/Normalize", t_usual,
              "device tensors + randperm, channels_last", t_ours)], data
-
-
-def bench_pca_trainings(args, data, device, sync):
-    x, y = data.train_x[:10000], data.train_y[:10000]
-    steps = -(-len(x) // 1000)
-    models = [MLP((784, 500, 50, 10)).to(device) for _ in range(8)]
-    opts = [torch.optim.Adam(m.parameters(), lr=4e-4, weight_decay=1e-4) for m in models]
-    gens = [torch.Generator().manual_seed(k) for k in range(8)]
-    looped = timed(lambda: [train_classifier_epoch(m, o, x, y, 1000, g)
-                            for m, o, g in zip(models, opts, gens)], args.repeats, sync)
-    stacked = StackedMLP(models).to(device)
-    opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
-    vec = timed(lambda: train_stack_epoch(stacked, opt, x, y, 1000, gens),
-                args.repeats, sync)
-    return [(f"8 MLP trainings, {steps} steps of batch 1000", "looped", looped, "stacked (bmm)",
-             vec)]
 
 
 def bench_minimal_ratio(device, sync, units=ReluUnits()):
@@ -247,7 +229,6 @@ def main(argv=None):
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
             f"CPU ({available_cores()} cores)"
         pairs, data = bench_cnn_epoch(args, device, sync)
-        pairs += bench_pca_trainings(args, data, device, sync)
         del data
         pairs += bench_minimal_ratio(device, sync, QUICK_RELU if args.quick else ReluUnits())
         scripts = bench_scripts(args, device, [QUICK_SCRIPT] if args.quick

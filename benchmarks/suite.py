@@ -35,12 +35,11 @@ from common.data import function_samples, load_image_data, minibatches  # noqa: 
 from common.metrics import (epsilon_sharpness, hessian_top_eigenvalue,  # noqa: E402
                             input_jacobian_norms, mlp_plane_losses)
 from common.models import (CNN_DEPTH_SERIES, CNN_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
-                           StackedMLP, build_cnn, function_mlp, mlp_params)
+                           build_cnn, function_mlp, mlp_params)
 from common.outputs import atomic_write  # noqa: E402
 from common.report import load  # noqa: E402
 from common.threads import available_cores  # noqa: E402
-from common.train import (evaluate_classifier, evaluate_stacked_classifiers,  # noqa: E402
-                          train_stack_epoch)
+from common.train import evaluate_classifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -217,32 +216,21 @@ def price_cnn(clock, usual, ours):
 
 
 def price_optimization(clock, usual, ours, data, device):
-    """8 MLPs: looped through DataLoaders vs stacked; the surfaces' grid points."""
+    """8 MLPs one after the other, through DataLoaders vs on device tensors; the surfaces' grid
+    points."""
     import hw1_2_optimization as script
     d = script.DEFAULTS   # the script's default settings
     runs, epochs, batch = d.runs, d.epochs, d.batch_size
-    steps = epochs_steps(60000, batch) * epochs
+    rows = classifier_rows(clock, usual, ours, f"{runs} MLPs 784-500-50-10",
+                           lambda: MLP(MNIST_MLP_SIZES), adam(d.lr, d.weight_decay), batch,
+                           runs * epochs_steps(60000, batch) * epochs,
+                           runs * 10000 * (epochs + 1), flatten=True)
     torch.manual_seed(0)
-    models = [MLP(MNIST_MLP_SIZES).to(device) for _ in range(runs)]
-    opts = [torch.optim.Adam(m.parameters(), lr=4e-4, weight_decay=1e-4) for m in models]
-    n = clock.units.steps
-    t_u = clock(lambda: [usual.train_steps(m, o, batch, n, True) for m, o in zip(models, opts)]) / n
-    stacked = StackedMLP(models).to(device)
-    opt = torch.optim.Adam(stacked.parameters(), lr=4e-4, weight_decay=1e-4)
-    gens = [torch.Generator().manual_seed(k) for k in range(runs)]
-    x, y = data.train_x[:batch * n], data.train_y[:batch * n]
-    t_o = clock(lambda: train_stack_epoch(stacked, opt, x, y, batch, gens)) / n
-    images = clock.units.eval_images
-    e_u = clock(lambda: [usual.evaluate(m, images, True) for m in models]) / images
-    tx, ty = data.test_x[:images], data.test_y[:images]
-    e_o = clock(lambda: evaluate_stacked_classifiers(stacked, tx, ty)) / images
-    rows = [(f"{runs} MLPs 784-500-50-10: training steps at batch {batch} (all {runs})", steps,
-             t_u, t_o),
-            (f"{runs} MLPs: evaluated test images (all {runs})", 10000 * (epochs + 1), e_u, e_o)]
+    model = MLP(MNIST_MLP_SIZES).to(device)
     # grid points: 32 x 32 path plane + 31 x 31 random plane + 2 trainings x 2 slices x 41 points
     points = 32 * 32 + d.surface_grid ** 2 + 2 * 2 * script.SLICE_POINTS
     sizes = MNIST_MLP_SIZES
-    theta = torch.cat([p.detach().flatten() for p in models[0].parameters()])
+    theta = torch.cat([p.detach().flatten() for p in model.parameters()])
     d1, d2 = torch.randn_like(theta), torch.randn_like(theta)
     images = clock.units.surface_images or d.surface_samples
     sx, sy = data.train_x[:images], data.train_y[:images]

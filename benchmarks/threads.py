@@ -40,7 +40,7 @@ from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
 from common.threads import available_cores  # noqa: E402
 from common.train import (RowAdam, evaluate_classifier, train_classifier_epoch,  # noqa: E402
-                          train_stack_epoch, train_stacked_regressors)
+                          train_stacked_regressors)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,9 +99,8 @@ def workloads(data, units):
     lenet, lenet_s = interpolation.build_model("cpu"), sensitivity.build_model("cpu")
     lenet_opt = torch.optim.SGD(lenet.parameters(), lr=1e-2, momentum=0.9)
     lenet_s_opt = torch.optim.SGD(lenet_s.parameters(), lr=1e-2, momentum=0.9)
-    stacked = StackedMLP([MLP(MNIST_MLP_SIZES) for _ in range(8)])
-    stacked_opt = torch.optim.Adam(stacked.parameters(), lr=4e-4)
-    gens = [torch.Generator().manual_seed(k) for k in range(8)]
+    mlp = MLP(MNIST_MLP_SIZES)
+    mlp_opt = torch.optim.Adam(mlp.parameters(), lr=4e-4)
     g = torch.Generator().manual_seed(0)
     xs, ys = (t[:, 0] for t in function_samples("sin(5πx)/(5πx)", 300))
     nets = ShallowNets.from_mlps([MLP((1, units.hidden, 1)) for _ in range(units.nets)])
@@ -125,8 +124,8 @@ def workloads(data, units):
             "mnist_cnn", lambda: train_classifier_epoch(cnn, cnn_opt, xc, y, 600, g)),
         f"CNN1 evaluation, {images}": (
             "mnist_cnn", lambda: evaluate_classifier(cnn, xc, y, 1000)),
-        f"8 stacked MLPs 784-500-50-10, {steps} steps of batch 1000": (
-            "optimization", lambda: train_stack_epoch(stacked, stacked_opt, x, y, 1000, gens)),
+        f"MLP 784-500-50-10 training, {steps} steps of batch 1000": (
+            "optimization", lambda: train_classifier_epoch(mlp, mlp_opt, x, y, 1000, g)),
         f"{units.nets} nets {net}, {units.phase1_steps} phase-1 Adam steps (closed form)": (
             "grad_norm", phase1),
         f"{units.nets} nets {net}, {units.phase2_steps} phase-2 steps (closed-form Hv)": (

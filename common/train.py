@@ -74,21 +74,6 @@ def train_stacked_regressors(stacked, x, targets, epochs, lr, weight_decay, desc
     return history
 
 
-@torch.no_grad()
-def evaluate_stacked_classifiers(stacked, x, y, batch_size=2000):
-    """(M,) mean cross-entropies and (M,) accuracies of stacked classifiers on shared data."""
-    m = len(stacked.sizes)
-    loss = torch.zeros(m, device=x.device, dtype=torch.float64)
-    correct = torch.zeros(m, device=x.device)
-    for start in range(0, len(x), batch_size):
-        logits = stacked(x[start:start + batch_size].flatten(1))
-        target = y[start:start + batch_size].expand(m, -1)
-        loss += F.cross_entropy(logits.flatten(0, 1), target.flatten(),
-                                reduction="none").view(m, -1).sum(1).double()
-        correct += (logits.argmax(2) == target).sum(1)
-    return (loss / len(x)).cpu(), (correct / len(x)).cpu()
-
-
 class RowAdam:
     """torch.optim.Adam's update (L2 weight decay, bias correction) on plain tensors whose first
     dimension indexes independent models, so each step can update a chosen subset of models."""
@@ -112,26 +97,3 @@ class RowAdam:
             m[rows], v[rows] = m_rows, v_rows
             denom = (v_rows.sqrt() / (1 - beta2 ** t).sqrt().view(shape)).add_(self.eps)
             p[rows] = p[rows] - (self.lr / (1 - beta1 ** t)).view(shape) * m_rows / denom
-
-
-def train_stack_epoch(stack, optimizer, x, y, batch_size, generators):
-    """One epoch of cross-entropy training of k stacked models (a StackedMLP),
-    model k shuffling with generators[k] exactly as train_classifier_epoch would: minibatch k of
-    step s is what a lone model with that generator would see. The objective is the sum of the
-    per-model mean losses, so each model gets its own gradient. Returns the (k,) mean losses."""
-    stack.train()
-    n, k = len(x), len(generators)
-    perms = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(x.device)
-    total = torch.zeros(k, device=x.device, dtype=x.dtype)
-    for start in range(0, n, batch_size):
-        idx = perms[:, start:start + batch_size]
-        logits = stack(x[idx])
-        per_model = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(),
-                                    reduction="none").view(k, -1).mean(1)
-        optimizer.zero_grad(set_to_none=True)
-        per_model.sum().backward()
-        optimizer.step()
-        total += per_model.detach() * idx.shape[1]
-    losses = total / n
-    check_finite(losses.sum().item(), "training loss")
-    return losses

@@ -50,7 +50,7 @@ def test_threads_quick_times_every_workload_quiet_and_busy(quick_run, monkeypatc
 def test_bench_quick_prices_the_pipeline_and_one_script(quick_run):
     _, rows = quick_run(bench, "results_cpu.md")
     pairs = [r for r in rows if len(r) == 6 and r[0] != "workload"]
-    assert len(pairs) == 5
+    assert len(pairs) == 4
     for _, _, t_base, _, t_ours, ratio in pairs:
         assert seconds(t_base)[0] >= 0 and seconds(t_ours)[0] >= 0 and ratio.endswith("x")
     scripts = [r for r in rows if len(r) == 4 and r[0].startswith("`")]

@@ -8,6 +8,7 @@ import pytest
 import hw1_1_mnist_cnn
 import hw1_1_simulate_function
 from conftest import TINY_FIT, assert_one_line_error
+from common.data import TARGET_FUNCTIONS
 
 
 def run_ok(main, args, tmp_path):
@@ -22,7 +23,7 @@ def test_simulate_function_quick(tmp_path):
         assert (tmp_path / f"{stem}{name}").stat().st_size > 0
     on_disk = json.loads((tmp_path / f"{stem}.json").read_text())
     assert on_disk["meta"]["config"]["epochs"] == 300 and on_disk["meta"]["device"] == "cpu"
-    assert len(results["fits"]) == 4 and results["seeds"] == [0, 1, 2]
+    assert list(results["fits"]) == list(TARGET_FUNCTIONS) and results["seeds"] == [0, 1, 2]
     for per_model in results["fits"].values():
         assert list(per_model) == ["D1", "D2", "M1", "D8", "M2", "M3"]
         for fit in per_model.values():
