@@ -59,6 +59,12 @@ SURFACE_MARGIN = 0.4      # the path plane extends 40% of the path's span beyond
 SLICE_POINTS = 41         # points of each 1-D slice on [-1, 1]
 
 
+def build_model(device):
+    """The experiment's MLP (MNIST_MLP_SIZES) on `device`, initialised from torch's current random
+    state."""
+    return MLP(MNIST_MLP_SIZES).to(device)
+
+
 def build_parser():
     return cli.make_parser(STEM, __doc__, Settings)
 
@@ -81,7 +87,7 @@ def train_runs(args, data, device):
     init_idx = subset_indices(len(data.train_x), INIT_LOSS_SAMPLES, args.seed, device)
     for k in range(args.runs):
         torch.manual_seed(args.seed + k)
-        model = MLP(MNIST_MLP_SIZES).to(device)
+        model = build_model(device)
         generator = torch.Generator().manual_seed(args.seed + k)
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr,
                                      weight_decay=args.weight_decay)

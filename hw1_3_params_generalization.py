@@ -49,6 +49,12 @@ def family_sizes(width):
     return (784, width, width, 10)
 
 
+def build_model(width, device):
+    """The family member of hidden width `width` on `device`, initialised from torch's current
+    random state."""
+    return MLP(family_sizes(width)).to(device)
+
+
 def build_parser():
     return cli.make_parser(STEM, __doc__, Settings)
 
@@ -61,7 +67,7 @@ def train_width(width, seed, data, device, lr, epochs, batch_size):
     """Train one family member by Adam (lr) for `epochs` epochs of minibatches of batch_size;
     final eval-mode metrics on the training and test sets."""
     torch.manual_seed(seed)
-    model = MLP(family_sizes(width)).to(device)
+    model = build_model(width, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
@@ -82,7 +88,7 @@ def experiment(args, device):
     runs = {}
     for width in args.widths:
         results = [next(done) for _ in seeds]
-        runs[str(width)] = {"n_params": count_params(MLP(family_sizes(width)))}
+        runs[str(width)] = {"n_params": count_params(build_model(width, "cpu"))}
         for key in results[0]:
             values = [r[key] for r in results]
             runs[str(width)][key] = described(values)

@@ -54,6 +54,11 @@ RUNS = ("true labels", "random labels")
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 
 
+def build_model(device):
+    """The experiment's MLP (SIZES) on `device`, initialised from torch's current random state."""
+    return MLP(SIZES).to(device)
+
+
 def build_parser():
     return cli.make_parser(STEM, __doc__, Settings)
 
@@ -82,8 +87,8 @@ def train_seed(data, seed, device, lr, batch_size, target_acc, max_epochs):
     max_epochs); per-epoch eval-mode histories."""
     labels = {"true labels": data.train_y, "random labels": random_labels(data.train_y, seed)}
     torch.manual_seed(seed)
-    init = MLP(SIZES).to(device)
-    models = {run: MLP(SIZES).to(device) for run in RUNS}
+    init = build_model(device)
+    models = {run: build_model(device) for run in RUNS}
     for model in models.values():
         model.load_state_dict(init.state_dict())
     optimizers = {run: torch.optim.Adam(models[run].parameters(), lr=lr) for run in RUNS}
@@ -114,7 +119,7 @@ def experiment(args, device):
     data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples)
     seeds = [args.seed + s for s in range(args.seeds)]
     return {"dataset_source": data.source, "sizes": list(SIZES),
-            "n_params": count_params(MLP(SIZES)), "train_samples": len(data.train_x),
+            "n_params": count_params(build_model("cpu")), "train_samples": len(data.train_x),
             "test_samples": len(data.test_x), "target_acc": args.target_acc, "seeds": seeds,
             "per_seed": [train_seed(data, seed, device, args.lr, args.batch_size,
                                     args.target_acc, args.max_epochs)

@@ -222,11 +222,11 @@ def price_optimization(clock, usual, ours, data, device):
     d = script.DEFAULTS   # the script's default settings
     runs, epochs, batch = d.runs, d.epochs, d.batch_size
     rows = classifier_rows(clock, usual, ours, f"{runs} MLPs 784-500-50-10",
-                           lambda: MLP(MNIST_MLP_SIZES), adam(d.lr, d.weight_decay), batch,
+                           lambda: script.build_model(device), adam(d.lr, d.weight_decay), batch,
                            runs * epochs_steps(60000, batch) * epochs,
                            runs * 10000 * (epochs + 1), flatten=True)
     torch.manual_seed(0)
-    model = MLP(MNIST_MLP_SIZES).to(device)
+    model = script.build_model(device)
     # grid points: 32 x 32 path plane + 31 x 31 random plane + 2 trainings x 2 slices x 41 points
     points = 32 * 32 + d.surface_grid ** 2 + 2 * 2 * script.SLICE_POINTS
     sizes = MNIST_MLP_SIZES
@@ -304,8 +304,9 @@ def price_random_labels(clock, usual, ours):
               if r and "per_seed" in r else d.max_epochs * d.seeds)
     steps = 2 * epochs * epochs_steps(d.train_samples, d.batch_size)
     evals = 2 * epochs * (d.train_samples + 10000)
-    return classifier_rows(clock, usual, ours, "MLP 784-512-512-10", lambda: MLP(script.SIZES),
-                           adam(d.lr), d.batch_size, steps, evals, flatten=True)
+    return classifier_rows(clock, usual, ours, "MLP 784-512-512-10",
+                           lambda: script.build_model(usual.device), adam(d.lr), d.batch_size,
+                           steps, evals, flatten=True)
 
 
 def price_params(clock, usual, ours):
@@ -317,7 +318,7 @@ def price_params(clock, usual, ours):
     evals = d.seeds * 70000
     for w in widths:
         rows += classifier_rows(clock, usual, ours, f"MLP 784-{w}-{w}-10",
-                                lambda w=w: MLP(script.family_sizes(w)), adam(d.lr),
+                                lambda w=w: script.build_model(w, usual.device), adam(d.lr),
                                 d.batch_size, steps, evals, flatten=True)
     return rows
 

@@ -28,14 +28,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import hw1_2_optimization as optimization  # noqa: E402
 import hw1_3_interpolation as interpolation  # noqa: E402
 import hw1_3_sensitivity as sensitivity  # noqa: E402
 from benchmarks.bench import table_path  # noqa: E402
 from common import cli  # noqa: E402
 from common.data import function_samples, load_image_data  # noqa: E402
 from common.metrics import input_jacobian_norms  # noqa: E402
-from common.models import (CNN, FUNCTION_MODELS, MLP, MNIST_MLP_SIZES,  # noqa: E402
-                           StackedMLP, function_mlp, mlp_params)
+from common.models import (CNN, FUNCTION_MODELS, MLP, StackedMLP, function_mlp,  # noqa: E402
+                           mlp_params)
 from common.outputs import atomic_write  # noqa: E402
 from common.shallow import ShallowNets  # noqa: E402
 from common.threads import available_cores  # noqa: E402
@@ -99,7 +100,7 @@ def workloads(data, units):
     lenet, lenet_s = interpolation.build_model("cpu"), sensitivity.build_model("cpu")
     lenet_opt = torch.optim.SGD(lenet.parameters(), lr=1e-2, momentum=0.9)
     lenet_s_opt = torch.optim.SGD(lenet_s.parameters(), lr=1e-2, momentum=0.9)
-    mlp = MLP(MNIST_MLP_SIZES)
+    mlp = optimization.build_model("cpu")
     mlp_opt = torch.optim.Adam(mlp.parameters(), lr=4e-4)
     g = torch.Generator().manual_seed(0)
     xs, ys = (t[:, 0] for t in function_samples("sin(5πx)/(5πx)", 300))

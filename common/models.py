@@ -215,13 +215,3 @@ class StackedMLP(nn.Module):
             if i < last:
                 h = F.relu(h)
         return h
-
-    def unstack(self, k):
-        """Model k as a plain MLP (a copy)."""
-        sizes = self.sizes[k]
-        model = MLP(sizes).to(self.weights[0].device, self.weights[0].dtype)
-        with torch.no_grad():
-            for i, layer in enumerate(model.layers):
-                layer.weight.copy_(self.weights[i][k, :sizes[i + 1], :sizes[i]])
-                layer.bias.copy_(self.biases[i][k, :sizes[i + 1]])
-        return model

@@ -16,6 +16,19 @@ from common.data import IDX_FILES  # noqa: E402
 TINY_FIT = ["--quick", "--epochs", "20", "--seeds", "1", "--points", "30", "--device", "cpu"]
 
 
+def unstack(stacked, k):
+    """Model k of a common.models.StackedMLP as a plain MLP (a copy), its padding dropped."""
+    import torch
+    from common.models import MLP
+    sizes = stacked.sizes[k]
+    model = MLP(sizes).to(stacked.weights[0].device, stacked.weights[0].dtype)
+    with torch.no_grad():
+        for i, layer in enumerate(model.layers):
+            layer.weight.copy_(stacked.weights[i][k, :sizes[i + 1], :sizes[i]])
+            layer.bias.copy_(stacked.biases[i][k, :sizes[i + 1]])
+    return model
+
+
 def assert_one_line_error(capsys, main, args, code=2):
     """Run main(args), expect SystemExit(code) and exactly one stderr line; return that line."""
     with pytest.raises(SystemExit) as info:

@@ -2,6 +2,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from conftest import unstack
 from common.data import TARGET_FUNCTIONS, function_samples
 from common.metrics import convergence_epoch
 from common.models import FUNCTION_MODELS, StackedMLP, function_mlp
@@ -44,7 +45,7 @@ def test_stacked_training_equals_looped_training():
     for k, (model, target) in enumerate(zip(looped, targets)):
         losses = plain_adam_fit(model, x, target, 100, 1.2e-3, 1e-4)
         torch.testing.assert_close(stacked_losses[:, k], losses, **TOL)
-        trained = stacked.unstack(k)
+        trained = unstack(stacked, k)
         for p_stacked, p_loop in zip(trained.parameters(), model.parameters()):
             torch.testing.assert_close(p_stacked, p_loop, **TOL)
 

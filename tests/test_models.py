@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from conftest import unstack
 from common.models import (CNN, CNN_DEPTH_SERIES, CNN_MODELS, DEPTH_SERIES, FUNCTION_MODELS,
                            MLP, LeNet5, StackedMLP, build_cnn, count_params, function_mlp)
 
@@ -64,7 +65,7 @@ def test_stacked_mlp_matches_each_model_and_unstacks():
     out = stacked(x)
     for k, model in enumerate(models):
         torch.testing.assert_close(out[k], model(x), rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(stacked.unstack(k)(x), model(x))
+        torch.testing.assert_close(unstack(stacked, k)(x), model(x))
 
 
 def test_pool_then_relu_equals_relu_then_pool_with_gradients():
