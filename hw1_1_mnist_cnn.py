@@ -81,21 +81,6 @@ def train_model(model, data, eval_idx, generator, desc, epochs, lr, weight_decay
     return history
 
 
-def training_task(args, name, seed, device):
-    """One seed of one model: its per-epoch history."""
-    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples,
-                             args.channels_last)
-    eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
-    torch.manual_seed(seed)
-    model = build_cnn(name).to(device)
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    history = train_model(model, data, eval_idx, torch.Generator().manual_seed(seed),
-                          f"{name} seed {seed}", args.epochs, args.lr, args.weight_decay,
-                          args.batch_size, args.eval_batch_size)
-    return {"seed": seed, "history": history}
-
-
 def model_summary(name, runs):
     """Per-seed histories of one model and mean/std of the final metrics."""
     model = build_cnn(name)
@@ -114,10 +99,17 @@ def experiment(args, device):
     eval_idx = subset_indices(len(data.train_x), args.train_eval_samples, args.seed, device)
     names = [*CNN_DEPTH_SERIES, *CNN_MODELS]
     seeds = [args.seed + s for s in range(args.seeds)]
-    pairs = [(name, seed) for name in names for seed in seeds]
-    done = iter([training_task(args, name, seed, device)
-                 for name, seed in progress(pairs, "trainings (model x seed)")])
-    models = {name: model_summary(name, [next(done) for _ in seeds]) for name in names}
+    runs = {name: [] for name in names}
+    for name, seed in progress([(n, s) for n in names for s in seeds], "trainings (model x seed)"):
+        torch.manual_seed(seed)
+        model = build_cnn(name).to(device)
+        if args.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        history = train_model(model, data, eval_idx, torch.Generator().manual_seed(seed),
+                              f"{name} seed {seed}", args.epochs, args.lr, args.weight_decay,
+                              args.batch_size, args.eval_batch_size)
+        runs[name].append({"seed": seed, "history": history})
+    models = {name: model_summary(name, runs[name]) for name in names}
     return {"dataset_source": data.source, "normalisation": [data.mean, data.std],
             "train_samples": len(data.train_x), "test_samples": len(data.test_x),
             "train_eval_samples": len(eval_idx), "seeds": seeds, "models": models}

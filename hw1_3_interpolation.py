@@ -100,32 +100,20 @@ def alphas(steps_per_unit):
     return [i / steps_per_unit for i in range(lo, hi + 1)]
 
 
-def training_task(args, name, seed, device):
-    """Train one of the models from the seed's initialisation and minibatch order; (state dict
-    on the CPU, per-epoch training loss)."""
-    data = cached_image_data(args.dataset, args.data_dir, device, args.train_samples, True)
-    torch.manual_seed(seed)
-    model = build_model(device)
-    batch, lr = MODELS[name]
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
-    history = [train_classifier_epoch(model, opt, data.train_x, data.train_y, batch, g)
-               for _ in progress(range(args.epochs), f"{name} seed {seed}")]
-    return {k: v.cpu() for k, v in model.state_dict().items()}, history
-
-
-def train_models(args, seeds, device):
-    """Train the three models of every seed; [(name -> model, name -> history)] per seed."""
-    pairs = [(seed, name) for seed in seeds for name in MODELS]
-    done = iter([training_task(args, name, seed, device)
-                 for seed, name in progress(pairs, "trainings")])
+def train_models(data, seeds, epochs, device):
+    """Train the three models of every seed, each from the seed's initialisation and minibatch
+    order; [(name -> model, name -> per-epoch training loss)] per seed."""
     out = []
-    for _ in seeds:
+    for seed in seeds:
         models, histories = {}, {}
-        for name in MODELS:
-            state, histories[name] = next(done)
+        for name, (batch, lr) in MODELS.items():
+            torch.manual_seed(seed)
             models[name] = build_model(device)
-            models[name].load_state_dict(state)
+            g = torch.Generator().manual_seed(seed)
+            opt = torch.optim.SGD(models[name].parameters(), lr=lr, momentum=MOMENTUM)
+            histories[name] = [train_classifier_epoch(models[name], opt, data.train_x,
+                                                      data.train_y, batch, g)
+                               for _ in progress(range(epochs), f"{name} seed {seed}")]
         out.append((models, histories))
     return out
 
@@ -168,7 +156,7 @@ def experiment(args, device):
     evals = {"train": (data.train_x[eval_idx], data.train_y[eval_idx]), "test": (test_x, test_y)}
     seeds = [args.seed + s for s in range(args.seeds)]
     per_seed = []
-    for seed, (models, histories) in zip(seeds, train_models(args, seeds, device)):
+    for seed, (models, histories) in zip(seeds, train_models(data, seeds, args.epochs, device)):
         endpoints, pairs = evaluate_line(args, models, histories, evals, seed)
         lines = init_lines(models, seed, evals, init_alphas(args.alpha_steps), device)
         per_seed.append({"seed": seed, "endpoints": endpoints, "pairs": pairs,

@@ -180,26 +180,10 @@ def sharpness(model, data, probes, device, epsilons=EPSILONS):
     return out
 
 
-def load_data(dataset, data_dir, device):
-    """The data set (loaded once per process)."""
-    return cached_image_data(dataset, data_dir, device, 0, True)
-
-
 def training_subset(data, size, seed, device):
     """The fixed random training subset that every training uses."""
     idx = subset_indices(len(data.train_x), size, seed, device)
     return dataclasses.replace(data, train_x=data.train_x[idx], train_y=data.train_y[idx])
-
-
-def training_task(args, batch_size, seed, device, lr=None, target_loss=None):
-    """One training on the fixed subset: at args.lr for args.epochs, or with target_loss at lr
-    until that loss."""
-    data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
-                           args.seed, device)
-    epochs = args.epochs if target_loss is None else args.max_epochs
-    probes = Probes(args.sensitivity_samples, args.sharpness_samples, args.sharpness_iterations,
-                    args.seed)
-    return train_one(data, batch_size, seed, device, lr or args.lr, epochs, probes, target_loss)
 
 
 def matched_lr(lr, batch_size, smallest):
@@ -208,17 +192,21 @@ def matched_lr(lr, batch_size, smallest):
 
 
 def experiment(args, device):
-    data = training_subset(load_data(args.dataset, args.data_dir, device), args.train_subset,
-                           args.seed, device)
+    data = training_subset(cached_image_data(args.dataset, args.data_dir, device, 0, True),
+                           args.train_subset, args.seed, device)
+    probes = Probes(args.sensitivity_samples, args.sharpness_samples, args.sharpness_iterations,
+                    args.seed)
     smallest = min(args.matched_batch_sizes)
     seeds = [args.seed + s for s in range(args.seeds)]
-    tasks = [(b, seed) for b in args.batch_sizes for seed in seeds]
+    # (batch size, seed, learning rate, epochs or epoch cap, target loss or None)
+    tasks = [(b, seed, args.lr, args.epochs, None) for b in args.batch_sizes for seed in seeds]
     matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
     if args.target_train_loss > 0:
-        tasks += [(b, seed, matched_lr(args.lr, b, smallest), args.target_train_loss)
+        tasks += [(b, seed, matched_lr(args.lr, b, smallest), args.max_epochs,
+                   args.target_train_loss)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
-    done = iter([training_task(args, *task[:2], device, *task[2:])
-                 for task in progress(tasks, "trainings (batch size x seed)")])
+    done = iter([train_one(data, b, seed, device, lr, epochs, probes, target)
+                 for b, seed, lr, epochs, target in progress(tasks, "trainings (batch x seed)")])
     runs = {str(b): seed_summary([next(done) for _ in seeds]) for b in args.batch_sizes}
     results = {"dataset_source": data.source, "model": MODEL_NAME,
                "n_params": count_params(build_model("cpu")),

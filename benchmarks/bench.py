@@ -117,7 +117,7 @@ def bench_cnn_epoch(args, device, sync):
     t_ours = timed(lambda: train_classifier_epoch(model, opt, x, data.train_y, 600, g),
                    args.repeats, sync)
     return [("CNN1 epoch, batch 600", "DataLoader + ToTensor/Normalize", t_usual,
-             "device tensors + randperm, channels_last", t_ours)], data
+             "device tensors + randperm, channels_last", t_ours)]
 
 
 def bench_minimal_ratio(device, sync, units=ReluUnits()):
@@ -228,8 +228,7 @@ def main(argv=None):
         sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
             f"CPU ({available_cores()} cores)"
-        pairs, data = bench_cnn_epoch(args, device, sync)
-        del data
+        pairs = bench_cnn_epoch(args, device, sync)
         pairs += bench_minimal_ratio(device, sync, QUICK_RELU if args.quick else ReluUnits())
         scripts = bench_scripts(args, device, [QUICK_SCRIPT] if args.quick
                                 else [(stem, []) for stem in SCRIPTS])
