@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, TINY_FIT
+from conftest import TINY_FIT
 from common import cli, threads
 
 # What differs between two runs of the same command: when and how fast it ran.
@@ -17,16 +17,16 @@ RUN_FACTS = ("date", "wall_time_s", "peak_memory_mb")
 
 
 def run_quick_sensitivity(out, idx_dir):
-    """hw1_3_sensitivity.py --quick (one batch size) with default thread flags in a fresh
-    process; its JSON without the timing facts. LeNet-5's channels_last convolutions sum their
-    weight gradients in another order with 1 thread than with 2 (about 1e-6 relative), which
-    shows in this run's sensitivity and top Hessian eigenvalue (checked here: --threads 1 and
-    --threads 2 differ in the 7th digit), so a thread count that followed the load would show."""
-    subprocess.run([sys.executable, str(ROOT / "hw1_3_sensitivity.py"), "--quick", "--device",
-                    "cpu", "--dataset", "mnist", "--data-dir", str(idx_dir), "--out-dir",
-                    str(out), "--batch-sizes", "32", "--target-train-loss", "0",
-                    "--sharpness-samples", "100", "--sensitivity-samples", "100"],
-                   check=True, capture_output=True, timeout=120)
+    """hw1_3_sensitivity.py --quick (one batch size) with default thread flags; its JSON without
+    the timing facts. LeNet-5's channels_last convolutions sum their weight gradients in another
+    order with 1 thread than with 2 (about 1e-6 relative), which shows in this run's sensitivity
+    and top Hessian eigenvalue (checked here: --threads 1 and --threads 2 differ in the 7th
+    digit), so a thread count that followed the load would show."""
+    import hw1_3_sensitivity
+    hw1_3_sensitivity.main(["--quick", "--device", "cpu", "--dataset", "mnist", "--data-dir",
+                            str(idx_dir), "--out-dir", str(out), "--batch-sizes", "32",
+                            "--target-train-loss", "0", "--sharpness-samples", "100",
+                            "--sensitivity-samples", "100"])
     results = json.loads((out / "hw1_3_sensitivity.json").read_text())
     for key in RUN_FACTS:
         results["meta"].pop(key)
