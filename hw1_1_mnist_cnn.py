@@ -161,7 +161,20 @@ def summarise(results):
     out["budgets"] = {str(e): rank_at(models, e) for e in sorted({max(1, epochs // 2), epochs})}
     out["still_rising"] = still_rising(models)
     out["rising_window"] = RISING_WINDOW
+    out["rising_range"] = rising_range(out["still_rising"])
     return out
+
+
+def rising_range(rising):
+    """The smallest and largest late gain (percentage points) and Holm-corrected p over the
+    models whose still-rising test ran, and its n; None when none ran."""
+    tested = [t for t in rising.values() if t.get("p") is not None]
+    if not tested:
+        return None
+    gains = [100 * t["effect"] for t in tested]
+    p = [t["p_holm"] for t in tested]
+    return {"gain_points": [min(gains), max(gains)], "p_holm": [min(p), max(p)],
+            "n": tested[0]["n"]}
 
 
 def plot_classifier_curves(results, path_loss, path_acc):

@@ -228,7 +228,26 @@ def summarise(results):
         out[target]["leader"] = leader_stability(by_budget)
         out[target]["shallowest_still_falling"] = still_falling(
             per_model[out[target]["shallowest"]]["loss_at"])
+        out[target]["converged"] = {n: sum(e is not None for e in fit["convergence_epoch"])
+                                    for n, fit in per_model.items()}
+    out["across_targets"] = across_targets(results, out)
     return out
+
+
+def across_targets(results, summary):
+    """What the README states over all targets: the models' parameter range, the targets on
+    which the shallowest model is still falling (with the largest of their p and the pairs per
+    test), and those on which the depth series' leader changes with the budget."""
+    targets = list(results["fits"])
+    falling = [summary[t]["shallowest_still_falling"] for t in targets]
+    n_params = [m["n_params"] for m in results["models"].values()]
+    down = [t for t, f in zip(targets, falling) if f["verdict"] == "lower"]
+    return {"targets": len(targets), "params_range": [min(n_params), max(n_params)],
+            "still_falling": down,
+            "still_falling_max_p": max((f["p"] for f in falling if f["verdict"] == "lower"),
+                                       default=None),
+            "still_falling_pairs": falling[0]["n"][0],
+            "leader_changes": [t for t in targets if summary[t]["leader"]["depth"]["changes"]]}
 
 
 def still_falling(loss_at):

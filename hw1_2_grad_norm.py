@@ -349,8 +349,35 @@ def summarise(results):
                          for name, (x, y) in CORRELATIONS.items()}
         summary[part]["classification"] = classify(rows)
         summary[part]["escape"] = escape_summary(rows, results[part]["escape_steps"])
+        summary[part]["spread"] = spread(rows)
     summary["mnist"] = mnist_norm_trend(results["mnist"])
+    summary["function"] = function_norms(results["function"])
     return summary
+
+
+SPREAD_KEYS = ("grad_norm", "loss", "minimal_ratio", "ratio_nonzero", "n_negative", "n_zero")
+NORM_LEVELS = (1e-3, 1e-4, 1e-6)    # the gradient norms the README counts the end points below
+
+
+def spread(rows):
+    """Over the end points: [min, median, max] of each of SPREAD_KEYS, how many end below each
+    norm of NORM_LEVELS, and how many reached the run's own threshold."""
+    out = {key: [float(np.min(v)), float(np.median(v)), float(np.max(v))]
+           for key in SPREAD_KEYS for v in [[t[key] for t in rows]]}
+    out["below"] = {f"{level:g}": sum(t["grad_norm"] < level for t in rows)
+                    for level in NORM_LEVELS}
+    out["reached"] = sum(bool(t["reached"]) for t in rows)
+    return out
+
+
+def function_norms(function, late_from=1000):
+    """The 1-D fit's gradient norm at the first and the late_from-th iteration, its range from
+    there on (None when the run is shorter), and the iterations run."""
+    norms = function["grad_norm"]
+    late = norms[late_from:]
+    return {"first": norms[0], "at": norms[min(late_from, len(norms)) - 1],
+            "late_range": [min(late), max(late)] if late else None,
+            "late_from": late_from, "iterations": len(norms)}
 
 
 def mnist_norm_trend(mnist):

@@ -172,6 +172,21 @@ def experiment(args, device):
     }
 
 
+def mean_distance(points):
+    """Mean Euclidean distance over all pairs of `points` (n x d)."""
+    d = np.asarray(points)[:, None, :] - np.asarray(points)[None, :, :]
+    n = len(points)
+    return float(np.sqrt((d ** 2).sum(-1)).sum() / (n * (n - 1)))
+
+
+def pca_spread(coords):
+    """How far apart the trainings are in the whole-model PCA plane at their first and last
+    snapshot (mean pairwise distance), and the ratio last / first."""
+    coords = np.asarray(coords)
+    start, end = mean_distance(coords[:, 0]), mean_distance(coords[:, -1])
+    return {"start": start, "end": end, "ratio": end / start}
+
+
 def summarise(results):
     """Final test accuracy over the trainings, and the 1-D slices: each direction's rise, the
     mean loss at t = -1 and +1 over the loss at t = 0; do both ends lie above the centre; is
@@ -187,7 +202,13 @@ def summarise(results):
         above += curve[0] > curve[centre] and curve[-1] > curve[centre]
     (first, a), (second, b) = rise.items()
     mean, std = stats.mean_std(acc)
-    return {"test_acc": {"mean": mean, "std": std, "n": len(acc)},
+    path, rand = results["surfaces"]["path_plane"], results["surfaces"]["random_plane"]
+    rl, mid = np.asarray(rand["loss"]), len(rand["alpha"]) // 2
+    edges = [rl[0, mid], rl[-1, mid], rl[mid, 0], rl[mid, -1]]
+    return {"test_acc": {"mean": mean, "std": std, "n": len(acc), "range": [min(acc), max(acc)]},
+            "pca_spread": pca_spread(results["pca"]["whole"]["coords"]),
+            "final_loss": path["loss"][path["a"].index(0.0)][path["b"].index(0.0)],
+            "random_plane_edges": [float(min(edges)), float(max(edges))],
             "slice_rise": rise, "slice_ends_above_centre": [above, len(slices["loss"])],
             "slice_distance": [t[0], t[-1]],
             "rise_comparison": {"a": first, "b": second, **stats.compare(a, b)}}

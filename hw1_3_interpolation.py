@@ -227,6 +227,20 @@ def summarise(results):
         out["pairs"][pair] = block
     if "init_lines" in results["per_seed"][0]:
         out["init_lines"] = monotone_summary(results["per_seed"], results["init_alphas"])
+        out["init_totals"] = monotone_totals(out["init_lines"])
+    return out
+
+
+def monotone_totals(lines):
+    """Per split over every line from the initialisation (models x seeds): how many lines,
+    how many never rise, the alphas where the rising ones begin to rise, the largest rise."""
+    out = {}
+    for split in ("train", "test"):
+        rises = [(x, a) for d in lines.values()
+                 for x, a in zip(d[split]["relative_rise"], d[split]["rise_from_alpha"])]
+        out[split] = {"lines": len(rises), "never": sum(x <= 0 for x, _ in rises),
+                      "rise_at": [a for x, a in rises if x > 0],
+                      "largest_rise": max(x for x, _ in rises)}
     return out
 
 

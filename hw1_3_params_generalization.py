@@ -110,6 +110,9 @@ def summarise(results):
         ys["test_loss"] += test
         ys["test_acc"] += run["test_acc"]["values"]
     return {"trend": {key: stats.trend(x, y) for key, y in ys.items()},
+            # per width: mean test loss minus mean training loss over the seeds
+            "gap": {str(w): results["runs"][str(w)]["test_loss"]["mean"] -
+                    results["runs"][str(w)]["train_loss"]["mean"] for w in results["widths"]},
             "saturation": against_the_best(results, "test_acc", higher_is_better=True),
             "lowest_test_loss": against_the_best(results, "test_loss", higher_is_better=False)}
 
@@ -129,10 +132,18 @@ def against_the_best(results, key, higher_is_better):
     worse = [w for w, t, p in zip(others, tests, adjusted)
              if p < stats.ALPHA and sign * t["effect"] < 0]
     plateau = next((w for i, w in enumerate(widths) if not set(widths[i:]) & set(worse)), None)
+    p_holm = dict(zip(map(str, others), adjusted))
+    from_plateau = [p_holm[str(w)] for w in widths[widths.index(plateau):] if w != best] \
+        if plateau is not None else []
     return {"test": "Welch's t against the best width, Holm-corrected", "best": best,
             "n": len(values[best]), "worse": worse,
             "not_worse": [w for w in widths if w not in worse],
-            "p_holm": dict(zip(map(str, others), adjusted)), "plateau_from": plateau}
+            "p_holm": p_holm, "plateau_from": plateau,
+            # the smallest corrected p from the plateau on (1 when the best is alone there)
+            "p_min_from_plateau": min(from_plateau, default=1.0),
+            # widths below the plateau that are not detectably worse either (the test's weakness)
+            "not_worse_below_plateau": [w for w in widths if plateau is not None and w < plateau
+                                        and w not in worse]}
 
 
 def plot_params_generalization(results, path):

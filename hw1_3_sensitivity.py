@@ -276,12 +276,21 @@ def summarise(results):
                                                         pooled(runs, sizes, b)[1])
                                 for a, b in CORRELATIONS}}
     out = {"fixed_epochs": block(results["runs"], results["batch_sizes"])}
+    out["fixed_epochs"]["peak"] = {k: peak(results["runs"], results["batch_sizes"], k)
+                                   for k in MEASURES if k != "gap"}
     if "matched" in results:
         m = results["matched"]
         out["matched"] = block(m["runs"], m["batch_sizes"])
         if "rescaled_sharpness_1e-3" in next(iter(m["runs"].values())):
             out["matched"]["rescaling"] = rescaling_summary(m["runs"], m["batch_sizes"])
     return out
+
+
+def peak(runs, sizes, key):
+    """The batch size with the highest seed-mean of `key`, and that mean (the first on a tie)."""
+    means = [runs[str(b)][key]["mean"] for b in sizes]
+    i = int(np.argmax(means))
+    return {"batch_size": sizes[i], "mean": means[i]}
 
 
 def rescaling_summary(runs, sizes):

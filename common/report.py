@@ -124,7 +124,7 @@ def table_fits(r):
         for fname in targets:
             fit = r["fits"][fname][name]
             q1, med, q3 = fit["final_quartiles"]
-            conv = sum(e is not None for e in fit["convergence_epoch"])
+            conv = r["summary"][fname]["converged"][name]
             cells.append(f"{sci(med)} [{sci(q1)}, {sci(q3)}]; {conv}/{len(fit['final_loss'])}")
         rows.append([name, f"{model['n_params']:,}", *cells])
     return _table(["model", "params", *targets], rows)
@@ -148,22 +148,17 @@ def table_cnn(r):
 
 def table_grad_norm(r):
     parts = [r["minimal_ratio"], r["minimal_ratio_relu"]]
-
-    def spread(mr, key, fmt):
-        v = np.asarray([t[key] for t in mr["trainings"]])
-        return f"{fmt(v.min())} / {fmt(np.median(v))} / {fmt(v.max())}"
-
-    def reached(mr, threshold):
-        return f"{sum(t['grad_norm'] < threshold for t in mr['trainings'])} of {len(mr['trainings'])}"
-    body = [[f"reached ‖∇L‖ < {t:g}"] + [reached(mr, t) for mr in parts] for t in (1e-3, 1e-4, 1e-6)]
+    summaries = [r["summary"]["minimal_ratio"], r["summary"]["minimal_ratio_relu"]]
+    body = [[f"reached ‖∇L‖ < {level}"] + [f"{s['spread']['below'][level]} of {s['classification']['points']}"
+                                          for s in summaries]
+            for level in summaries[0]["spread"]["below"]]
     for label, key, fmt in (("final ‖∇L‖", "grad_norm", "{:.1e}".format),
                             ("final MSE", "loss", "{:.1e}".format),
                             ("minimal ratio", "minimal_ratio", "{:.3f}".format),
                             ("ratio among non-zero eigenvalues", "ratio_nonzero", "{:.3f}".format),
                             ("negative eigenvalues", "n_negative", "{:.0f}".format),
                             ("near-zero eigenvalues", "n_zero", "{:.0f}".format)):
-        body.append([label] + [spread(mr, key, fmt) for mr in parts])
-    summaries = [r["summary"]["minimal_ratio"], r["summary"]["minimal_ratio_relu"]]
+        body.append([label] + [" / ".join(fmt(x) for x in s["spread"][key]) for s in summaries])
     for tol in summaries[0]["classification"]["minima"]:
         body.append([f"minima (no eigenvalue below -{tol}·max ∣λ∣)"] +
                     [f"{s['classification']['minima'][tol]} of {s['classification']['points']}"
@@ -214,38 +209,19 @@ def per_seed(values):
 
 def values_random_labels(r):
     seeds = r["per_seed"]
-    true = [s["runs"]["true labels"] for s in seeds]
     rand = [s["runs"]["random labels"] for s in seeds]
-    reached = {run: [s["epochs_to_target"][run] for s in seeds] for run in ("true labels", "random labels")}
 
-    def epochs(run, runs):
-        return per_seed(str(e) if e else f"more than {len(h['train_acc'])}"
-                        for e, h in zip(reached[run], runs))
-    best = [int(np.argmin(h["test_loss"])) for h in rand]
-    ratios = [f"{b / a:.1f}" if a and b else "n/a"
-              for a, b in zip(reached["true labels"], reached["random labels"])]
+    def epochs(run):
+        return per_seed(str(s["epochs_to_target"][run]) if s["epochs_to_target"][run] else
+                        f"more than {len(s['runs'][run]['train_acc'])}" for s in seeds)
     return {
         "rl.n_params": f"{r['n_params']:,}", "rl.train_samples": f"{r['train_samples']:,}",
         "rl.target": f"{100 * r['target_acc']:g}%", "rl.seeds": str(len(seeds)),
-        "rl.seed_list": ", ".join(str(s["seed"]) for s in seeds),
-        "rl.agreement": per_seed(pct(s["label_agreement"]) for s in seeds),
-        "rl.epochs_true": epochs("true labels", true),
-        "rl.epochs_random": epochs("random labels", rand),
-        "rl.ratio": per_seed(ratios),
+        "rl.epochs_true": epochs("true labels"), "rl.epochs_random": epochs("random labels"),
         "rl.fitted": f"{r['summary']['fitted']} of {r['summary']['seeds']}",
         "rl.longer": compare_text(r["summary"]["longer"], fmt="{:.3g}"),
-        "rl.longer_short": short_text(r["summary"]["longer"]),
-        "rl.epochs": per_seed(str(len(h["train_acc"])) for h in rand),
         "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
-        "rl.rand_test_acc_range": f"{pct(min(min(h['test_acc']) for h in rand))} to "
-                                  f"{pct(max(max(h['test_acc']) for h in rand))}",
-        "rl.rand_best_epoch": per_seed(str(b + 1) for b in best),
-        "rl.rand_best_loss": per_seed(f"{h['test_loss'][b]:.3f}" for h, b in zip(rand, best)),
         "rl.rand_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in rand),
-        "rl.true_test_acc": per_seed(pct(h["test_acc"][-1]) for h in true),
-        "rl.true_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in true),
-        "rl.true_best_epoch": per_seed(str(int(np.argmin(h["test_loss"])) + 1) for h in true),
-        "rl.true_best_loss": per_seed(f"{min(h['test_loss']):.3f}" for h in true),
         **slowdown_values(r["summary"]["slowdown"]),
     }
 
@@ -292,55 +268,47 @@ def table_params(r):
         run = r["runs"][str(w)]
         rows.append([w, f"{run['n_params']:,}", pm(run["train_loss"], "{:.3f}".format),
                      pm(run["test_loss"], "{:.3f}".format), pm(run["train_acc"], pct),
-                     pm(run["test_acc"], pct),
-                     f"{run['test_loss']['mean'] - run['train_loss']['mean']:.3f}"])
+                     pm(run["test_acc"], pct), f"{r['summary']['gap'][str(w)]:.3f}"])
     return _table(["width h", "params", "train loss", "test loss", "train acc", "test acc",
                    "test − train loss"], rows)
 
 
 def values_params(r):
-    runs = [r["runs"][str(w)] for w in r["widths"]]
-    params = [x["n_params"] for x in runs]
-    acc = [x["test_acc"]["mean"] for x in runs]
-    loss = [x["test_loss"]["mean"] for x in runs]
-    gap = [x["test_loss"]["mean"] - x["train_loss"]["mean"] for x in runs]
-    s = r["summary"]
-    best = r["widths"].index(s["saturation"]["best"])
-    sat = r["widths"].index(s["saturation"]["plateau_from"] or r["widths"][-1])
-    low = r["widths"].index(s["lowest_test_loss"]["best"])
-    tie = [w for w in s["lowest_test_loss"]["not_worse"] if w != r["widths"][low]]
-    sat_p = min((s["saturation"]["p_holm"][str(w)] for w in r["widths"][sat:]
-                 if str(w) in s["saturation"]["p_holm"]), default=1.0)
-    weak = [w for w in s["saturation"]["not_worse"]
-            if s["saturation"]["plateau_from"] is not None and w < s["saturation"]["plateau_from"]]
+    widths, s = r["widths"], r["summary"]
+    runs = {w: r["runs"][str(w)] for w in widths}
+    sat, low = s["saturation"], s["lowest_test_loss"]
+    best, plateau = sat["best"], sat["plateau_from"]
+    tie = [w for w in low["not_worse"] if w != low["best"]]
+    weak = sat["not_worse_below_plateau"]
+    gap = [f"{s['gap'][str(w)]:.4f} at {runs[w]['n_params']:,}"
+           for w in (widths[0], plateau or widths[-1], widths[-1])]
+
+    def acc(w):
+        return pct(runs[w]["test_acc"]["mean"])
     return {
-        "pg.n": str(len(runs)), "pg.seeds": str(len(r["seeds"])),
-        "pg.range": f"{params[0]:,} to {params[-1]:,}",
-        "pg.best_acc": f"{pct(acc[best])} at {params[best]:,} parameters",
-        "pg.saturation": (f"{params[sat]:,} parameters (width {r['widths'][sat]}, "
-                          f"{pct(acc[sat])})" if s["saturation"]["plateau_from"] is not None else
+        "pg.n": str(len(widths)), "pg.seeds": str(len(r["seeds"])),
+        "pg.range": f"{runs[widths[0]]['n_params']:,} to {runs[widths[-1]]['n_params']:,}",
+        "pg.best_acc": f"{acc(best)} at {runs[best]['n_params']:,} parameters",
+        "pg.saturation": (f"{runs[plateau]['n_params']:,} parameters (width {plateau}, "
+                          f"{acc(plateau)})" if plateau is not None else
                           "no width (the widest is detectably below the best)"),
         "pg.saturation_rule": (f"from that width on, no width's test accuracy is detectably below "
-                               f"the best's ({s['saturation']['test']}, n = "
-                               f"{s['saturation']['n']} seeds each; p ≥ {p_floor(sat_p)})"),
+                               f"the best's ({sat['test']}, n = {sat['n']} seeds each; p ≥ "
+                               f"{p_floor(sat['p_min_from_plateau'])})"),
         "pg.not_worse_below": (
-            "with " + str(s["saturation"]["n"]) + " seeds the test is weak: even width" +
+            "with " + str(sat["n"]) + " seeds the test is weak: even width" +
             ("s " if len(weak) > 1 else " ") + ", ".join(map(str, weak)) +
-            " (" + ", ".join(pct(acc[r["widths"].index(w)]) for w in weak) + ") "
+            " (" + ", ".join(acc(w) for w in weak) + ") "
             + ("are" if len(weak) > 1 else "is") + " not detectably below the best"
             if weak else "every narrower width is detectably below the best"),
-        "pg.loss_ties": (f"not detectably above it ({s['lowest_test_loss']['test']}, n = "
-                         f"{s['lowest_test_loss']['n']} seeds each): "
+        "pg.loss_ties": (f"not detectably above it ({low['test']}, n = {low['n']} seeds each): "
                          + (f"width{'s' if len(tie) > 1 else ''} {', '.join(map(str, tie))}"
                             if tie else "no other width")),
-        "pg.small_acc": f"{pct(acc[0])} at {params[0]:,}",
-        "pg.lowest_loss": f"{loss[low]:.4f} at {params[low]:,} parameters",
-        "pg.last_loss": f"{loss[-1]:.4f} at {params[-1]:,}",
-        "pg.gap": f"{gap[0]:.4f} at {params[0]:,}, {gap[sat]:.4f} at {params[sat]:,} and "
-                  f"{gap[-1]:.4f} at {params[-1]:,} parameters",
-        "pg.last_train_acc": pct(runs[-1]["train_acc"]["mean"]),
-        "pg.gap_trend": trend_text(r["summary"]["trend"]["gap"]),
-        "pg.gap_short": short_text(r["summary"]["trend"]["gap"]),
+        "pg.lowest_loss": f"{runs[low['best']]['test_loss']['mean']:.4f} at "
+                          f"{runs[low['best']]['n_params']:,} parameters",
+        "pg.gap": f"{gap[0]}, {gap[1]} and {gap[2]} parameters",
+        "pg.gap_trend": trend_text(s["trend"]["gap"]),
+        "pg.gap_short": short_text(s["trend"]["gap"]),
     }
 
 
@@ -450,61 +418,26 @@ def target_key(name):
 
 
 def values_fits(r):
-    models, fits = r["models"], r["fits"]
+    fits, s = r["fits"], r["summary"]
+    across = s["across_targets"]
+    lo, hi = across["params_range"]
     v = {"fits.points": str(len(r["x"])), "fits.epochs": str(r["meta"]["config"]["epochs"]),
-         "fits.seeds": str(len(r["seeds"])),
-         "fits.params_range": f"{min(m['n_params'] for m in models.values()):,} to "
-                              f"{max(m['n_params'] for m in models.values()):,}"}
-    depth = [n for n in models if models[n]["series"] == "depth"]
-    for fname, per_model in fits.items():
-        t = f"fits.{target_key(fname)}"
-        med = {n: per_model[n]["final_quartiles"][1] for n in per_model}
-        ranked = r["summary"][fname]
-        best = ranked["depth"]["order"][0]
-        v[f"{t}.depth_best"] = f"{best} ({models[best]['depth']} hidden, median {sci(med[best])})"
-        v[f"{t}.depth_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in depth)
-        v[f"{t}.depth_verdict"] = ranking_text(ranked["depth"])
-        conv = {n: sum(e is not None for e in per_model[n]["convergence_epoch"]) for n in depth}
-        v[f"{t}.depth_converged"] = ", ".join(f"{n} {conv[n]}" for n in depth)
-        orig = [n for n in per_model if n.startswith("M")]
-        v[f"{t}.original_medians"] = ", ".join(f"{n} {sci(med[n])}" for n in orig)
-        v[f"{t}.original_best"] = ranked["original"]["order"][0]
-        v[f"{t}.original_verdict"] = ranking_text(ranked["original"])
-        v[f"{t}.amplitude"] = f"{max(abs(y) for y in r['targets'][fname]):.3g}"
-        shallowest = ranked["shallowest"]
-        falling = ranked["shallowest_still_falling"]
-        trend = {"lower": "still falling", "higher": "rising"}.get(falling["verdict"],
-                                                                   "no change detected")
-        v[f"{t}.shallowest_falling"] = (
-            f"{trend} from "
-            f"{int(list(per_model[shallowest]['loss_at'])[-2]):,} to "
-            f"{int(list(per_model[shallowest]['loss_at'])[-1]):,} epochs "
-            f"({short_text(falling)}, paired t on log10 MSE)")
-        v[f"{t}.depth_leader"] = leader_text(ranked["leader"]["depth"])
-    v["fits.depth_answer"] = depth_answer(r, r["summary"][next(iter(fits))]["shallowest"])
-    falling = [r["summary"][f]["shallowest_still_falling"] for f in fits]
-    down = [t for t in falling if t["verdict"] == "lower"]
+         "fits.seeds": str(len(r["seeds"])), "fits.params_range": f"{lo:,} to {hi:,}",
+         "fits.budgets": " / ".join(f"{int(e):,}" for e in r["budgets"])}
+    for fname in fits:
+        for series in ("depth", "original"):
+            v[f"fits.{target_key(fname)}.{series}_verdict"] = ranking_text(s[fname][series])
+    v["fits.depth_answer"] = depth_answer(r, s[next(iter(fits))]["shallowest"])
+    down, n = across["still_falling"], across["targets"]
     v["fits.shallowest_falling_all"] = (
-        (f"on all {len(fits)} targets" if len(down) == len(fits) else
-         f"on {len(down)} of the {len(fits)} targets") +
-        f" (paired t on log10 MSE, n = {down[0]['n'][0]} pairs, each p < "
-        f"{10 ** np.ceil(np.log10(max(t['p'] for t in down))):.0e})" if down else
-        f"on none of the {len(fits)} targets (paired t on log10 MSE)")
-    changed = [f for f in fits if r["summary"][f]["leader"]["depth"]["changes"]]
-    v["fits.budgets"] = " / ".join(f"{int(e):,}" for e in r["budgets"])
-    v["fits.leader_changes"] = (f"on {len(changed)} of {len(fits)} targets ({', '.join(changed)})"
-                                if changed else f"on none of the {len(fits)} targets")
+        (f"on all {n} targets" if len(down) == n else f"on {len(down)} of the {n} targets") +
+        f" (paired t on log10 MSE, n = {across['still_falling_pairs']} pairs, each p < "
+        f"{10 ** np.ceil(np.log10(across['still_falling_max_p'])):.0e})" if down else
+        f"on none of the {n} targets (paired t on log10 MSE)")
+    changed = across["leader_changes"]
+    v["fits.leader_changes"] = (f"on {len(changed)} of {n} targets ({', '.join(changed)})"
+                                if changed else f"on none of the {n} targets")
     return v
-
-
-def leader_text(lead):
-    """'the same at every budget: D2 (top group D2, M1)' / 'changes: D1 at 1,000 epochs (top
-    group D1), D2 at 3,000 (top group D2, M1)'."""
-    parts = [f"{lead['best'][e]} at {int(e):,} epochs (not detectably worse: "
-             f"{', '.join(n for n in lead['top_group'][e] if n != lead['best'][e]) or 'none'})"
-             for e in lead["best"]]
-    return ("changes with the budget: " if lead["changes"] else
-            "no change detected: ") + "; ".join(parts)
 
 
 def depth_answer(r, shallowest):
@@ -525,49 +458,25 @@ def depth_answer(r, shallowest):
 
 
 def values_cnn(r):
-    models = r["models"]
+    models, s = r["models"], r["summary"]
     acc = {n: models[n]["final"]["test_acc"] for n in models}
-    n_epochs = len(models[next(iter(models))]["runs"][0]["history"]["test_acc"])
-    best_epochs = {n: int(np.argmax(np.mean([run["history"]["test_acc"] for run in m["runs"]],
-                                            axis=0))) + 1 for n, m in models.items()}
-    gaps = [m["final"]["test_loss"]["mean"] - m["final"]["train_loss"]["mean"]
-            for m in models.values()]
-    v = {"cnn.epochs": str(n_epochs), "cnn.seeds": str(len(r["seeds"])),
+    v = {"cnn.epochs": str(len(models[next(iter(models))]["runs"][0]["history"]["test_acc"])),
+         "cnn.seeds": str(len(r["seeds"])),
          "cnn.original_params": " / ".join(f"{m['n_params']:,}" for m in models.values()
                                            if m["series"] == "original"),
-         "cnn.gap_range": f"{min(gaps):.3f} to {max(gaps):.3f}",
-         "cnn.best_epochs": ("the last epoch for every model" if set(best_epochs.values()) ==
-                             {n_epochs} else "; ".join(
-                                 f"epoch {e} for {', '.join(n for n in best_epochs if best_epochs[n] == e)}"
-                                 for e in sorted(set(best_epochs.values()))))}
-    trade = Path(__file__).resolve().parents[1] / "benchmarks" / "cnn_15_epochs.json"
-    if trade.exists():
-        acc15 = read_json(trade)["test_acc"]
-        gains = [100 * (a[14] - a[n_epochs - 1]) for a in acc15.values()]
-        v["cnn.trade"] = (f"{min(gains):.1f} to {max(gains):.1f} percentage points "
-                          f"({', '.join(acc15)}, one seed)")
+         "cnn.depth_accs": ", ".join(f"{n} {pm(acc[n], pct)}" for n in s["depth"]["order"])}
     for series in ("depth", "original"):
-        names = [n for n in models if models[n]["series"] == series]
-        ranked = sorted(names, key=lambda n: -acc[n]["mean"])
-        v[f"cnn.{series}_accs"] = ", ".join(f"{n} {pm(acc[n], pct)}" for n in ranked)
-        v[f"cnn.{series}_verdict"] = ranking_text(r["summary"][series])
-    s = r["summary"]
-    for series in ("depth", "original"):
-        v[f"cnn.{series}_budgets"] = "; ".join(f"after {int(e)} epochs [{b[series]['text']}]"
-                                               for e, b in s["budgets"].items())
+        v[f"cnn.{series}_verdict"] = ranking_text(s[series])
+    v["cnn.depth_budgets"] = "; ".join(f"after {int(e)} epochs [{b['depth']['text']}]"
+                                       for e, b in s["budgets"].items())
     rising = s["still_rising"]
     up = [n for n, t in rising.items() if t["verdict"] == "still rising"]
     v["cnn.rising_window"] = str(s["rising_window"])
-    v["cnn.budget_list"] = " and ".join(s["budgets"])
-    v["cnn.rising"] = "; ".join(f"{n} {100 * t['effect']:+.2f} points (Holm-corrected "
-                                f"{p_text(t['p_holm'])})"
-                                for n, t in rising.items() if t["p"] is not None) or "not tested"
-    tested = [t for t in rising.values() if t["p"] is not None]
+    rr = s["rising_range"]
     v["cnn.rising_short"] = (
-        f"{min(100 * t['effect'] for t in tested):+.2f} to "
-        f"{max(100 * t['effect'] for t in tested):+.2f} points, Holm-corrected p "
-        f"{min(t['p_holm'] for t in tested):.2g} to {max(t['p_holm'] for t in tested):.2g}, "
-        f"n = {tested[0]['n']} each" if tested else "not tested")
+        f"{rr['gain_points'][0]:+.2f} to {rr['gain_points'][1]:+.2f} points, Holm-corrected p "
+        f"{rr['p_holm'][0]:.2g} to {rr['p_holm'][1]:.2g}, n = {rr['n']} each" if rr else
+        "not tested")
     who = (f"all {len(rising)} models are" if len(up) == len(rising) else
            f"{len(up)} of {len(rising)} models ({', '.join(up)}) are" if up else "")
     v["cnn.rising_answer"] = (
@@ -613,42 +522,20 @@ def ranking_text(rank):
 
 
 def values_optimization(r):
-    acc = np.asarray(r["test_acc"])[:, -1]
-    ev = {k: r["pca"][k]["explained_variance_ratio"] for k in ("fc1", "whole")}
-    coords = np.asarray(r["pca"]["whole"]["coords"])
-
-    def mean_pairwise(points):
-        d = points[:, None, :] - points[None, :, :]
-        n = len(points)
-        return np.sqrt((d ** 2).sum(-1)).sum() / (n * (n - 1))
+    ev = r["pca"]["whole"]["explained_variance_ratio"]
+    s = r["summary"]
+    lo, hi = s["test_acc"]["range"]
     return {
         "opt.runs": str(r["runs"]), "opt.n_params": f"{r['n_params']:,}",
-        "opt.acc": f"{pct(r['summary']['test_acc']['mean'])} ± {pct(r['summary']['test_acc']['std'])}",
-        "opt.acc_range": f"{pct(acc.min())} and {pct(acc.max())}",
-        "opt.ev_fc1": f"{pct(ev['fc1'][0])} / {pct(ev['fc1'][1])}",
-        "opt.ev_whole": f"{pct(ev['whole'][0])} / {pct(ev['whole'][1])}",
+        "opt.acc_range": f"{pct(lo)} and {pct(hi)}",
+        "opt.ev_whole": f"{pct(ev[0])} / {pct(ev[1])}",
         "opt.inv_runs": f"{100 / (r['runs'] - 1):.0f}%",
-        "opt.fc1_share": f"{100 * r['pca']['fc1']['n_params'] / r['n_params']:.0f}%",
-        "opt.end_vs_start": f"{mean_pairwise(coords[:, -1]) / mean_pairwise(coords[:, 0]):.2f}",
-        "opt.snapshot_mb": f"{r['snapshot_storage_mb']:.0f}",
+        "opt.end_vs_start": f"{s['pca_spread']['ratio']:.2f}",
     }
 
 
 def values_surfaces(r):
-    s = r["surfaces"]
-    path, rand = s["path_plane"], s["random_plane"]
-    loss = np.asarray(path["loss"])
-    centre = loss[path["a"].index(0.0), path["b"].index(0.0)]
-    rl = np.asarray(rand["loss"])
-    mid = len(rand["alpha"]) // 2
-    edges = [rl[0, mid], rl[-1, mid], rl[mid, 0], rl[mid, -1]]
-    low = np.unravel_index(np.argmin(rl), rl.shape)
-    summary = r["summary"]
-    t = s["slices"]["t"]
-    centre_of = {n.split(",")[0]: c[t.index(0.0)] for n, c in s["slices"]["loss"].items()}
-    rise = summary["slice_rise"]
-    ends = {run: [(c[0] + c[-1]) / 2 for n, c in s["slices"]["loss"].items()
-                  if n.split(",")[0] == run] for run in rise}
+    s, summary = r["surfaces"], r["summary"]
     test = summary["rise_comparison"]
     if test["verdict"] in ("higher", "lower"):
         steeper = test["b"] if test["verdict"] == "higher" else test["a"]
@@ -662,105 +549,37 @@ def values_surfaces(r):
                    f"detected (Welch's t on loss(±1) / loss(0) over directions, "
                    f"{p_text(test['p'])}, 95 % CI {ci[0]:.3g} to {ci[1]:.3g}): so few "
                    "directions cannot rank the two trainings' flatness")
+    ev = s["path_plane"]["explained_variance_ratio"]
+    lo, hi = summary["random_plane_edges"]
     return {
-        "surf.grid": f"{len(path['a'])} × {len(path['b'])}",
-        "surf.random_grid": f"{len(rand['alpha'])} × {len(rand['beta'])}",
         "surf.samples": f"{s['eval_samples']:,}",
-        "surf.path_ev": f"{pct(path['explained_variance_ratio'][0])} / "
-                        f"{pct(path['explained_variance_ratio'][1])}",
-        "surf.final_loss": sci(centre),
-        "surf.plane_range": f"{sci(loss.min())} to {sci(loss.max())}",
-        "surf.random_edges": f"{sci(min(edges))} to {sci(max(edges))}",
-        "surf.random_min": ("the final model itself" if low == (mid, mid) else
-                            f"(α, β) = ({rand['alpha'][low[0]]:.2g}, {rand['beta'][low[1]]:.2g}), "
-                            f"loss {sci(rl.min())}"),
-        "surf.slices": "; ".join(f"{run}: {sci(centre_of[run])} at t = 0, mean "
-                                 f"{sci(np.mean(v))} at t = ±1 ({np.mean(rise[run]):.2f}×)"
-                                 for run, v in ends.items()),
-        "surf.ends_above": "{} of {}".format(*summary["slice_ends_above_centre"]),
+        "surf.path_ev": f"{pct(ev[0])} / {pct(ev[1])}",
+        "surf.final_loss": sci(summary["final_loss"]),
+        "surf.random_edges": f"{sci(lo)} to {sci(hi)}",
         "surf.flatness_verdict": verdict,
     }
 
 
-def _minimal_ratio_values(mr, prefix, summary):
+def minimal_ratio_values(mr, summary, prefix=""):
     """Generated numbers of one minimal-ratio experiment under keys gn.<prefix>..."""
-    rows = mr["trainings"]
-    col = {k: np.asarray([t[k] for t in rows]) for k in rows[0] if k != "phase2_norms"}
-    p = f"gn.{prefix}"
+    p, spread, escape = f"gn.{prefix}", summary["spread"], summary["escape"]
     return {
-        p + "trainings": str(len(rows)), p + "reached": str(int(col["reached"].sum())),
-        p + "reached_1e-4": str(int((col["grad_norm"] < 1e-4).sum())),
-        p + "reached_1e-6": str(int((col["grad_norm"] < 1e-6).sum())),
-        p + "norm_range": f"{col['grad_norm'].min():.1e} to {col['grad_norm'].max():.1e}",
-        p + "norm_median": f"{np.median(col['grad_norm']):.1e}",
-        p + "nonzero_range": f"{100 * col['ratio_nonzero'].min():.0f}% to "
-                             f"{100 * col['ratio_nonzero'].max():.0f}%",
-        p + "nonzero_median": f"{100 * np.median(col['ratio_nonzero']):.0f}%",
-        p + "neg_range": f"{col['n_negative'].min()} to {col['n_negative'].max()}",
-        p + "neg_median": f"{np.median(col['n_negative']):.0f}",
-        p + "zero_range": f"{col['n_zero'].min():,} to {col['n_zero'].max():,}",
-        p + "zero_median": f"{np.median(col['n_zero']):.0f}",
-        p + "minima": str(int((col["n_negative"] == 0).sum())),
-        p + "answer": minima_answer(summary["classification"], summary["escape"]),
-        p + "answer_short": minima_answer_short(summary["classification"], summary["escape"]),
-        p + "minima_by_tol": " / ".join(str(m) for m in
-                                        summary["classification"]["minima"].values()),
-        p + "tolerances": " / ".join(summary["classification"]["minima"]),
-        p + "tol_largest": summary["escape"]["tolerance"],
-        p + "tol_minima": str(summary["escape"]["minima_at_tolerance"]),
-        p + "tol_minima_escape": " / ".join(str(e["minima_that_escape"])
-                                            for e in summary["escape"]["steps"]),
-        p + "escape_steps": " / ".join(f"{e['step']:g}" for e in summary["escape"]["steps"]),
-        p + "curved": str(summary["escape"]["curved"]),
-        **{p + f"escape_{i}": escape_text(step, summary["escape"]["curved"])
-           for i, step in enumerate(summary["escape"]["steps"])},
-        p + "n_params": f"{mr['n_params']:,}", p + "points": str(mr["points"]),
-        p + "loss_range": f"{col['loss'].min():.1e} to {col['loss'].max():.1e}",
-        p + "mr_range": f"{col['minimal_ratio'].min():.3f} to {col['minimal_ratio'].max():.3f}",
-        p + "mr_median": f"{np.median(col['minimal_ratio']):.3f}",
+        p + "trainings": str(summary["classification"]["points"]), p + "reached": str(spread["reached"]),
+        p + "norm_median": f"{spread['grad_norm'][1]:.1e}",
+        p + "answer_short": minima_answer_short(summary["classification"], escape),
+        p + "tol_largest": escape["tolerance"],
+        p + "tol_minima": str(escape["minima_at_tolerance"]),
+        p + "tol_minima_escape": " / ".join(str(e["minima_that_escape"]) for e in escape["steps"]),
+        p + "escape_steps": " / ".join(f"{e['step']:g}" for e in escape["steps"]),
+        p + "n_params": f"{mr['n_params']:,}",
         **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()
-           if name not in ("classification", "escape")},
+           if name not in ("classification", "escape", "spread")},
     }
 
 
-def escape_text(step, curved):
-    """'t = 0.01: even part < 0 at 100 of 100, even / (½λt²) median 0.998 (quartiles ...)'."""
-    q = step["ratio_quartiles"]
-    ratio = (f", even part / (½λt²) median {q[1]:.3f} (quartiles {q[0]:.3f} to {q[2]:.3f})"
-             if q else "")
-    return (f"t = {step['step']:g}: the even part is negative at {step['even_negative']} of "
-            f"{curved}, the lower side below L(θ) at {step['drop_negative']}{ratio}")
-
-
-def minima_answer(classification, escape):
-    """The findings row's answer from the script's classification: 'Saddles: none of the 100 end
-    points is a minimum at any tolerance (...)' / 'Depends on the tolerance: minima 0 / 0 / 42
-    of 100 at 1e-08 / 1e-06 / 0.0001 of max ∣λ∣; ...'."""
-    minima, points = classification["minima"], classification["points"]
-    tols = " / ".join(minima)
-    counts = " / ".join(str(m) for m in minima.values())
-    near, far = escape["steps"][0], escape["steps"][-1]
-    escaped = (f"; a step along the most negative eigenvector lowers the loss beyond the "
-               f"gradient's first-order term (even part < 0) at {near['even_negative']} of "
-               f"{escape['curved']} end points at t = {near['step']:g} and at "
-               f"{far['even_negative']} at t = {far['step']:g}")
-    if classification["answer"] == "saddles":
-        return (f"Saddles: none of the {points} end points is a minimum at any of the zero "
-                f"tolerances {tols} of max ∣λ∣{escaped}")
-    if classification["answer"] == "minima":
-        return f"Minima: all {points} end points at every tolerance ({tols} of max ∣λ∣)"
-    steps = escape["steps"]
-    counts_escaped = " / ".join(str(e["minima_that_escape"]) for e in steps)
-    step_sizes = " / ".join(f"{e['step']:g}" for e in steps)
-    hidden = (f"; of the {escape['minima_at_tolerance']} that count as minima at "
-              f"{escape['tolerance']}, the even part is negative at {counts_escaped} at "
-              f"t = {step_sizes}")
-    return (f"Depends on the tolerance: minima {counts} of {points} at {tols} of max ∣λ∣"
-            f"{escaped}{hidden}")
-
-
 def minima_answer_short(classification, escape):
-    """The findings row: the minima per tolerance and how far the way down reaches."""
+    """The findings row: 'Depends on the tolerance: minima 0 / 0 / 42 of 100 at 1e-08 / 1e-06 /
+    0.0001 of max ∣λ∣; the loss ... falls at 100 of 100 end points a step 0.001 away, ...'."""
     minima, points = classification["minima"], classification["points"]
     word = {"saddles": "Saddles", "minima": "Minima"}.get(classification["answer"],
                                                          "Depends on the tolerance")
@@ -772,30 +591,21 @@ def minima_answer_short(classification, escape):
 
 
 def values_grad_norm(r):
-    f, m = r["function"], r["mnist"]
-    late = np.asarray(f["grad_norm"][1000:]) if len(f["grad_norm"]) > 1000 else np.asarray([np.nan])
-    norms = np.asarray([t["phase2_norms"] for t in r["minimal_ratio"]["trainings"]])
+    f, m, s = r["summary"]["function"], r["mnist"], r["summary"]
+    late = f["late_range"]
     v = {
-        "gn.fn_first": sci(f["grad_norm"][0]), "gn.fn_last": sci(f["grad_norm"][-1]),
-        "gn.fn_1000": sci(f["grad_norm"][min(999, len(f["grad_norm"]) - 1)]),
-        "gn.fn_late_range": f"{sci(late.min())} to {sci(late.max())}",
-        "gn.fn_loss_1000": sci(f["loss"][min(999, len(f["loss"]) - 1)]),
-        "gn.fn_loss_last": sci(f["loss"][-1]), "gn.fn_iters": str(len(f["loss"])),
-        "gn.start_median": f"{np.median(norms[:, 0]):.1e}",
-        "gn.start_reached": str(int((norms[:, 0] < r["minimal_ratio"]["threshold"]).sum())),
-        "gn.lm_steps": str(norms.shape[1] - 1),
-        "gn.mlp_epochs": str(len(r["summary"]["mnist"]["epoch_median_norm"])),
+        "gn.fn_first": sci(f["first"]), "gn.fn_1000": sci(f["at"]),
+        "gn.fn_late_range": f"{sci(late[0])} to {sci(late[1])}" if late else "not reached",
+        "gn.fn_iters": str(f["iterations"]),
+        "gn.lm_steps": str(len(r["minimal_ratio"]["trainings"][0]["phase2_norms"]) - 1),
+        "gn.mlp_epochs": str(len(s["mnist"]["epoch_median_norm"])),
         "gn.mlp_iters": f"{len(m['grad_norm']):,}",
-        "gn.mlp_norm_first_epoch": sci(r["summary"]["mnist"]["epoch_median_norm"][0]),
-        "gn.mlp_norm_last_epoch": sci(r["summary"]["mnist"]["epoch_median_norm"][-1]),
-        "gn.mlp_loss_first_epoch": sci(r["summary"]["mnist"]["epoch_median_loss"][0]),
-        "gn.mlp_loss_last_epoch": sci(r["summary"]["mnist"]["epoch_median_loss"][-1]),
-        "gn.mlp_norm_trend": trend_text(r["summary"]["mnist"]["norm_trend"]),
-        "gn.mlp_loss_trend": trend_text(r["summary"]["mnist"]["loss_trend"]),
+        "gn.mlp_norm_first_epoch": sci(s["mnist"]["epoch_median_norm"][0]),
+        "gn.mlp_norm_last_epoch": sci(s["mnist"]["epoch_median_norm"][-1]),
+        "gn.mlp_norm_trend": trend_text(s["mnist"]["norm_trend"]),
     }
-    v.update(_minimal_ratio_values(r["minimal_ratio"], "", r["summary"]["minimal_ratio"]))
-    v.update(_minimal_ratio_values(r["minimal_ratio_relu"], "relu_",
-                                   r["summary"]["minimal_ratio_relu"]))
+    v.update(minimal_ratio_values(r["minimal_ratio"], s["minimal_ratio"]))
+    v.update(minimal_ratio_values(r["minimal_ratio_relu"], s["minimal_ratio_relu"], "relu_"))
     return v
 
 
@@ -828,35 +638,10 @@ def values_interpolation(r):
         v[f"{p}.gap_test"] = compare_text(summary["gap"], 1, "{:+.3f}")
         v[f"{p}.theta_1"] = endpoint_label(first["endpoints"][d0["theta_1"]])
         v[f"{p}.theta_2"] = endpoint_label(first["endpoints"][d0["theta_2"]])
-    if "init_lines" in r["summary"]:
-        v.update(init_line_values(r["summary"]["init_lines"], first["endpoints"]))
-    return v
-
-
-def init_line_values(lines, endpoints):
-    """interp.init_*: the lines from the initialisation to the trained models (Goodfellow et
-    al.'s monotonicity), per split over all models and seeds."""
-    v = {"interp.init_models": "; ".join(endpoint_label(endpoints[n]) for n in lines)}
-    for split in ("train", "test"):
-        rows = [lines[n][split] for n in lines]
-        total = sum(len(row["relative_rise"]) for row in rows)
-        counts = {key: sum(row[key] for row in rows) for key in rows[0] if key.startswith("below_")}
-        v[f"interp.init_{split}_lines"] = str(total)
-        v[f"interp.init_{split}_never"] = f"{counts['below_0']} of {total}"
-        rising = [(n, a) for n in lines for x, a in zip(lines[n][split]["relative_rise"],
-                                                        lines[n][split]["rise_from_alpha"]) if x > 0]
-        v[f"interp.init_{split}_rise_at"] = (", ".join(f"{a:g}" for _, a in rising) if rising
-                                             else "none")
-        v[f"interp.init_{split}_monotone"] = ", ".join(
-            f"{c} of {total} " + ("never rise" if key == "below_0" else
-                                  f"rise by at most {100 * float(key[6:]):g} % of their fall")
-            for key, c in counts.items())
-        v[f"interp.init_{split}_worst_max"] = (
-            f"{100 * max(x for n in lines for x in lines[n][split]['relative_rise']):.1f}%")
-        v[f"interp.init_{split}_worst"] = "; ".join(
-            f"{endpoint_label(endpoints[n])}: " + per_seed(f"{100 * x:.1f}%"
-                                                          for x in lines[n][split]["relative_rise"])
-            for n in lines)
+    for split, t in r["summary"].get("init_totals", {}).items():
+        v[f"interp.init_{split}_never"] = f"{t['never']} of {t['lines']}"
+        v[f"interp.init_{split}_rise_at"] = ", ".join(f"{a:g}" for a in t["rise_at"]) or "none"
+        v[f"interp.init_{split}_worst_max"] = f"{100 * t['largest_rise']:.1f}%"
     return v
 
 
@@ -871,7 +656,7 @@ def values_sensitivity(r):
         "sens.steps_first": f"{int(steps[0]):,}", "sens.steps_last": f"{int(steps[-1]):,}",
         "sens.gap_trend_short": short_text(fixed["trend"]["gap"]),
         "sens.seeds": str(len(r["seeds"])), "sens.n_params": f"{r['n_params']:,}",
-        **values_sharpness(r, runs, fixed),
+        **values_sharpness(r, fixed),
         **values_matched(r),
     }
 
@@ -881,23 +666,21 @@ def values_matched(r):
         return {}
     m = r["matched"]
     sizes = m["batch_sizes"]
-    runs = [m["runs"][str(b)] for b in sizes]
     eps = r["epsilons"][0]
+    summary = r["summary"]["matched"]
     out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
            "m.sizes": ", ".join(map(str, sizes)), "m.first_batch": str(sizes[0]),
            "m.last_batch": str(sizes[-1]), "m.seeds": str(len(m["seeds"])),
-           "m.epochs": ", ".join(f"{s['epochs']['mean']:.0f}" for s in runs)}
-    ends = r["summary"]["matched"]["ends"]
+           "m.epochs": ", ".join(f"{m['runs'][str(b)]['epochs']['mean']:.0f}" for b in sizes)}
+    ends = summary["ends"]
     for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
                                   ("eig", "hessian_max_eig", 1, "{:.3g}"),
                                   ("acc", "test_acc", 100, "{:.2f} pp"),
-                                  ("sens", "sensitivity", 1, "{:.3f}"),
-                                  ("train", "train_loss", 1, "{:.3f}")):
+                                  ("sens", "sensitivity", 1, "{:.3f}")):
         out[f"m.{name}_verdict"] = compare_text(ends[key], scale, fmt)
-        out[f"m.{name}_short"] = short_text(ends[key])
-    out.update(rescaling_values(r["summary"]["matched"].get("rescaling"), eps))
-    out["m.rho_sharp_eig"] = correlation_text(
-        r["summary"]["matched"]["correlation"][f"sharpness_{eps}~hessian_max_eig"])
+    out["m.train_short"] = short_text(ends["train_loss"])
+    out.update(rescaling_values(summary.get("rescaling"), eps))
+    out["m.rho_sharp_eig"] = correlation_text(summary["correlation"][f"sharpness_{eps}~hessian_max_eig"])
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
                        f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
                        f"{answer(ends['sensitivity'])}")
@@ -907,25 +690,15 @@ def values_matched(r):
 def rescaling_values(resc, eps):
     """m.dinh_*: Dinh et al.'s rescaling of the matched models, from the script's summary."""
     if resc is None:
-        return {"m.dinh_models": "0"}
-    out = {"m.dinh_models": str(resc["models"]),
-           "m.dinh_logit": f"{resc['max_logit_change']:.1e}",
-           "m.dinh_loss": f"{resc['max_loss_change']:.1e}"}
+        return {}
+    out = {"m.dinh_logit": f"{resc['max_logit_change']:.1e}"}
     for name, key in (("sharp", f"sharpness_{eps}"), ("eig", "hessian_max_eig")):
         t = resc[key]
         ci = f", 95 % CI {t['ci95'][0]:.3g} to {t['ci95'][1]:.3g}" if t["ci95"] else ""
-        out[f"m.dinh_{name}"] = (f"×{t['geo_mean']:.3g} (geometric mean{ci}; range "
-                                 f"×{min(t['ratios']):.3g} to ×{max(t['ratios']):.3g}; "
-                                 f"{t['verdict']}, one-sample t on the log ratio, "
-                                 f"{p_text(t['p']) if t['p'] is not None else 'not tested'}, "
-                                 f"n = {t['n']})")
         out[f"m.dinh_{name}_ratio"] = (f"×{t['geo_mean']:.3g} ({t['verdict']}, one-sample t on "
                                        f"the log ratio{ci}, "
                                        f"{p_text(t['p']) if t['p'] is not None else 'not tested'}"
                                        f", n = {t['n']})")
-        out[f"m.dinh_{name}_small"] = f"{t['small_rescaled_mean']:.3g}"
-        out[f"m.dinh_{name}_large"] = f"{t['large_mean']:.3g}"
-        out[f"m.dinh_{name}_vs_short"] = short_text(t["small_rescaled_vs_large"])
     return out
 
 
@@ -935,19 +708,19 @@ def answer(test):
         test["verdict"], "no difference detected")
 
 
-def values_sharpness(r, runs, fixed):
+def values_sharpness(r, fixed):
     if "epsilons" not in r:
         return {}
     eps = r["epsilons"][0]
     key = f"sharpness_{eps}"
-    sharp = [s[key]["mean"] for s in runs]
-    eig = [s["hessian_max_eig"]["mean"] for s in runs]
+    peak = fixed["peak"]
     return {
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
         "sharp.trend_short": short_text(fixed["trend"][key]),
         "sharp.eig_trend_short": short_text(fixed["trend"]["hessian_max_eig"]),
-        "sharp.peak": f"{max(sharp):.3g} at batch {r['batch_sizes'][int(np.argmax(sharp))]}",
-        "sharp.eig_peak": f"{max(eig):.3g} at batch {r['batch_sizes'][int(np.argmax(eig))]}",
+        "sharp.peak": f"{peak[key]['mean']:.3g} at batch {peak[key]['batch_size']}",
+        "sharp.eig_peak": f"{peak['hessian_max_eig']['mean']:.3g} at batch "
+                          f"{peak['hessian_max_eig']['batch_size']}",
         "sharp.rho_eig": correlation_text(fixed["correlation"][f"{key}~hessian_max_eig"]),
     }
 

@@ -116,8 +116,18 @@ def test_optimization_summary_by_hand():
                    "training 1, direction 1": [3.0, 1.0, 5.0],     # rise (3 + 5) / 2 / 1 = 4
                    "training 1, direction 2": [4.0, 1.0, 6.0],     # 5
                    "training 2, direction 1": [20.0, 2.0, 0.5],    # 5.125, one end below
-                   "training 2, direction 2": [26.0, 2.0, 30.0]}}}}  # 14
+                   "training 2, direction 2": [26.0, 2.0, 30.0]}},
+                   # path plane: the final model at (a, b) = (0, 0), loss 0.25
+                   "path_plane": {"a": [-1.0, 0.0, 1.0], "b": [0.0, 1.0],
+                                  "loss": [[9.0, 9.0], [0.25, 9.0], [9.0, 9.0]]},
+                   # random plane (3 x 3, centre (1, 1)): edge midpoints 2, 7, 3, 5
+                   "random_plane": {"alpha": [-1.0, 0.0, 1.0], "beta": [-1.0, 0.0, 1.0],
+                                    "loss": [[0.0, 2.0, 0.0], [3.0, 1.0, 5.0], [0.0, 7.0, 0.0]]}},
+               "pca": {"whole": {"coords": [[[0.0, 0.0], [0.0, 0.0]], [[3.0, 4.0], [6.0, 8.0]]]}}}
     s = summarise(results)
+    assert s["final_loss"] == 0.25 and s["random_plane_edges"] == [2.0, 7.0]
+    assert s["test_acc"]["range"] == [0.80, 0.90]
+    assert s["pca_spread"] == {"start": 5.0, "end": 10.0, "ratio": 2.0}
     assert s["test_acc"]["mean"] == pytest.approx(0.85) and s["test_acc"]["n"] == 3
     assert s["test_acc"]["std"] == pytest.approx(0.05)
     assert s["slice_rise"] == {"training 1": [4.0, 5.0], "training 2": [5.125, 14.0]}

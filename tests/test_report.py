@@ -12,8 +12,8 @@ README = """Intro.
 <!-- table:fits -->
 stale
 <!-- /table:fits -->
-Best depth on the smooth target: <!--v:fits.sinc.depth_best-->old<!--/v-->; converged:
-<!--v:fits.sinc.depth_converged-->old<!--/v-->.
+Parameters: <!--v:fits.params_range-->old<!--/v-->; the depth series:
+<!--v:fits.sinc.depth_verdict-->old<!--/v-->.
 """
 
 
@@ -32,16 +32,21 @@ def test_values_and_tables_are_filled_from_the_json(figures, tmp_path):
     text = readme.read_text()
     r = json.loads((figures / f"{STEM}.json").read_text())
     fits = r["fits"]["sin(5πx)/(5πx)"]
+    # the table's cell of M1: median [quartiles] by numpy, converged seeds counted here
+    loss = fits["M1"]["final_loss"]
+    q1, med, q3 = np.percentile(loss, [25, 50, 75])
+    conv = sum(e is not None for e in fits["M1"]["convergence_epoch"])
+    assert f"{report.sci(med)} [{report.sci(q1)}, {report.sci(q3)}]; {conv}/5" in text
+    n_params = sorted(m["n_params"] for m in r["models"].values())
+    assert f"<!--v:fits.params_range-->{n_params[0]:,} to {n_params[-1]:,}<!--/v-->" in text
+    # the depth series' pairs: the best (lowest mean log10 MSE) is named first in its pairs
     depth = ["D1", "D2", "M1", "D8"]
-    medians = {m: float(np.median(fits[m]["final_loss"])) for m in depth}  # independent of report
-    # the best of the series: lowest mean log10 MSE (the summary's ranking order)
     best = min(depth, key=lambda m: np.mean(np.log10(fits[m]["final_loss"])))
-    hidden = len(r["models"][best]["hidden"])
-    assert (f"<!--v:fits.sinc.depth_best-->{best} ({hidden} hidden, median "
-            f"{report.sci(medians[best])})<!--/v-->") in text
-    converged = ", ".join(f"{m} {sum(e is not None for e in fits[m]['convergence_epoch'])}"
-                          for m in depth)
-    assert f"<!--v:fits.sinc.depth_converged-->{converged}<!--/v-->" in text
+    sentence = text.split("<!--v:fits.sinc.depth_verdict-->")[1].split("<!--/v-->")[0]
+    assert sentence.endswith("(Welch's t, Holm-corrected, n = 5 each)")
+    assert sentence.count("–") + sentence.count(" > ") == 6      # every pair of 4 once
+    assert all(f"{other}–{best}" not in sentence and f"{other} > {best}" not in sentence
+               for other in depth if other != best)
     assert "stale" not in text and "| M1 | 2,177 | " in text
     assert report.main(["--figures", str(figures), "--readme", str(readme), "--check"]) == 0
 

@@ -61,6 +61,12 @@ def test_cnn_rankings_at_two_budgets_and_the_still_rising_test():
     assert rising["C1"]["verdict"] == "still rising" and rising["C1"]["n"] == 3
     assert rising["C1"]["effect"] == pytest.approx(0.011)
     assert rising["C4"]["verdict"] == "not detected away from zero"
+    # the range over the tested models: mean gains 1.1 (C1), -0.05 / 3 (C4) and 0 points (CNN1)
+    rr = hw1_1_mnist_cnn.summarise(results)["rising_range"]
+    assert rr["gain_points"] == pytest.approx([-0.05 / 3, 1.1]) and rr["n"] == 3
+    assert rr["p_holm"] == [min(t["p_holm"] for t in rising.values()),
+                            max(t["p_holm"] for t in rising.values())]
+    assert hw1_1_mnist_cnn.rising_range({"C1": {"verdict": "not tested", "n": 3}}) is None
 
 
 def test_cnn_ranking_follows_the_data_not_the_names():
@@ -76,7 +82,7 @@ def test_cnn_ranking_follows_the_data_not_the_names():
 
 
 def seeds_of(values):
-    return {"values": values}
+    return {"mean": float(np.mean(values)), "values": values}
 
 
 def test_sensitivity_trends_and_ends():
@@ -106,6 +112,11 @@ def test_sensitivity_trends_and_ends():
     assert t["effect"] == pytest.approx(np.corrcoef(x_ranks, y_ranks)[0, 1], rel=1e-12)
     assert s["fixed_epochs"]["ends"]["sensitivity"]["verdict"] == "lower"
     assert s["fixed_epochs"]["trend"]["gap"]["verdict"] == "falls"
+    # the fixed-epoch peak: means 10, 9, 8, 7 -> batch 32; a hump at batch 128 moves it there
+    assert s["fixed_epochs"]["peak"]["sensitivity"] == {"batch_size": 32, "mean": 10.0}
+    results["runs"]["128"]["hessian_max_eig"] = seeds_of([20.0, 21.0, 22.0])
+    hump = hw1_3_sensitivity.summarise(results)["fixed_epochs"]["peak"]["hessian_max_eig"]
+    assert hump == {"batch_size": 128, "mean": 21.0}
     # matched: means 1.0 vs 1.1 with spread 0.3: no difference detected
     ends = s["matched"]["ends"]["sensitivity"]
     assert ends["verdict"] == "no difference detected" and ends["n"] == [3, 3]
@@ -144,21 +155,36 @@ def test_parameter_sweep_trend():
     s = hw1_3_params_generalization.summarise({"widths": widths, "runs": runs})
     assert s["trend"]["gap"]["verdict"] == "rises" and s["trend"]["gap"]["n"] == 8
     assert s["trend"]["test_acc"]["verdict"] == "no trend detected"
+    assert s["gap"] == pytest.approx({str(w): 0.1 * w for w in widths})
 
 
 def test_function_fit_ranking_on_log_mse():
     import hw1_1_simulate_function
-    models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original", "depth": d}
+    models = {n: {"series": "depth" if n != "M2" and n != "M3" else "original", "depth": d,
+                  "n_params": 2100 + d}
               for n, d in (("D8", 8), ("D2", 2), ("M1", 4), ("D1", 1), ("M2", 4), ("M3", 4))}
     spread = (1.0, 1.2, 0.9, 1.1)
     # at epoch 1000 D1 leads by two decades; at 3000 (the end) D2 and M1 lead
     early = {"D1": -3, "D2": -1, "M1": -1, "D8": -1, "M2": -1, "M3": -1}
     fits = {"f": {n: {"final_loss": [v * 10 ** k for v in spread],
                       "loss_at": {"1000": [v * 10 ** early[n] for v in spread],
-                                  "3000": [v * 10 ** k for v in spread]}}
+                                  "3000": [v * 10 ** k for v in spread]},
+                      "convergence_epoch": [10, None, 30, 40] if n == "D2" else [None] * 4}
                   for n, k in (("D1", -1), ("D2", -3), ("M1", -3), ("D8", -2),
                                ("M2", -3), ("M3", -3))}}
+    # a second target on which D1 falls 10-30-fold from epoch 1000 to 3000 (0.1 x spread)
+    fits["g"] = {n: {**fit, "loss_at": {**fit["loss_at"]}} for n, fit in fits["f"].items()}
+    fits["g"]["D1"]["loss_at"]["1000"] = [v * f for v, f in zip(spread, (1, 2, 1.5, 3))]
     s = hw1_1_simulate_function.summarise({"models": models, "fits": fits})
+    assert s["f"]["converged"]["D2"] == 3 and s["f"]["converged"]["D1"] == 0
+    across = s["across_targets"]
+    assert across["params_range"] == [2101, 2108] and across["targets"] == 2
+    # on f D1 rises from 1e-3 to 1e-1; on g it falls in every seed
+    falling = s["g"]["shallowest_still_falling"]
+    assert falling["verdict"] == "lower" and s["f"]["shallowest_still_falling"]["verdict"] == "higher"
+    assert across["still_falling"] == ["g"] and across["still_falling_max_p"] == falling["p"]
+    assert across["still_falling_pairs"] == 4
+    assert across["leader_changes"] == ["f"]
     assert s["f"]["depth"]["text"] in (
         "D2 > D8, D2 > D1, M1 > D8, M1 > D1, D8 > D1; no difference detected: D2–M1",
         "M1 > D8, M1 > D1, D2 > D8, D2 > D1, D8 > D1; no difference detected: M1–D2")
@@ -195,21 +221,47 @@ def test_minima_answer_names_the_counts_and_the_tolerances():
     step = {"step": 0.001, "even_negative": 100, "drop_negative": 100,
             "ratio_quartiles": [0.99, 1.0, 1.0]}
     escape = {"curved": 100, "steps": [{**step, "minima_that_escape": 42},
-                                       {**step, "step": 0.1, "minima_that_escape": 9}],
+                                       {**step, "step": 0.1, "even_negative": 35,
+                                        "minima_that_escape": 9}],
               "tolerance": "0.0001", "minima_at_tolerance": 42}
     saddles = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0}, "answer": "saddles"}
-    text = report.minima_answer(saddles, escape)
-    assert text.startswith("Saddles: none of the 100 end points") and "1e-08 / 1e-06" in text
-    assert "(even part < 0) at 100 of 100 end points at t = 0.001 and at 100 at t = 0.1" in text
+    assert report.minima_answer_short(saddles, escape) == (
+        "Saddles: minima 0 / 0 of 100 at 1e-08 / 1e-06 of max ∣λ∣; the loss, averaged over both "
+        "ways along the most negative eigenvector, falls at 100 of 100 end points a step 0.001 "
+        "away, at 35 a step 0.1 away")
     depends = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0, "0.0001": 42},
                "answer": "depends on the tolerance"}
-    text = report.minima_answer(depends, escape)
-    assert text.startswith("Depends on the tolerance: minima 0 / 0 / 42 of 100 at "
-                           "1e-08 / 1e-06 / 0.0001")
-    assert ("of the 42 that count as minima at 0.0001, the even part is negative at 42 / 9 at "
-            "t = 0.001 / 0.1") in text
+    assert report.minima_answer_short(depends, escape).startswith(
+        "Depends on the tolerance: minima 0 / 0 / 42 of 100 at 1e-08 / 1e-06 / 0.0001 of max")
     minima = {"points": 5, "minima": {"1e-08": 5}, "answer": "minima"}
-    assert report.minima_answer(minima, escape).startswith("Minima: all 5 end points")
+    assert report.minima_answer_short(minima, escape).startswith("Minima: minima 5 of 5")
+
+
+def test_minimal_ratio_spread_and_the_function_norms_by_hand():
+    import hw1_2_grad_norm as script
+    rows = [{"grad_norm": g, "loss": 2 * g, "minimal_ratio": m, "ratio_nonzero": m / 2,
+             "n_negative": k, "n_zero": 10 - k, "reached": g < 1e-3}
+            for g, m, k in ((5e-3, 0.2, 3), (5e-5, 0.6, 0), (2e-7, 0.4, 1), (8e-4, 0.1, 2))]
+    s = script.spread(rows)
+    assert s["grad_norm"] == [2e-7, pytest.approx((5e-5 + 8e-4) / 2), 5e-3]
+    assert s["minimal_ratio"] == [0.1, pytest.approx(0.3), 0.6]
+    assert s["n_negative"] == [0, 1.5, 3] and s["n_zero"] == [7, 8.5, 10]
+    assert s["below"] == {"0.001": 3, "0.0001": 2, "1e-06": 1} and s["reached"] == 3
+    f = script.function_norms({"grad_norm": [9.0, 1.0, 0.5, 0.7, 0.2]}, late_from=2)
+    assert f == {"first": 9.0, "at": 1.0, "late_range": [0.2, 0.7], "late_from": 2,
+                 "iterations": 5}
+    assert script.function_norms({"grad_norm": [9.0, 1.0]}, late_from=2)["late_range"] is None
+
+
+def test_pca_spread_of_the_optimisation_paths_by_hand():
+    import hw1_2_optimization as script
+    # three trainings: at the start on a 3-4-5 triangle, at the end twice as far apart
+    start = np.asarray([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+    coords = np.stack([start, 2 * start + 1], axis=1)          # (trainings, snapshots, 2)
+    assert script.mean_distance(start) == pytest.approx(4.0)   # (3 + 4 + 5) / 3
+    s = script.pca_spread(coords.tolist())
+    assert s["start"] == pytest.approx(4.0) and s["end"] == pytest.approx(8.0)
+    assert s["ratio"] == pytest.approx(2.0)
 
 
 def test_sweep_saturation_and_lowest_loss_against_the_best_width():
@@ -224,6 +276,8 @@ def test_sweep_saturation_and_lowest_loss_against_the_best_width():
     # (Holm p < 0.05); width 4 (0.005 below) and the noisy width 16 are not detectably below
     assert sat["best"] == 8 and sat["worse"] == [1, 2] and sat["plateau_from"] == 4
     assert sat["not_worse"] == [4, 8, 16] and sat["n"] == 3
+    assert sat["not_worse_below_plateau"] == []
+    assert sat["p_min_from_plateau"] == min(sat["p_holm"]["4"], sat["p_holm"]["16"])
     low = sweep.against_the_best(results, "test_loss", higher_is_better=False)
     assert low["best"] == 8 and low["worse"] == [1, 2] and low["plateau_from"] == 4
     # a detectably worse width after the plateau moves its start past it; none when the widest
@@ -232,6 +286,15 @@ def test_sweep_saturation_and_lowest_loss_against_the_best_width():
     assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] == 8
     runs["16"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
     assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] is None
+    # a narrow width too noisy to be told apart sits below the plateau, not in it
+    runs["4"]["test_acc"]["values"] = [0.81, 0.82, 0.815]
+    runs["16"]["test_acc"]["values"] = [0.81, 0.82, 0.815]
+    runs["2"]["test_acc"]["values"] = [0.1, 0.9, 0.5]
+    sat = sweep.against_the_best(results, "test_acc", True)
+    assert sat["worse"] == [1] and sat["plateau_from"] == 2
+    runs["2"]["test_acc"]["values"], runs["1"]["test_acc"]["values"] = [0.50, 0.52, 0.51], [0.1, 0.9, 0.5]
+    sat = sweep.against_the_best(results, "test_acc", True)
+    assert sat["worse"] == [2] and sat["plateau_from"] == 4 and sat["not_worse_below_plateau"] == [1]
 
 
 def test_random_label_slowdown_per_threshold_by_hand():
@@ -336,3 +399,7 @@ def test_monotone_along_the_line_from_the_initialisation_by_hand():
     # test: seed 0 falls at every step; seed 1 rises 0.05 above its minimum, of a fall of 1.0
     assert test["relative_rise"] == pytest.approx([0.0, 0.05])
     assert (test["below_0"], test["below_0.01"], test["below_0.1"]) == (1, 1, 2)
+    totals = script.monotone_totals({"m": s["m"], "n": s["m"]})        # two models, 4 lines each
+    assert totals["train"]["lines"] == 4 and totals["train"]["never"] == 2
+    assert totals["train"]["rise_at"] == [0.5, 0.5]
+    assert totals["test"]["largest_rise"] == pytest.approx(0.05)
