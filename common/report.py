@@ -315,7 +315,7 @@ def values_params(r):
 def table_matched(r):
     if "matched" not in r:
         return "(no matched-training run in this JSON: it was run with --target-train-loss 0)"
-    m = r["matched"]
+    m = {**r["matched"], **r["summary"]["matched"]}      # the trainings that reached the target
     g3, f4 = "{:.3g}".format, "{:.4f}".format
     columns = [("epochs", "epochs", "{:.1f}".format), ("SGD steps", "steps", "{:.0f}".format),
                ("train loss", "train_loss", f4), ("test acc", "test_acc", pct),
@@ -664,21 +664,35 @@ def values_sensitivity(r):
 def values_matched(r):
     if "matched" not in r:
         return {}
-    m = r["matched"]
+    summary = r["summary"]["matched"]
+    m = {**r["matched"], **summary}                     # the trainings that reached the target
     sizes = m["batch_sizes"]
     eps = r["epsilons"][0]
-    summary = r["summary"]["matched"]
+    left = [f"{len(seeds)} at batch {b} (seed{'s' if len(seeds) > 1 else ''} "
+            f"{', '.join(map(str, seeds))})" for b, seeds in summary["left_out"].items() if seeds]
     out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
            "m.sizes": ", ".join(map(str, sizes)), "m.first_batch": str(sizes[0]),
            "m.last_batch": str(sizes[-1]), "m.seeds": str(len(m["seeds"])),
-           "m.epochs": ", ".join(f"{m['runs'][str(b)]['epochs']['mean']:.0f}" for b in sizes)}
+           "m.epochs": ", ".join(f"{m['runs'][str(b)]['epochs']['mean']:.0f}" for b in sizes),
+           "m.left_out": ("every training reached it" if not left else
+                          "left out, as they never reached it within the epoch cap: " +
+                          "; ".join(left))}
     ends = summary["ends"]
     for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
                                   ("eig", "hessian_max_eig", 1, "{:.3g}"),
                                   ("acc", "test_acc", 100, "{:.2f} pp"),
                                   ("sens", "sensitivity", 1, "{:.3f}")):
         out[f"m.{name}_verdict"] = compare_text(ends[key], scale, fmt)
-    out["m.train_short"] = short_text(ends["train_loss"])
+    train = ends["train_loss"]
+    differ = train["verdict"] in ("higher", "lower")
+    out["m.loss_match"] = ("evaluated losses still differ" if differ else
+                           "evaluated losses not detectably different")
+    out["m.train_match"] = (
+        f"Matched by the stopping rule, not exactly: the evaluated training loss is "
+        f"{short_text(train)}" if differ else
+        f"Matched by the stopping rule: no difference in the evaluated training loss was "
+        f"detected ({p_text(train['p']) if train['p'] is not None else 'not tested'}, "
+        f"n = {n_text(train)})")
     out.update(rescaling_values(summary.get("rescaling"), eps))
     out["m.rho_sharp_eig"] = correlation_text(summary["correlation"][f"sharpness_{eps}~hessian_max_eig"])
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
@@ -699,6 +713,9 @@ def rescaling_values(resc, eps):
                                        f"the log ratio{ci}, "
                                        f"{p_text(t['p']) if t['p'] is not None else 'not tested'}"
                                        f", n = {t['n']})")
+        out[f"m.dinh_{name}_short"] = (f"×{t['geo_mean']:.3g} ({t['verdict']}, "
+                                       f"{p_text(t['p']) if t['p'] is not None else 'not tested'}"
+                                       f", n = {t['n']})")
     return out
 
 
@@ -716,8 +733,8 @@ def values_sharpness(r, fixed):
     peak = fixed["peak"]
     return {
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
-        "sharp.trend_short": short_text(fixed["trend"][key]),
-        "sharp.eig_trend_short": short_text(fixed["trend"]["hessian_max_eig"]),
+        "sharp.ends_short": short_text(fixed["ends"][key]),
+        "sharp.eig_ends_short": short_text(fixed["ends"]["hessian_max_eig"]),
         "sharp.peak": f"{peak[key]['mean']:.3g} at batch {peak[key]['batch_size']}",
         "sharp.eig_peak": f"{peak['hessian_max_eig']['mean']:.3g} at batch "
                           f"{peak['hessian_max_eig']['batch_size']}",

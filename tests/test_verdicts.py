@@ -98,9 +98,12 @@ def test_sensitivity_trends_and_ends():
     sizes = [32, 64, 128, 256]
     falling = {str(b): run(10 - i, [-0.1, 0.0, 0.1]) for i, b in enumerate(sizes)}
     results = {"batch_sizes": sizes, "runs": falling,
-               "matched": {"batch_sizes": [32, 256],
+               "matched": {"batch_sizes": [32, 256], "target_train_loss": 0.25,
+                           "seeds": [0, 1, 2],
                            "runs": {"32": run(1.0, [-0.3, 0.0, 0.3]),
                                     "256": run(1.1, [-0.3, 0.0, 0.3])}}}
+    for r in results["matched"]["runs"].values():          # every training reached the target
+        r["last_epoch_loss"] = seeds_of([0.24, 0.25, 0.2])
     s = hw1_3_sensitivity.summarise(results)
     t = s["fixed_epochs"]["trend"]["sensitivity"]
     assert t["verdict"] == "falls" and t["n"] == 12 and t["p"] < 0.05
@@ -121,6 +124,20 @@ def test_sensitivity_trends_and_ends():
     ends = s["matched"]["ends"]["sensitivity"]
     assert ends["verdict"] == "no difference detected" and ends["n"] == [3, 3]
     assert abs(ends["effect"] - 0.1) < 1e-12
+    assert s["matched"]["left_out"] == {"32": [], "256": []}
+    # seed 2 at batch 256 stops at the epoch cap above the target: it is left out, and its
+    # sensitivity (1.4) with it: the ends compare 0.7, 1.0, 1.3 with 0.8, 1.1
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([0.24, 0.25, 2.3])
+    m = hw1_3_sensitivity.summarise(results)["matched"]
+    assert m["left_out"] == {"32": [], "256": [2]} and m["batch_sizes"] == [32, 256]
+    assert m["ends"]["sensitivity"]["n"] == [3, 2]
+    assert m["ends"]["sensitivity"]["effect"] == pytest.approx(0.95 - 1.0)
+    assert m["runs"]["256"]["sensitivity"]["values"] == pytest.approx([0.8, 1.1])
+    assert m["trend"]["sensitivity"]["n"] == 5
+    # no training of a batch size reached it: the batch size drops out of the comparisons
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([2.3, 2.3, 2.3])
+    m = hw1_3_sensitivity.summarise(results)["matched"]
+    assert m["batch_sizes"] == [32] and "256" not in m["runs"]
 
 
 def test_random_label_summary_is_paired_by_seed():
