@@ -283,9 +283,10 @@ def summarise(results):
     if "matched" in results:
         runs, left_out = reached(results["matched"])
         sizes = [b for b in results["matched"]["batch_sizes"] if str(b) in runs]
-        out["matched"] = block(runs, sizes)
+        # fewer than two batch sizes at the target (a --quick run): nothing to compare
+        out["matched"] = block(runs, sizes) if len(sizes) > 1 else {}
         out["matched"].update(runs=runs, batch_sizes=sizes, left_out=left_out)
-        if "rescaled_sharpness_1e-3" in next(iter(runs.values())):
+        if len(sizes) > 1 and "rescaled_sharpness_1e-3" in runs[str(sizes[0])]:
             out["matched"]["rescaling"] = rescaling_summary(runs, sizes)
     return out
 
@@ -377,7 +378,7 @@ def plot_matched(results, path):
 
     ax = axes[5]
     runs = [matched["runs"][str(b)] for b in matched["batch_sizes"]]
-    if f"rescaled_sharpness_{eps}" in runs[0]:
+    if runs and f"rescaled_sharpness_{eps}" in runs[0]:
         for key, color, name in ((f"sharpness_{eps}", COLORS[2], "ε-sharpness"),
                                  ("hessian_max_eig", COLORS[4], "top eigenvalue")):
             line_with_band(ax, matched["batch_sizes"], runs, key, 1, color=color,
