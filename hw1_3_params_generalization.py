@@ -133,8 +133,9 @@ def against_the_best(results, key, higher_is_better):
              if p < stats.ALPHA and sign * t["effect"] < 0]
     plateau = next((w for i, w in enumerate(widths) if not set(widths[i:]) & set(worse)), None)
     p_holm = dict(zip(map(str, others), adjusted))
-    from_plateau = [p_holm[str(w)] for w in widths[widths.index(plateau):] if w != best] \
-        if plateau is not None else []
+    # (no plateau: the widest width's p, which is below ALPHA)
+    from_plateau = [p_holm[str(w)] for w in widths[widths.index(plateau or widths[-1]):]
+                    if w != best]
     return {"test": "Welch's t against the best width, Holm-corrected", "best": best,
             "n": len(values[best]), "worse": worse,
             "not_worse": [w for w in widths if w not in worse],

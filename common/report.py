@@ -670,13 +670,17 @@ def values_matched(r):
     eps = r["epsilons"][0]
     left = [f"{len(seeds)} at batch {b} (seed{'s' if len(seeds) > 1 else ''} "
             f"{', '.join(map(str, seeds))})" for b, seeds in summary["left_out"].items() if seeds]
+    reached = sorted({len(run["epochs"]["values"]) for run in m["runs"].values()})
     out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
-           "m.sizes": ", ".join(map(str, sizes)), "m.first_batch": str(sizes[0]),
-           "m.last_batch": str(sizes[-1]), "m.seeds": str(len(m["seeds"])),
+           "m.sizes": ", ".join(map(str, sizes)) or "none",
+           "m.seeds": " to ".join(map(str, sorted({reached[0], reached[-1]}))) if reached else "0",
            "m.epochs": ", ".join(f"{m['runs'][str(b)]['epochs']['mean']:.0f}" for b in sizes),
            "m.left_out": ("every training reached it" if not left else
                           "left out, as they never reached it within the epoch cap: " +
                           "; ".join(left))}
+    if "ends" not in summary:            # fewer than two batch sizes reached the target
+        return out
+    out.update({"m.first_batch": str(sizes[0]), "m.last_batch": str(sizes[-1])})
     ends = summary["ends"]
     for name, key, scale, fmt in (("sharp", f"sharpness_{eps}", 1, "{:.3g}"),
                                   ("eig", "hessian_max_eig", 1, "{:.3g}"),
