@@ -241,8 +241,8 @@ def seed_summary(per_seed):
 
 # Measures whose trend over the batch size, and whose smallest-vs-largest-batch difference in the
 # matched trainings, the README states; "gap" is test loss minus training loss.
-MEASURES = ("sensitivity", "test_acc", "train_loss", "gap",
-            *(f"sharpness_{name}" for name in EPSILONS), "hessian_max_eig")
+SHARPNESS = (*(f"sharpness_{name}" for name in EPSILONS), "hessian_max_eig")
+MEASURES = ("sensitivity", "test_acc", "train_loss", "gap", *SHARPNESS)
 # Pairs of measures whose correlation over all trainings (batch sizes x seeds) the README quotes.
 CORRELATIONS = (("sensitivity", "gap"), ("sensitivity", "test_acc"), ("sharpness_1e-3", "gap"),
                 ("sharpness_1e-3", "test_acc"), ("sharpness_1e-3", "hessian_max_eig"),
@@ -279,7 +279,7 @@ def summarise(results):
                                 for a, b in CORRELATIONS}}
     out = {"fixed_epochs": block(results["runs"], results["batch_sizes"])}
     out["fixed_epochs"]["peak"] = {k: peak(results["runs"], results["batch_sizes"], k)
-                                   for k in MEASURES if k != "gap"}
+                                   for k in SHARPNESS}
     if "matched" in results:
         runs, left_out = reached(results["matched"])
         sizes = [b for b in results["matched"]["batch_sizes"] if str(b) in runs]

@@ -670,10 +670,10 @@ def values_matched(r):
     eps = r["epsilons"][0]
     left = [f"{len(seeds)} at batch {b} (seed{'s' if len(seeds) > 1 else ''} "
             f"{', '.join(map(str, seeds))})" for b, seeds in summary["left_out"].items() if seeds]
-    reached = sorted({len(run["epochs"]["values"]) for run in m["runs"].values()})
+    counts = sorted({len(run["epochs"]["values"]) for run in m["runs"].values()}) or [0]
     out = {"m.target": f"{m['target_train_loss']:g}", "m.samples": f"{m['train_samples']:,}",
            "m.sizes": ", ".join(map(str, sizes)) or "none",
-           "m.seeds": " to ".join(map(str, sorted({reached[0], reached[-1]}))) if reached else "0",
+           "m.seeds": " to ".join(map(str, dict.fromkeys((counts[0], counts[-1])))),
            "m.epochs": ", ".join(f"{m['runs'][str(b)]['epochs']['mean']:.0f}" for b in sizes),
            "m.left_out": ("every training reached it" if not left else
                           "left out, as they never reached it within the epoch cap: " +

@@ -116,7 +116,7 @@ def test_sensitivity_trends_and_ends():
     assert s["fixed_epochs"]["ends"]["sensitivity"]["verdict"] == "lower"
     assert s["fixed_epochs"]["trend"]["gap"]["verdict"] == "falls"
     # the fixed-epoch peak: means 10, 9, 8, 7 -> batch 32; a hump at batch 128 moves it there
-    assert s["fixed_epochs"]["peak"]["sensitivity"] == {"batch_size": 32, "mean": 10.0}
+    assert s["fixed_epochs"]["peak"]["sharpness_1e-3"] == {"batch_size": 32, "mean": 10.0}
     results["runs"]["128"]["hessian_max_eig"] = seeds_of([20.0, 21.0, 22.0])
     hump = hw1_3_sensitivity.summarise(results)["fixed_epochs"]["peak"]["hessian_max_eig"]
     assert hump == {"batch_size": 128, "mean": 21.0}
