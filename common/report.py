@@ -278,7 +278,6 @@ def values_params(r):
     runs = {w: r["runs"][str(w)] for w in widths}
     sat, low = s["saturation"], s["lowest_test_loss"]
     best, plateau = sat["best"], sat["plateau_from"]
-    tie = [w for w in low["not_worse"] if w != low["best"]]
     weak = sat["not_worse_below_plateau"]
     gap = [f"{s['gap'][str(w)]:.4f} at {runs[w]['n_params']:,}"
            for w in (widths[0], plateau or widths[-1], widths[-1])]
@@ -301,9 +300,13 @@ def values_params(r):
             " (" + ", ".join(acc(w) for w in weak) + ") "
             + ("are" if len(weak) > 1 else "is") + " not detectably below the best"
             if weak else "every narrower width is detectably below the best"),
-        "pg.loss_ties": (f"not detectably above it ({low['test']}, n = {low['n']} seeds each): "
-                         + (f"width{'s' if len(tie) > 1 else ''} {', '.join(map(str, tie))}"
-                            if tie else "no other width")),
+        "pg.loss_ties": (
+            f"detectably above it ({low['test']}, n = {low['n']} seeds each): "
+            + (f"width{'s' if len(low['worse']) > 1 else ''} {', '.join(map(str, low['worse']))}"
+               if low["worse"] else "no other width")
+            + (f"; from width {low['plateau_from']} on, none is (p ≥ "
+               f"{p_floor(low['p_min_from_plateau'])})" if low["plateau_from"] is not None
+               else "")),
         "pg.lowest_loss": f"{runs[low['best']]['test_loss']['mean']:.4f} at "
                           f"{runs[low['best']]['n_params']:,} parameters",
         "pg.gap": f"{gap[0]}, {gap[1]} and {gap[2]} parameters",
