@@ -10,7 +10,7 @@ test set and on a fixed training subset, in no-grad batches. Also, as Goodfellow
 do, the line from the seed's initialisation to each trained model (21 values on [0, 1]): does
 the loss fall monotonically along it?
 
-    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (20 min on a 2-core AMD EPYC)
+    python hw1_3_interpolation.py --dataset fashion-mnist    # full run (40 min on a 2-core AMD EPYC)
     python hw1_3_interpolation.py --quick
 
 Writes <out-dir>/hw1_3_interpolation.json, _batch.png, _lr.png and _init.png.
@@ -56,7 +56,7 @@ class Settings:
     alpha_steps: int = cli.setting(20, cli.positive_int,
                                    "alpha values per unit interval (61 values on [-1, 2] at 20)",
                                    quick=4)
-    seeds: int = cli.setting(3, cli.positive_int, "seed pairs (seed, seed + 1, ...): each seed's "
+    seeds: int = cli.setting(6, cli.positive_int, "seed pairs (seed, seed + 1, ...): each seed's "
                              "three models share its initialisation", quick=2)
 
 
