@@ -38,7 +38,7 @@ class Settings:
     weight_decay: float = cli.setting(1e-4, cli.nonnegative_float, "Adam weight decay (L2)")
     batch_size: int = cli.setting(600, cli.positive_int, "training minibatch size")
     train_samples: int = cli.setting(0, cli.nonnegative_int, TRAIN_SAMPLES_HELP, quick=2000)
-    seeds: int = cli.setting(5, cli.positive_int, "seeds per model: seed, seed + 1, ...", quick=2)
+    seeds: int = cli.setting(10, cli.positive_int, "seeds per model: seed, seed + 1, ...", quick=2)
     train_eval_samples: int = cli.setting(5000, cli.positive_int,
                                           "size of the fixed training subset evaluated each epoch",
                                           quick=1000)
