@@ -181,8 +181,12 @@ def experiment(args, device):
 
 def rank_series(per_model, models, key):
     """Rankings of the depth series and of M1-M3 on log10 of the per-seed MSEs per_model[name]
-    [key] (lower is better; MSEs span decades), every pair by Welch's t with Holm's correction,
-    and the depth-series models whose MSE is below the shallowest one's."""
+    [key] (lower is better; MSEs span decades), every pair by Welch's t with Holm's correction;
+    and the question the README answers, "does any deeper net end below the shallowest?": each
+    deeper model of the depth series against the shallowest, Holm over those contrasts only
+    ("vs_shallowest", effect = mean log10 MSE minus the shallowest's). "depth_helps" is "yes"
+    when at least one contrast rejects (Holm's first step is Bonferroni's test of "none is
+    below"), with the smallest corrected p."""
     logs = {n: np.log10(np.maximum(key(fit), 1e-300)).tolist() for n, fit in per_model.items()}
     depth = [n for n in models if models[n]["series"] == "depth"]
     out = {series: stats.ranking({n: logs[n] for n in per_model if n in members},
@@ -190,7 +194,17 @@ def rank_series(per_model, models, key):
            for series, members in (("depth", depth), ("original", list(FUNCTION_MODELS)))}
     shallowest = min(depth, key=lambda n: models[n]["depth"])
     out["shallowest"] = shallowest
-    out["beat_shallowest"] = stats.separated_from(out["depth"], shallowest, "lower")
+    vs = stats.against({n: logs[n] for n in depth if n in per_model}, shallowest)
+    out["vs_shallowest"] = vs
+    out["beat_shallowest"] = [n for n, c in vs.items() if c["verdict"] == "lower"]
+    above = [n for n, c in vs.items() if c["verdict"] == "higher"]
+    tested = [c["p_holm"] for c in vs.values() if c["p_holm"] is not None]
+    out["depth_helps"] = {
+        "test": "Welch's t on log10 MSE, Holm over the contrasts with the shallowest",
+        "n": len(logs[shallowest]), "contrasts": len(vs),
+        "verdict": "yes" if out["beat_shallowest"] else "no" if above else
+        "not tested" if not tested else stats.NO_DIFFERENCE,
+        "p_holm_min": min(tested, default=None), "above_shallowest": above}
     return out
 
 

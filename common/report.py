@@ -62,6 +62,15 @@ def p_floor(p):
     return f"{np.floor(p * 10 ** k) / 10 ** k:.{max(k, 0)}f}".rstrip("0").rstrip(".")
 
 
+def p_ceil(p):
+    """p to two significant digits, rounded up: a true upper bound ('p ≤ 0.00092' for 0.000911);
+    '1e-4' style below 1e-4 ('p ≤ 1e-20' for 3e-21)."""
+    if p < 1e-4:
+        return f"1e{int(np.ceil(np.log10(max(p, 1e-300))))}"
+    k = 1 - int(np.floor(np.log10(p)))
+    return f"{np.ceil(p * 10 ** k) / 10 ** k:.{max(k, 0)}f}".rstrip("0").rstrip(".")
+
+
 def p_text(p):
     return "p < 1e-4" if p < 1e-4 else f"p = {p:.2g}"
 
@@ -428,9 +437,12 @@ def values_fits(r):
          "fits.seeds": str(len(r["seeds"])), "fits.params_range": f"{lo:,} to {hi:,}",
          "fits.budgets": " / ".join(f"{int(e):,}" for e in r["budgets"])}
     for fname in fits:
-        for series in ("depth", "original"):
-            v[f"fits.{target_key(fname)}.{series}_verdict"] = ranking_text(s[fname][series])
-    v["fits.depth_answer"] = depth_answer(r, s[next(iter(fits))]["shallowest"])
+        v[f"fits.{target_key(fname)}.original_verdict"] = ranking_text(s[fname]["original"])
+        v[f"fits.{target_key(fname)}.vs_shallowest"] = ", ".join(
+            f"{name} {c['effect']:+.2f} [{c['ci95'][0]:+.2f}, {c['ci95'][1]:+.2f}]"
+            if c["ci95"] else f"{name} {c['effect']:+.2f} (one seed)"
+            for name, c in s[fname]["vs_shallowest"].items())
+    v["fits.depth_answer"] = depth_answer(r)
     down, n = across["still_falling"], across["targets"]
     v["fits.shallowest_falling_all"] = (
         (f"on all {n} targets" if len(down) == n else f"on {len(down)} of the {n} targets") +
@@ -443,21 +455,37 @@ def values_fits(r):
     return v
 
 
-def depth_answer(r, shallowest):
-    """'Yes, on all 4 targets: ...' from each target's models that beat the shallowest one."""
-    beaten = {f: r["summary"][f]["beat_shallowest"] for f in r["fits"]}
-    k, n = sum(bool(b) for b in beaten.values()), len(beaten)
-    head = (f"Yes, on all {n} targets" if k == n else f"On {k} of {n} targets" if k else
-            f"No difference detected on any of the {n} targets")
-    won = "; ".join(f"{f}: {', '.join(b)}" for f, b in beaten.items() if b)
-    rest = ", ".join(f for f, b in beaten.items() if not b)
-    text = head
-    if won:
-        text += (f": at least one deeper net ends with a lower MSE than {shallowest} (Welch's t "
-                 f"on log10 MSE, Holm: {won})")
-    if rest and k:
-        text += f"; no difference detected on {rest}"
-    return text
+def depth_answer(r):
+    """'Yes, on all 4 targets: at least one deeper net ends with a lower MSE than D1 (...)' from
+    each target's depth_helps: the test, n, the number of contrasts and the largest over the
+    targets of the smallest corrected p."""
+    helps = {f: r["summary"][f]["depth_helps"] for f in r["fits"]}
+    first = r["summary"][next(iter(r["fits"]))]
+    shallowest, n_seeds = first["shallowest"], first["depth_helps"]["n"]
+    yes = [f for f, h in helps.items() if h["verdict"] == "yes"]
+    no = [f for f, h in helps.items() if h["verdict"] == "no"]
+    rest = [f for f in helps if f not in yes and f not in no]
+    k, n = len(yes), len(helps)
+    how = (f"Welch's t on log10 MSE, Holm over the {first['depth_helps']['contrasts']} contrasts "
+           f"with {shallowest}, n = {n_seeds} each")
+    parts = []
+    if yes:
+        worst = max(helps[f]["p_holm_min"] for f in yes)
+        parts.append((f"Yes, on all {n} targets" if k == n else f"Yes on {k} of {n} targets "
+                      f"({', '.join(yes)})") +
+                     f": at least one deeper net ends with a lower MSE than {shallowest} ({how}; "
+                     f"smallest corrected p per target ≤ {p_ceil(worst)})")
+    if no:
+        parts.append(f"no on {', '.join(no)}: {shallowest} ends below " +
+                     "; ".join(f"{', '.join(helps[f]['above_shallowest'])} on {f}" for f in no))
+    if rest:
+        tested = [helps[f]["p_holm_min"] for f in rest if helps[f]["p_holm_min"] is not None]
+        parts.append(f"no difference detected on {', '.join(rest)}" +
+                     (f" (p ≥ {p_floor(min(tested))})" if tested else " (not tested)"))
+    text = "; ".join(parts)
+    if not yes:
+        text += f" ({how})"
+    return text[0].upper() + text[1:]
 
 
 def values_cnn(r):

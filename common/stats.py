@@ -171,3 +171,19 @@ def separated_from(ranking, name, direction):
         elif q["b"] == name and q["verdict"] == other:
             found.append(q["a"])
     return found
+
+
+def against(groups, reference, alpha=ALPHA):
+    """Every group of {name: values} against groups[reference]: Welch's t, Holm-corrected over
+    these len(groups) - 1 contrasts only (a family one smaller than all pairs, so more power for
+    the question "is any of them below / above the reference?"). Returns {name: {**compare(
+    reference, name), "p_holm", "verdict"}} in the order of `groups`; "effect" is mean(name) -
+    mean(reference). Untested contrasts (one seed) keep "not tested" and p_holm None."""
+    out = {n: compare(groups[reference], v) for n, v in groups.items() if n != reference}
+    tested = [n for n, c in out.items() if c["p"] is not None]
+    for n, p_adj in zip(tested, holm([out[n]["p"] for n in tested])):
+        out[n]["p_holm"] = p_adj
+        out[n]["verdict"] = verdict_of(out[n]["effect"], p_adj, alpha)
+    for c in out.values():
+        c.setdefault("p_holm", None)
+    return out

@@ -118,3 +118,22 @@ def test_one_sample_t_by_hand():
     assert stats.one_sample([-1.0, -1.1, -1.2])["verdict"] == "below zero"
     assert stats.one_sample([0.0, 0.0])["p"] == 1.0 and stats.one_sample([0.5, 0.5])["p"] == 0.0
     assert stats.one_sample([0.3])["verdict"] == "not tested"
+
+
+def test_contrasts_against_a_reference_by_hand():
+    # b vs ref: ref mean 2, variance 1; b mean 34/3, variance 7/3: se^2 = 10/9, t = (28/3) /
+    # sqrt(10/9), Welch df as in test_welch_on_separated_groups_by_hand; c equal to ref (p = 1);
+    # d a single seed (not tested). Holm over the two tested contrasts only: 2 p_b and 1
+    groups = {"ref": [1, 2, 3], "b": [10, 11, 13], "c": [3, 2, 1], "d": [9]}
+    out = stats.against(groups, "ref")
+    assert list(out) == ["b", "c", "d"]
+    df = (10 / 9) ** 2 / ((1 / 3) ** 2 / 2 + (7 / 9) ** 2 / 2)
+    p_b = 2 * scipy_stats.t.sf(28 / 3 / math.sqrt(10 / 9), df)
+    assert out["b"]["effect"] == pytest.approx(28 / 3) and out["b"]["p"] == pytest.approx(p_b)
+    assert out["b"]["p_holm"] == pytest.approx(2 * p_b) and out["b"]["verdict"] == "higher"
+    assert out["c"]["p_holm"] == pytest.approx(1.0) and out["c"]["verdict"] == NO_DIFFERENCE
+    assert out["d"]["p_holm"] is None and out["d"]["verdict"] == "not tested"
+    assert stats.against({"ref": [10, 11, 13], "b": [1, 2, 3]}, "ref")["b"]["verdict"] == "lower"
+    # the Welch pair of test_welch_on_separated_groups_by_hand (p 0.042) fails once doubled
+    assert stats.against({"ref": [1, 2, 3], "b": [4, 5, 7], "c": [1, 2, 3]},
+                         "ref")["b"]["verdict"] == NO_DIFFERENCE

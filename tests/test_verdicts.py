@@ -211,6 +211,17 @@ def test_function_fit_ranking_on_log_mse():
     # every deeper model beats D1 (a decade or more apart, identical spreads)
     assert s["f"]["shallowest"] == "D1"
     assert sorted(s["f"]["beat_shallowest"]) == ["D2", "D8", "M1"]
+    # the contrasts with D1 alone: effects in log10 MSE worked out by hand (the spreads cancel)
+    vs = s["f"]["vs_shallowest"]
+    assert list(vs) == ["D8", "D2", "M1"]
+    assert [vs[n]["effect"] for n in vs] == pytest.approx([-1.0, -2.0, -2.0])
+    helps = s["f"]["depth_helps"]
+    assert helps["verdict"] == "yes" and helps["contrasts"] == 3 and helps["n"] == 4
+    assert helps["p_holm_min"] == min(c["p_holm"] for c in vs.values())
+    # at epoch 1000 D1 is two decades below every deeper net: "no", with all three named
+    early_helps = s["f"]["budgets"]["1000"]["depth_helps"]
+    assert early_helps["verdict"] == "no"
+    assert sorted(early_helps["above_shallowest"]) == ["D2", "D8", "M1"]
     # the budgets: the same ranking as the final one at 3000, D1 alone on top at 1000
     assert s["f"]["budgets"]["3000"]["depth"]["text"] == s["f"]["depth"]["text"]
     assert s["f"]["budgets"]["1000"]["depth"]["text"].startswith("D1 > ")
@@ -420,3 +431,30 @@ def test_monotone_along_the_line_from_the_initialisation_by_hand():
     assert totals["train"]["lines"] == 4 and totals["train"]["never"] == 2
     assert totals["train"]["rise_at"] == [0.5, 0.5]
     assert totals["test"]["largest_rise"] == pytest.approx(0.05)
+
+
+def fit_answer_results(verdicts):
+    """A function-fit result whose targets have the given depth_helps verdicts."""
+    helps = {"yes": ([], 0.0004), "no": (["D8"], 0.002), "no difference detected": ([], 0.25)}
+    return {"fits": {f"t{i}": {} for i in range(len(verdicts))},
+            "summary": {f"t{i}": {"shallowest": "D1", "depth_helps": {
+                "n": 40, "contrasts": 3, "verdict": v, "above_shallowest": helps[v][0],
+                "p_holm_min": helps[v][1] * (i + 1)}} for i, v in enumerate(verdicts)}}
+
+
+def test_depth_answer_names_yes_no_and_undetected_targets():
+    text = report.depth_answer(fit_answer_results(["yes", "yes"]))
+    assert text == ("Yes, on all 2 targets: at least one deeper net ends with a lower MSE than D1 "
+                    "(Welch's t on log10 MSE, Holm over the 3 contrasts with D1, n = 40 each; "
+                    "smallest corrected p per target ≤ 0.0008)")
+    text = report.depth_answer(fit_answer_results(["yes", "no", "no difference detected"]))
+    assert text.startswith("Yes on 1 of 3 targets (t0): ")
+    assert "; no on t1: D1 ends below D8 on t1; no difference detected on t2 (p ≥ 0.75)" in text
+    text = report.depth_answer(fit_answer_results(["no difference detected"]))
+    assert text == ("No difference detected on t0 (p ≥ 0.25) (Welch's t on log10 MSE, Holm over "
+                    "the 3 contrasts with D1, n = 40 each)")
+
+
+def test_p_bounds_round_the_right_way():
+    assert report.p_ceil(0.000911) == "0.00092" and report.p_floor(0.000919) == "0.00091"
+    assert report.p_ceil(3e-21) == "1e-20" and report.p_ceil(0.05) == "0.05"
