@@ -113,38 +113,41 @@ def summarise(results):
             # per width: mean test loss minus mean training loss over the seeds
             "gap": {str(w): results["runs"][str(w)]["test_loss"]["mean"] -
                     results["runs"][str(w)]["train_loss"]["mean"] for w in results["widths"]},
-            "saturation": against_the_best(results, "test_acc", higher_is_better=True),
-            "lowest_test_loss": against_the_best(results, "test_loss", higher_is_better=False)}
+            "saturation": plateau(results, "test_acc", higher_is_better=True),
+            "loss_plateau": plateau(results, "test_loss", higher_is_better=False),
+            "lowest_test_loss": min(results["widths"],
+                                    key=lambda w: results["runs"][str(w)]["test_loss"]["mean"])}
 
 
-def against_the_best(results, key, higher_is_better):
-    """Which widths are detectably worse than the best one (best mean) in `key`: Welch's t of
-    each other width against the best, Holm-corrected over them. "plateau_from": the smallest
-    width from which on no width is detectably worse (where the curve has saturated; None when
-    the widest width is itself detectably worse)."""
+def plateau(results, key, higher_is_better):
+    """Where `key` stops improving with the parameter count. For every width w but the widest:
+    Spearman's trend of the per-seed values against the parameter count over w and every wider
+    width (one point per training, so the windows pool 2-12 widths' seeds). "plateau_from": the
+    narrowest width from which on no window detects a trend in the improving direction (rises
+    for accuracy, falls for loss); None when the window of the two widest still improves. "at":
+    the window's trend from the plateau on (it may detect the other direction: a loss that rises
+    again); "before": the window one width narrower (improving, by the rule; None at the
+    narrowest). A pooled trend, not a comparison of each width with the best: the best of 12
+    widths is chosen by its noise, and the widths near it differ by less than their spread."""
     widths = results["widths"]
-    values = {w: results["runs"][str(w)][key]["values"] for w in widths}
-    sign = 1 if higher_is_better else -1
-    best = max(widths, key=lambda w: sign * stats.mean_std(values[w])[0])
-    others = [w for w in widths if w != best]
-    tests = [stats.compare(values[best], values[w]) for w in others]
-    adjusted = stats.holm([t["p"] if t["p"] is not None else 1.0 for t in tests])
-    worse = [w for w, t, p in zip(others, tests, adjusted)
-             if p < stats.ALPHA and sign * t["effect"] < 0]
-    plateau = next((w for i, w in enumerate(widths) if not set(widths[i:]) & set(worse)), None)
-    p_holm = dict(zip(map(str, others), adjusted))
-    # (no plateau: the widest width's p, which is below ALPHA)
-    from_plateau = [p_holm[str(w)] for w in widths[widths.index(plateau or widths[-1]):]
-                    if w != best]
-    return {"test": "Welch's t against the best width, Holm-corrected", "best": best,
-            "n": len(values[best]), "worse": worse,
-            "not_worse": [w for w in widths if w not in worse],
-            "p_holm": p_holm, "plateau_from": plateau,
-            # the smallest corrected p from the plateau on (1 when the best is alone there)
-            "p_min_from_plateau": min(from_plateau, default=1.0),
-            # widths below the plateau that are not detectably worse either (the test's weakness)
-            "not_worse_below_plateau": [w for w in widths if plateau is not None and w < plateau
-                                        and w not in worse]}
+    improving = "rises" if higher_is_better else "falls"
+    windows = {}
+    for i, width in enumerate(widths[:-1]):
+        x, y = [], []
+        for w in widths[i:]:
+            run = results["runs"][str(w)]
+            x += [run["n_params"]] * len(run[key]["values"])
+            y += run[key]["values"]
+        windows[str(width)] = stats.trend(x, y)
+    still = [i for i, w in enumerate(widths[:-1]) if windows[str(w)]["verdict"] == improving]
+    start = still[-1] + 1 if still else 0
+    found = widths[start] if start < len(widths) - 1 else None
+    return {"test": "Spearman over a width and every wider one", "key": key,
+            "improving": improving, "windows": windows, "plateau_from": found,
+            "at": windows[str(found)] if found is not None else None,
+            "before": windows[str(widths[start - 1])] if found is not None and start else None,
+            "best": max(widths, key=lambda w: (1 if higher_is_better else -1) *
+                        results["runs"][str(w)][key]["mean"])}
 
 
 def plot_params_generalization(results, path):

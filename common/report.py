@@ -282,12 +282,30 @@ def table_params(r):
                    "test − train loss"], rows)
 
 
+def plateau_text(pl, runs, what):
+    """'from width 256 (269,322 parameters) on, test accuracy shows no rising trend (Spearman
+    over that width and every wider one: ρ = 0.19, p = 0.36, n = 24; from the width before it
+    on: rises, ρ = 0.44, p = 0.016, n = 30)' from a sweep plateau()."""
+    def stat(t):
+        return short_text(t).split(" (", 1)[1][:-1]
+    if pl["plateau_from"] is None:
+        return (f"{what} still {pl['improving']} over the two widest widths "
+                f"(Spearman: {stat(pl['windows'][list(pl['windows'])[-1]])})")
+    w, at = pl["plateau_from"], pl["at"]
+    ing = pl["improving"].replace("rises", "rising").replace("falls", "falling")
+    text = (f"from width {w} ({runs[w]['n_params']:,} parameters) on, {what} shows no {ing} "
+            f"trend (Spearman over that width and every wider one: " +
+            ("" if at["verdict"] == "no trend detected" else f"{at['verdict']}, ") + stat(at))
+    if pl["before"] is not None:
+        text += f"; from the width before it on: {pl['improving']}, {stat(pl['before'])}"
+    return text + ")"
+
+
 def values_params(r):
     widths, s = r["widths"], r["summary"]
     runs = {w: r["runs"][str(w)] for w in widths}
     sat, low = s["saturation"], s["lowest_test_loss"]
-    best, plateau = sat["best"], sat["plateau_from"]
-    weak = sat["not_worse_below_plateau"]
+    plateau = sat["plateau_from"]
     gap = [f"{s['gap'][str(w)]:.4f} at {runs[w]['n_params']:,}"
            for w in (widths[0], plateau or widths[-1], widths[-1])]
 
@@ -296,28 +314,16 @@ def values_params(r):
     return {
         "pg.n": str(len(widths)), "pg.seeds": str(len(r["seeds"])),
         "pg.range": f"{runs[widths[0]]['n_params']:,} to {runs[widths[-1]]['n_params']:,}",
-        "pg.best_acc": f"{acc(best)} at {runs[best]['n_params']:,} parameters",
+        "pg.best_acc": f"{acc(sat['best'])} at {runs[sat['best']]['n_params']:,} parameters",
         "pg.saturation": (f"{runs[plateau]['n_params']:,} parameters (width {plateau}, "
                           f"{acc(plateau)})" if plateau is not None else
-                          "no width (the widest is detectably below the best)"),
-        "pg.saturation_rule": (f"from that width on, no width's test accuracy is detectably below "
-                               f"the best's ({sat['test']}, n = {sat['n']} seeds each; p ≥ "
-                               f"{p_floor(sat['p_min_from_plateau'])})"),
-        "pg.not_worse_below": (
-            "with " + str(sat["n"]) + " seeds the test is weak: even width" +
-            ("s " if len(weak) > 1 else " ") + ", ".join(map(str, weak)) +
-            " (" + ", ".join(acc(w) for w in weak) + ") "
-            + ("are" if len(weak) > 1 else "is") + " not detectably below the best"
-            if weak else "every narrower width is detectably below the best"),
-        "pg.loss_ties": (
-            f"detectably above it ({low['test']}, n = {low['n']} seeds each): "
-            + (f"width{'s' if len(low['worse']) > 1 else ''} {', '.join(map(str, low['worse']))}"
-               if low["worse"] else "no other width")
-            + (f"; from width {low['plateau_from']} on, none is (p ≥ "
-               f"{p_floor(low['p_min_from_plateau'])})" if low["plateau_from"] is not None
-               else "")),
-        "pg.lowest_loss": f"{runs[low['best']]['test_loss']['mean']:.4f} at "
-                          f"{runs[low['best']]['n_params']:,} parameters",
+                          "no width (test accuracy still rises over the two widest)"),
+        "pg.saturation_rule": plateau_text(sat, runs, "test accuracy"),
+        "pg.saturation_short": (short_text(sat["at"]) if plateau is not None else
+                                short_text(sat["windows"][str(widths[-2])])),
+        "pg.loss_plateau": plateau_text(s["loss_plateau"], runs, "test loss"),
+        "pg.lowest_loss": f"{runs[low]['test_loss']['mean']:.4f} at "
+                          f"{runs[low]['n_params']:,} parameters",
         "pg.gap": f"{gap[0]}, {gap[1]} and {gap[2]} parameters",
         "pg.gap_trend": trend_text(s["trend"]["gap"]),
         "pg.gap_short": short_text(s["trend"]["gap"]),

@@ -149,24 +149,27 @@ def test_a_new_fit_target_gets_a_marker_name_without_an_entry_in_the_report():
                                      "D2<!--/v-->")
 
 
-def test_sweep_sentences_name_the_widths_the_tests_found_worse():
+def test_sweep_sentences_name_the_plateau_and_its_two_windows():
     import hw1_3_params_generalization as sweep
-    # test loss of 5 widths, 3 seeds each: width 8 lowest; 1 and 2 far above with small spread
-    # (Holm p < 0.05); 4 and 16 within 0.005 of it
-    loss = {1: [2.0, 2.01, 2.02], 2: [1.0, 1.01, 1.02], 4: [0.40, 0.41, 0.42],
-            8: [0.40, 0.405, 0.41], 16: [0.41, 0.40, 0.42]}
-    runs = {str(w): {"n_params": 100 * w, "test_loss": sweep.described(v),
-                     "train_loss": sweep.described([x - 0.1 for x in v]),
-                     "test_acc": sweep.described([1 - x / 3 for x in v])} for w, v in loss.items()}
-    r = {"widths": list(loss), "runs": runs, "seeds": [0, 1, 2]}
+    from test_verdicts import FLAT, sweep_results
+    acc = {1: [0.10, 0.11, 0.12], 2: [0.50, 0.52, 0.51], 4: [0.70, 0.71, 0.72],
+           8: FLAT, 16: FLAT[::-1]}
+    r = sweep_results(acc)
     r["summary"] = sweep.summarise(r)
-    low = r["summary"]["lowest_test_loss"]
-    text = report.values_params(r)["pg.loss_ties"]
-    assert text == ("detectably above it (Welch's t against the best width, Holm-corrected, "
-                    f"n = 3 seeds each): widths 1, 2; from width 4 on, none is (p ≥ "
-                    f"{report.p_floor(min(low['p_holm']['4'], low['p_holm']['16']))})")
-    # the widest width far above the lowest too: no plateau, and it is named
-    runs["16"]["test_loss"] = sweep.described([0.60, 0.61, 0.62])
+    v = report.values_params(r)
+    before = r["summary"]["saturation"]["before"]
+    assert v["pg.saturation"] == "800 parameters (width 8, 81.00%)"
+    assert v["pg.saturation_rule"] == (
+        "from width 8 (800 parameters) on, test accuracy shows no rising trend (Spearman over "
+        "that width and every wider one: ρ = 0.00, p = 1, n = 6; from the width before it on: "
+        f"rises, ρ = {before['effect']:.2f}, {report.p_text(before['p'])}, n = 9)")
+    assert v["pg.loss_plateau"].startswith("from width 8 (800 parameters) on, test loss shows "
+                                           "no falling trend (")
+    assert v["pg.lowest_loss"] == "0.1900 at 800 parameters"
+    # the two widest still rising: no saturation point
+    r = sweep_results({**acc, 16: [0.90, 0.91, 0.92]})
     r["summary"] = sweep.summarise(r)
-    text = report.values_params(r)["pg.loss_ties"]
-    assert text.endswith("n = 3 seeds each): widths 1, 2, 16") and "none is" not in text
+    v = report.values_params(r)
+    assert v["pg.saturation"] == "no width (test accuracy still rises over the two widest)"
+    assert v["pg.saturation_rule"].startswith("test accuracy still rises over the two widest "
+                                              "widths (Spearman: ρ = 0.88, p = 0.021, n = 6")

@@ -1,5 +1,7 @@
 """Each script's summary (the verdicts the README states) on hand-built results whose answers
 are worked out by hand: separated, overlapping, tied and single-seed groups."""
+import math
+
 import numpy as np
 import pytest
 
@@ -292,37 +294,54 @@ def test_pca_spread_of_the_optimisation_paths_by_hand():
     assert s["ratio"] == pytest.approx(2.0)
 
 
-def test_sweep_saturation_and_lowest_loss_against_the_best_width():
+def sweep_results(acc):
+    """A sweep result of widths {width: test accuracies per seed}; n_params = 100 x width, the
+    test loss 1 - accuracy."""
     import hw1_3_params_generalization as sweep
-    acc = {1: [0.10, 0.11, 0.12], 2: [0.50, 0.52, 0.51], 4: [0.80, 0.81, 0.82],
-           8: [0.81, 0.82, 0.815], 16: [0.70, 0.90, 0.80]}
-    runs = {str(w): {"test_acc": {"values": v}, "test_loss": {"values": [1 - a for a in v]}}
+    runs = {str(w): {"n_params": 100 * w, "test_acc": sweep.described(v),
+                     "test_loss": sweep.described([1 - a for a in v]),
+                     "train_loss": sweep.described([0.5 - a / 2 for a in v])}
             for w, v in acc.items()}
-    results = {"widths": list(acc), "runs": runs}
-    sat = sweep.against_the_best(results, "test_acc", higher_is_better=True)
-    # best mean: width 8 (0.815); widths 1 and 2 lie 0.3-0.7 below with spreads of 0.01
-    # (Holm p < 0.05); width 4 (0.005 below) and the noisy width 16 are not detectably below
-    assert sat["best"] == 8 and sat["worse"] == [1, 2] and sat["plateau_from"] == 4
-    assert sat["not_worse"] == [4, 8, 16] and sat["n"] == 3
-    assert sat["not_worse_below_plateau"] == []
-    assert sat["p_min_from_plateau"] == min(sat["p_holm"]["4"], sat["p_holm"]["16"])
-    low = sweep.against_the_best(results, "test_loss", higher_is_better=False)
-    assert low["best"] == 8 and low["worse"] == [1, 2] and low["plateau_from"] == 4
-    # a detectably worse width after the plateau moves its start past it; none when the widest
-    # width is the worse one
-    runs["4"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
-    assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] == 8
-    runs["16"]["test_acc"]["values"] = [0.60, 0.61, 0.62]
-    assert sweep.against_the_best(results, "test_acc", True)["plateau_from"] is None
-    # a narrow width too noisy to be told apart sits below the plateau, not in it
-    runs["4"]["test_acc"]["values"] = [0.81, 0.82, 0.815]
-    runs["16"]["test_acc"]["values"] = [0.81, 0.82, 0.815]
-    runs["2"]["test_acc"]["values"] = [0.1, 0.9, 0.5]
-    sat = sweep.against_the_best(results, "test_acc", True)
-    assert sat["worse"] == [1] and sat["plateau_from"] == 2
-    runs["2"]["test_acc"]["values"], runs["1"]["test_acc"]["values"] = [0.50, 0.52, 0.51], [0.1, 0.9, 0.5]
-    sat = sweep.against_the_best(results, "test_acc", True)
-    assert sat["worse"] == [2] and sat["plateau_from"] == 4 and sat["not_worse_below_plateau"] == [1]
+    return {"widths": list(acc), "runs": runs, "seeds": [0, 1, 2]}
+
+
+FLAT = [0.80, 0.82, 0.81]
+
+
+def test_sweep_plateau_is_where_the_pooled_trend_stops_by_hand():
+    import hw1_3_params_generalization as sweep
+    from scipy import stats as scipy_stats
+    # widths 1, 2, 4 rise; 8 and 16 hold the same three values (in another order)
+    acc = {1: [0.10, 0.11, 0.12], 2: [0.50, 0.52, 0.51], 4: [0.70, 0.71, 0.72],
+           8: FLAT, 16: FLAT[::-1]}
+    sat = sweep.plateau(sweep_results(acc), "test_acc", higher_is_better=True)
+    # window from 8: both widths hold the same values, so rank correlation 0 and p = 1
+    assert sat["plateau_from"] == 8 and sat["at"]["effect"] == pytest.approx(0, abs=1e-12)
+    assert sat["at"]["p"] == pytest.approx(1.0) and sat["at"]["n"] == 6
+    # window from 4 (9 points): x ranks 2, 5, 8 per width; y ranks 1-3 for width 4 and 4.5,
+    # 6.5, 8.5 twice: cov 40.5, var 54 and 58.5; p from t = r sqrt(7 / (1 - r^2)), 7 df
+    r = 40.5 / math.sqrt(54 * 58.5)
+    before = sat["before"]
+    assert before["effect"] == pytest.approx(r) and before["verdict"] == "rises"
+    assert before["p"] == pytest.approx(2 * scipy_stats.t.sf(r * math.sqrt(7 / (1 - r * r)), 7))
+    assert sat["best"] == 8 and list(sat["windows"]) == ["1", "2", "4", "8"]
+    # the loss mirrors the accuracy: it stops falling at the same width
+    low = sweep.plateau(sweep_results(acc), "test_loss", higher_is_better=False)
+    assert low["plateau_from"] == 8 and low["before"]["verdict"] == "falls"
+    # the two widest still rising (6 points, ranks fully separated: rho 13.5 / sqrt(13.5 x
+    # 17.5) = 0.88, p 0.021): no plateau
+    acc[16] = [0.90, 0.91, 0.92]
+    sat = sweep.plateau(sweep_results(acc), "test_acc", higher_is_better=True)
+    assert sat["plateau_from"] is None and sat["at"] is None and sat["before"] is None
+    assert sat["windows"]["8"]["effect"] == pytest.approx(13.5 / math.sqrt(13.5 * 17.5))
+    # nothing rises: the plateau is the narrowest width, with no window before it
+    flat = {w: FLAT for w in (1, 2, 4)}
+    sat = sweep.plateau(sweep_results(flat), "test_acc", higher_is_better=True)
+    assert sat["plateau_from"] == 1 and sat["before"] is None
+    # a late rise after a flat stretch moves the plateau past it
+    acc = {1: FLAT, 2: FLAT, 4: FLAT, 8: [0.90, 0.91, 0.92], 16: [0.95, 0.96, 0.97]}
+    sat = sweep.plateau(sweep_results(acc), "test_acc", higher_is_better=True)
+    assert sat["plateau_from"] is None and sat["windows"]["1"]["verdict"] == "rises"
 
 
 def test_random_label_slowdown_per_threshold_by_hand():
