@@ -287,7 +287,8 @@ def plateau_text(pl, runs, what):
     over that width and every wider one: ρ = 0.19, p = 0.36, n = 24; from the width before it
     on: rises, ρ = 0.44, p = 0.016, n = 30)' from a sweep plateau()."""
     def stat(t):
-        return short_text(t).split(" (", 1)[1][:-1]
+        text = short_text(t)
+        return text.split(" (", 1)[1][:-1] if " (" in text else text
     if pl["plateau_from"] is None:
         return (f"{what} still {pl['improving']} over the two widest widths "
                 f"(Spearman: {stat(pl['windows'][list(pl['windows'])[-1]])})")
