@@ -20,7 +20,8 @@ import hw1_3_interpolation
 import hw1_3_sensitivity
 from common import report
 from common.data import IDX_FILES, load_image_data
-from conftest import ROOT, TINY_FIT, assert_one_line_error, idx_bytes, write_idx_set
+from conftest import (ROOT, TINY_FIT, assert_one_line_error, idx_bytes, placeholder_figures,
+                      write_idx_set)
 
 FIT = "hw1_1_simulate_function"
 
@@ -37,7 +38,8 @@ def snapshot(folder):
 def finished_fit(tmp_path_factory):
     """One finished tiny function-fit run (made once; tests get copies)."""
     out = tmp_path_factory.mktemp("finished") / "out"
-    hw1_1_simulate_function.main([*TINY_FIT, "--out-dir", str(out)])
+    with placeholder_figures():
+        hw1_1_simulate_function.main([*TINY_FIT, "--out-dir", str(out)])
     return out
 
 

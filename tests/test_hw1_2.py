@@ -55,6 +55,7 @@ def test_phase1_epochs_differ_and_match_a_lone_training():
         torch.testing.assert_close(nets.flat()[k], flatten_params(lone), **TOL)
 
 
+@pytest.mark.real_figures
 def test_optimization_quick(tmp_path, idx_dir):
     results = hw1_2_optimization.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                        "--dataset", "mnist", "--data-dir", str(idx_dir),
@@ -74,6 +75,7 @@ def test_optimization_quick(tmp_path, idx_dir):
     assert results["pca"]["fc1"]["n_params"] == 392500
 
 
+@pytest.mark.real_figures
 def test_grad_norm_quick(tmp_path, idx_dir):
     results = hw1_2_grad_norm.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                     "--dataset", "mnist", "--data-dir", str(idx_dir)])

@@ -118,6 +118,7 @@ def test_interpolation_summary_by_hand():
     assert s["gap"]["effect"] == pytest.approx(1.0) and s["gap"]["p"] == 0.0
 
 
+@pytest.mark.real_figures
 def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
     monkeypatch.setattr(hw1_3_interpolation, "EVAL_BATCH_SIZE", 64)  # several eval batches
     r = hw1_3_interpolation.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
@@ -151,6 +152,7 @@ def test_interpolation_quick(tmp_path, idx_dir, monkeypatch):
     assert first != second
 
 
+@pytest.mark.real_figures
 def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
     r = hw1_3_sensitivity.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path),
                                 "--dataset", "mnist", "--data-dir", str(idx_dir)])
@@ -219,6 +221,7 @@ def test_random_labels_are_a_permutation_and_the_target_epoch_rule():
     assert script.first_epoch_reaching([0.5, 0.6], 0.99) is None
 
 
+@pytest.mark.real_figures
 def test_random_labels_quick(tmp_path, idx_dir):
     import hw1_3_random_labels as script
     r = script.main(["--quick", "--device", "cpu", "--out-dir", str(tmp_path), "--dataset",
@@ -237,6 +240,7 @@ def test_random_labels_quick(tmp_path, idx_dir):
     assert r["n_params"] == 784 * 512 + 512 + 512 * 512 + 512 + 5130
 
 
+@pytest.mark.real_figures
 def test_parameter_sweep_counts_and_quick(tmp_path, idx_dir):
     import hw1_3_params_generalization as script
     from common.models import count_params

@@ -7,6 +7,7 @@ from scipy import stats as scipy_stats
 
 import hw1_1_simulate_function
 from common import report
+from conftest import placeholder_figures
 
 STEM = "hw1_1_simulate_function"
 README = """Intro.
@@ -21,8 +22,9 @@ Parameters: <!--v:fits.params_range-->old<!--/v-->; the depth series:
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
-    hw1_1_simulate_function.main(["--quick", "--epochs", "40", "--seeds", "5", "--points", "30",
-                                  "--out-dir", str(out)])
+    with placeholder_figures():
+        hw1_1_simulate_function.main(["--quick", "--epochs", "40", "--seeds", "5", "--points",
+                                      "30", "--out-dir", str(out)])
     return out
 
 

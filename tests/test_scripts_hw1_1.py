@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from matplotlib import pyplot as plt
 
 import hw1_1_mnist_cnn
 import hw1_1_simulate_function
@@ -16,11 +17,15 @@ def run_ok(main, args, tmp_path):
     return results
 
 
+@pytest.mark.real_figures
 def test_simulate_function_quick(tmp_path):
     results = run_ok(hw1_1_simulate_function.main, [], tmp_path)
     stem = "hw1_1_simulate_function"
     for name in (".json", "_loss.png", "_predictions.png", "_final_mse.png"):
         assert (tmp_path / f"{stem}{name}").stat().st_size > 0
+    for name in ("_loss.png", "_predictions.png", "_final_mse.png"):   # rendered, not placeholders
+        image = plt.imread(tmp_path / f"{stem}{name}")
+        assert image.shape[1] <= 900 and image.shape[0] > 100
     on_disk = json.loads((tmp_path / f"{stem}.json").read_text())
     assert on_disk["meta"]["config"]["epochs"] == 300 and on_disk["meta"]["device"] == "cpu"
     assert list(results["fits"]) == list(TARGET_FUNCTIONS) and results["seeds"] == [0, 1, 2]
@@ -35,6 +40,7 @@ def test_simulate_function_quick(tmp_path):
     assert params == {"D1": 2200, "D2": 2206, "M1": 2177, "D8": 2194, "M2": 2113, "M3": 2233}
 
 
+@pytest.mark.real_figures
 def test_mnist_cnn_quick_and_replot(tmp_path, idx_dir):
     args = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "50"]
     results = run_ok(hw1_1_mnist_cnn.main, args, tmp_path)
@@ -143,7 +149,6 @@ def test_interrupt_during_write_keeps_previous_files(capsys, tmp_path, monkeypat
 
 def test_cnn_figures_log_only_over_a_decade_and_a_dash_per_original_model(tmp_path,
                                                                           monkeypatch):
-    import matplotlib.pyplot as plt
     import hw1_1_mnist_cnn as script
     drawn = []
     monkeypatch.setattr(script, "save_figure", lambda fig, path: (drawn.append(fig), plt.close(fig)))
