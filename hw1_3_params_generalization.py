@@ -120,15 +120,17 @@ def summarise(results):
 
 
 def plateau(results, key, higher_is_better):
-    """Where `key` stops improving with the parameter count. For every width w but the widest:
-    Spearman's trend of the per-seed values against the parameter count over w and every wider
-    width (one point per training, so the windows pool 2-12 widths' seeds). "plateau_from": the
-    narrowest width from which on no window detects a trend in the improving direction (rises
-    for accuracy, falls for loss); None when the window of the two widest still improves. "at":
-    the window's trend from the plateau on (it may detect the other direction: a loss that rises
-    again); "before": the window one width narrower (improving, by the rule; None at the
-    narrowest). A pooled trend, not a comparison of each width with the best: the best of 12
-    widths is chosen by its noise, and the widths near it differ by less than their spread."""
+    """Where `key` stops improving detectably with the parameter count. For every width w but
+    the widest: Spearman's trend of the per-seed values against the parameter count over w and
+    every wider width (one point per training, so a window pools 2-12 widths' seeds). The
+    windows are tested in a fixed sequence from the narrowest (first_not_improving): the
+    "still improving" claims before the first window that detects no improvement keep the
+    5 % family-wise level without a correction. "plateau_from": that window's width (None when
+    every window improves, the two widest included); "at": its trend (a failure to reject, not
+    an equivalence; it may detect the other direction); "before": the window one width
+    narrower (improving; None at the narrowest). A monotone test: a fall followed by a rise
+    within a window can cancel out. Not each width against the best: the best of 12 widths is
+    chosen by its noise."""
     widths = results["widths"]
     improving = "rises" if higher_is_better else "falls"
     windows = {}
@@ -139,15 +141,20 @@ def plateau(results, key, higher_is_better):
             x += [run["n_params"]] * len(run[key]["values"])
             y += run[key]["values"]
         windows[str(width)] = stats.trend(x, y)
-    still = [i for i, w in enumerate(widths[:-1]) if windows[str(w)]["verdict"] == improving]
-    start = still[-1] + 1 if still else 0
-    found = widths[start] if start < len(widths) - 1 else None
-    return {"test": "Spearman over a width and every wider one", "key": key,
-            "improving": improving, "windows": windows, "plateau_from": found,
-            "at": windows[str(found)] if found is not None else None,
-            "before": windows[str(widths[start - 1])] if found is not None and start else None,
+    start = first_not_improving([windows[str(w)]["verdict"] for w in widths[:-1]], improving)
+    found = widths[start] if start is not None else None
+    return {"test": "Spearman over a width and every wider one, in a fixed sequence from the "
+                    "narrowest", "key": key, "improving": improving, "windows": windows,
+            "plateau_from": found, "at": windows[str(found)] if found is not None else None,
+            "before": windows[str(widths[start - 1])] if start else None,
             "best": max(widths, key=lambda w: (1 if higher_is_better else -1) *
                         results["runs"][str(w)][key]["mean"])}
+
+
+def first_not_improving(verdicts, improving):
+    """Index of the first verdict that is not `improving` (the fixed-sequence stop), None when
+    all are."""
+    return next((i for i, v in enumerate(verdicts) if v != improving), None)
 
 
 def plot_params_generalization(results, path):

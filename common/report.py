@@ -283,22 +283,26 @@ def table_params(r):
 
 
 def plateau_text(pl, runs, what):
-    """'from width 256 (269,322 parameters) on, test accuracy shows no rising trend (Spearman
-    over that width and every wider one: ρ = 0.19, p = 0.36, n = 24; from the width before it
-    on: rises, ρ = 0.44, p = 0.016, n = 30)' from a sweep plateau()."""
-    def stat(t):
-        text = short_text(t)
-        return text.split(" (", 1)[1][:-1] if " (" in text else text
+    """'no rising trend of test accuracy detected from width 256 (269,322 parameters) on
+    (Spearman over that width and every wider one: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
+    n = 24; from the width before it on it rises: ρ = 0.44, p = 0.016, n = 30)' from a sweep
+    plateau()."""
+    def stat(t, ci=False):
+        if t["verdict"] == "not tested":
+            return "not tested"
+        band = f", 95 % CI {t['ci95'][0]:.2f} to {t['ci95'][1]:.2f}" if ci and t["ci95"] else ""
+        return f"ρ = {t['effect']:.2f}{band}, {p_text(t['p'])}, n = {t['n']}"
     if pl["plateau_from"] is None:
         return (f"{what} still {pl['improving']} over the two widest widths "
                 f"(Spearman: {stat(pl['windows'][list(pl['windows'])[-1]])})")
     w, at = pl["plateau_from"], pl["at"]
     ing = pl["improving"].replace("rises", "rising").replace("falls", "falling")
-    text = (f"from width {w} ({runs[w]['n_params']:,} parameters) on, {what} shows no {ing} "
-            f"trend (Spearman over that width and every wider one: " +
-            ("" if at["verdict"] == "no trend detected" else f"{at['verdict']}, ") + stat(at))
+    text = (f"no {ing} trend of {what} detected from width {w} ({runs[w]['n_params']:,} "
+            f"parameters) on (Spearman over that width and every wider one: " +
+            ("" if at["verdict"] in ("no trend detected", "not tested") else
+             f"{at['verdict']}, ") + stat(at, ci=True))
     if pl["before"] is not None:
-        text += f"; from the width before it on: {pl['improving']}, {stat(pl['before'])}"
+        text += f"; from the width before it on it {pl['improving']}: {stat(pl['before'])}"
     return text + ")"
 
 
@@ -473,18 +477,20 @@ def depth_answer(r):
     no = [f for f, h in helps.items() if h["verdict"] == "no"]
     rest = [f for f in helps if f not in yes and f not in no]
     k, n = len(yes), len(helps)
-    how = (f"Welch's t on log10 MSE, Holm over the {first['depth_helps']['contrasts']} contrasts "
+    how = (f"Welch's t, Holm over the {first['depth_helps']['contrasts']} contrasts "
            f"with {shallowest}, n = {n_seeds} each")
     parts = []
     if yes:
         worst = max(helps[f]["p_holm_min"] for f in yes)
         parts.append((f"Yes, on all {n} targets" if k == n else f"Yes on {k} of {n} targets "
                       f"({', '.join(yes)})") +
-                     f": at least one deeper net ends with a lower MSE than {shallowest} ({how}; "
-                     f"smallest corrected p per target ≤ {p_ceil(worst)})")
+                     f": at least one deeper net ends with a lower mean log10 MSE than "
+                     f"{shallowest} ({how}; every target's smallest corrected p ≤ "
+                     f"{p_ceil(worst)})")
     if no:
-        parts.append(f"no on {', '.join(no)}: {shallowest} ends below " +
-                     "; ".join(f"{', '.join(helps[f]['above_shallowest'])} on {f}" for f in no))
+        parts.append(f"no on {', '.join(no)}: no deeper net ends below {shallowest}, which "
+                     "ends below " + "; ".join(f"{', '.join(helps[f]['above_shallowest'])} on {f}"
+                                               for f in no))
     if rest:
         tested = [helps[f]["p_holm_min"] for f in rest if helps[f]["p_holm_min"] is not None]
         parts.append(f"no difference detected on {', '.join(rest)}" +

@@ -1,5 +1,6 @@
 """The README report: tables and prose values come from the JSON, and --check notices drift."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -161,17 +162,19 @@ def test_sweep_sentences_name_the_plateau_and_its_two_windows():
     v = report.values_params(r)
     before = r["summary"]["saturation"]["before"]
     assert v["pg.saturation"] == "800 parameters (width 8, 81.00%)"
+    half = math.tanh(1.959964 * math.sqrt(1 / 3))      # Fisher z of rho 0 at n = 6
     assert v["pg.saturation_rule"] == (
-        "from width 8 (800 parameters) on, test accuracy shows no rising trend (Spearman over "
-        "that width and every wider one: ρ = 0.00, p = 1, n = 6; from the width before it on: "
-        f"rises, ρ = {before['effect']:.2f}, {report.p_text(before['p'])}, n = 9)")
-    assert v["pg.loss_plateau"].startswith("from width 8 (800 parameters) on, test loss shows "
-                                           "no falling trend (")
+        "no rising trend of test accuracy detected from width 8 (800 parameters) on (Spearman "
+        f"over that width and every wider one: ρ = 0.00, 95 % CI {-half:.2f} to {half:.2f}, "
+        f"p = 1, n = 6; from the width before it on it rises: ρ = {before['effect']:.2f}, "
+        f"{report.p_text(before['p'])}, n = 9)")
+    assert v["pg.loss_plateau"].startswith("no falling trend of test loss detected from width 8 "
+                                           "(800 parameters) on (")
     assert v["pg.lowest_loss"] == "0.1900 at 800 parameters"
     # the two widest still rising: no saturation point
     r = sweep_results({**acc, 16: [0.90, 0.91, 0.92]})
     r["summary"] = sweep.summarise(r)
     v = report.values_params(r)
     assert v["pg.saturation"] == "no width (test accuracy still rises over the two widest)"
-    assert v["pg.saturation_rule"].startswith("test accuracy still rises over the two widest "
-                                              "widths (Spearman: ρ = 0.88, p = 0.021, n = 6")
+    assert v["pg.saturation_rule"] == ("test accuracy still rises over the two widest widths "
+                                       "(Spearman: ρ = 0.88, p = 0.021, n = 6)")

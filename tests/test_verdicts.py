@@ -338,7 +338,12 @@ def test_sweep_plateau_is_where_the_pooled_trend_stops_by_hand():
     flat = {w: FLAT for w in (1, 2, 4)}
     sat = sweep.plateau(sweep_results(flat), "test_acc", higher_is_better=True)
     assert sat["plateau_from"] == 1 and sat["before"] is None
-    # a late rise after a flat stretch moves the plateau past it
+    # the windows stop at the first that detects no improvement (a fixed sequence), even when a
+    # later, smaller window detects one
+    assert sweep.first_not_improving(["rises", "no trend detected", "rises"], "rises") == 1
+    assert sweep.first_not_improving(["falls", "falls"], "falls") is None
+    assert sweep.first_not_improving(["rises", "falls"], "falls") == 0
+    # a late rise after a flat stretch: the window over all widths rises, so does every later one
     acc = {1: FLAT, 2: FLAT, 4: FLAT, 8: [0.90, 0.91, 0.92], 16: [0.95, 0.96, 0.97]}
     sat = sweep.plateau(sweep_results(acc), "test_acc", higher_is_better=True)
     assert sat["plateau_from"] is None and sat["windows"]["1"]["verdict"] == "rises"
@@ -463,15 +468,16 @@ def fit_answer_results(verdicts):
 
 def test_depth_answer_names_yes_no_and_undetected_targets():
     text = report.depth_answer(fit_answer_results(["yes", "yes"]))
-    assert text == ("Yes, on all 2 targets: at least one deeper net ends with a lower MSE than D1 "
-                    "(Welch's t on log10 MSE, Holm over the 3 contrasts with D1, n = 40 each; "
-                    "smallest corrected p per target ≤ 0.0008)")
+    assert text == ("Yes, on all 2 targets: at least one deeper net ends with a lower mean log10 "
+                    "MSE than D1 (Welch's t, Holm over the 3 contrasts with D1, n = 40 each; "
+                    "every target's smallest corrected p ≤ 0.0008)")
     text = report.depth_answer(fit_answer_results(["yes", "no", "no difference detected"]))
     assert text.startswith("Yes on 1 of 3 targets (t0): ")
-    assert "; no on t1: D1 ends below D8 on t1; no difference detected on t2 (p ≥ 0.75)" in text
+    assert ("; no on t1: no deeper net ends below D1, which ends below D8 on t1; no difference "
+            "detected on t2 (p ≥ 0.75)") in text
     text = report.depth_answer(fit_answer_results(["no difference detected"]))
-    assert text == ("No difference detected on t0 (p ≥ 0.25) (Welch's t on log10 MSE, Holm over "
-                    "the 3 contrasts with D1, n = 40 each)")
+    assert text == ("No difference detected on t0 (p ≥ 0.25) (Welch's t, Holm over the 3 "
+                    "contrasts with D1, n = 40 each)")
 
 
 def test_p_bounds_round_the_right_way():
