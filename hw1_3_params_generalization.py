@@ -182,6 +182,11 @@ def plot_params_generalization(results, path):
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.yaxis.set_minor_formatter(FuncFormatter(   # only 2, 3, 5 x 10^k: no crowding
                 lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
+    marks = plateau_marks(results)
+    for ax, key in ((axes[0], "loss_plateau"), (axes[1], "saturation"), (axes[2], "saturation")):
+        if key in marks:
+            x, label, ls = marks[key]
+            ax.axvline(x, color="0.35", ls=ls, lw=1, label=label)
     legend_outside(fig, axes, ncol=2)
     best = max(r["test_acc"]["mean"] for r in runs)
     near = [r for r in runs if r["test_acc"]["mean"] >= best - ZOOM_POINTS / 100]
@@ -194,6 +199,19 @@ def plot_params_generalization(results, path):
                  f"loss and accuracy vs parameters\n({plural(cfg['epochs'], 'epoch')}, Adam lr "
                  f"{cfg['lr']:g}, batch {cfg['batch_size']}; dots: {len(results['seeds'])} seeds)")
     save_figure(fig, path)
+
+
+def plateau_marks(results):
+    """{summary key: (parameters, legend label, line style)} of the plateaus the summary found:
+    where the test loss and the test accuracy stop improving detectably (plateau())."""
+    marks = {}
+    for key, what, ls in (("loss_plateau", "test loss: no falling", ":"),
+                          ("saturation", "test accuracy: no rising", "-.")):
+        width = results.get("summary", {}).get(key, {}).get("plateau_from")
+        if width is not None:
+            marks[key] = (results["runs"][str(width)]["n_params"],
+                          f"{what} trend detected from width {width} on", ls)
+    return marks
 
 
 def plot(results, out, stem):

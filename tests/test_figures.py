@@ -164,3 +164,23 @@ def test_the_checks_fail_on_a_bad_figure():
     for problem in ("below 8 pt at 900 px", "no title names", "no y label", "no x label",
                     "less than a decade", "legend entries without a line"):
         assert problem in found
+
+
+def test_sweep_marks_the_plateaus_of_its_summary(monkeypatch, tmp_path):
+    results, drawn = draw("hw1_3_params_generalization", monkeypatch, tmp_path)
+    fig = drawn["hw1_3_params_generalization_params.png"]
+    loss_ax, acc_ax, zoom_ax = fig.axes[:3]
+    s = results["summary"]
+
+    def marks(ax):
+        return {l.get_label(): list(l.get_xdata()) for l in ax.get_lines()
+                if "trend detected from width" in l.get_label()}
+    loss_w, acc_w = s["loss_plateau"]["plateau_from"], s["saturation"]["plateau_from"]
+    loss_x = results["runs"][str(loss_w)]["n_params"]
+    acc_x = results["runs"][str(acc_w)]["n_params"]
+    assert marks(loss_ax) == {f"test loss: no falling trend detected from width {loss_w} on":
+                              [loss_x, loss_x]}
+    for ax in (acc_ax, zoom_ax):
+        assert marks(ax) == {f"test accuracy: no rising trend detected from width {acc_w} on":
+                             [acc_x, acc_x]}
+    matplotlib.pyplot.close(fig)
