@@ -135,12 +135,8 @@ def ranking(groups, higher_is_better=True, alpha=ALPHA):
     corrected 5 % level; the text never chains neighbours, so it cannot be read as a comparison
     that was not made or not detected."""
     names = list(groups)
-    pairs = [{"a": a, "b": b, **compare(groups[a], groups[b])}
-             for i, a in enumerate(names) for b in names[i + 1:]]
-    tested = [q for q in pairs if q["p"] is not None]
-    for q, p_adj in zip(tested, holm([q["p"] for q in tested])):
-        q["p_holm"] = p_adj
-        q["verdict"] = verdict_of(q["effect"], p_adj, alpha)
+    pairs = holm_verdicts([{"a": a, "b": b, **compare(groups[a], groups[b])}
+                           for i, a in enumerate(names) for b in names[i + 1:]], alpha)
     sign = 1 if higher_is_better else -1
     order = sorted(names, key=lambda n: -sign * float(np.mean(groups[n])))
     rank = {n: i for i, n in enumerate(order)}
@@ -180,10 +176,17 @@ def against(groups, reference, alpha=ALPHA):
     reference, name), "p_holm", "verdict"}} in the order of `groups`; "effect" is mean(name) -
     mean(reference). Untested contrasts (one seed) keep "not tested" and p_holm None."""
     out = {n: compare(groups[reference], v) for n, v in groups.items() if n != reference}
-    tested = [n for n, c in out.items() if c["p"] is not None]
-    for n, p_adj in zip(tested, holm([out[n]["p"] for n in tested])):
-        out[n]["p_holm"] = p_adj
-        out[n]["verdict"] = verdict_of(out[n]["effect"], p_adj, alpha)
-    for c in out.values():
+    for c in holm_verdicts(list(out.values()), alpha):
         c.setdefault("p_holm", None)
     return out
+
+
+def holm_verdicts(comparisons, alpha=ALPHA):
+    """A family of compare() results, corrected together: each tested one (p not None) gets
+    "p_holm" and the verdict at that corrected p; untested ones are left as they are. Returns
+    the list (changed in place)."""
+    tested = [c for c in comparisons if c["p"] is not None]
+    for c, p_adj in zip(tested, holm([c["p"] for c in tested])):
+        c["p_holm"] = p_adj
+        c["verdict"] = verdict_of(c["effect"], p_adj, alpha)
+    return comparisons
