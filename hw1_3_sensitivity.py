@@ -65,10 +65,10 @@ class Settings:
     # changed their verdict when the seed base changed
     seeds: int = cli.setting(5, cli.positive_int, "repeats (seed, seed+1, ...)", quick=1)
     sensitivity_samples: int = cli.setting(
-        2000, cli.positive_int, "size of the fixed test subset for the Jacobian norms", quick=200)
+        2000, cli.positive_int, "size of the fixed test subset for the Jacobian norms", quick=100)
     sharpness_samples: int = cli.setting(
         2000, cli.positive_int, "size of the fixed training subset for the sharpness measures",
-        quick=200)
+        quick=100)
     # 10 as Keskar et al.
     sharpness_iterations: int = cli.setting(
         10, cli.positive_int, "L-BFGS-B iterations of the eps-sharpness maximisation", quick=2)

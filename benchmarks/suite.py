@@ -50,6 +50,8 @@ class Units:
     steps: int = 12            # optimiser steps timed per (model, batch) and way
     eval_images: int = 5000    # images per timed evaluation pass
     fit_epochs: int = 30       # full-batch epochs of the function fits
+    fit_seeds: int = 0         # seeds of the stacked fits timed (0: the script's; fewer are
+                               # priced as that many times the script's seeds over them)
     relu: ReluUnits = ReluUnits()  # the minimal-ratio nets (benchmarks/bench.py)
     tanh_nets: int = 0         # grad-norm tanh nets priced together (0: the script's 100)
     surface_images: int = 0    # training images per loss-surface grid point (0: the script's)
@@ -58,8 +60,9 @@ class Units:
     max_batch: int = 0         # image classifiers' batch sizes capped at this (0: the scripts')
 
 
-QUICK_UNITS = Units(steps=1, eval_images=100, fit_epochs=2, relu=QUICK_RELU, tanh_nets=4,
-                    surface_images=100, sharpness_images=50, sharpness_iterations=1, max_batch=16)
+QUICK_UNITS = Units(steps=1, eval_images=100, fit_epochs=2, fit_seeds=2, relu=QUICK_RELU,
+                    tanh_nets=4, surface_images=100, sharpness_images=50, sharpness_iterations=1,
+                    max_batch=16)
 
 
 class Clock:
@@ -179,13 +182,14 @@ def price_function_fits(clock, device):
     targets = {f: function_samples(f, d.points, device)[1] for f in script.TARGET_FUNCTIONS}
     fits_per_model = len(targets) * d.seeds
     epochs = clock.units.fit_epochs
-    inits = script.initial_models(range(d.seeds), device)
+    timed_seeds = clock.units.fit_seeds or d.seeds
+    inits = script.initial_models(range(timed_seeds), device)
     groups = {}
     for name, hidden in script.MODELS.items():
         groups.setdefault(len(hidden), []).append(name)
     t_ours = clock(lambda: [script.fit_depth_group(names, inits, x, targets, epochs, d.lr,
                                                    d.weight_decay)
-                            for names in groups.values()]) / epochs
+                            for names in groups.values()]) / epochs * d.seeds / timed_seeds
     t_usual = 0.0
     for name, hidden in script.MODELS.items():
         model = function_mlp(hidden).to(device)

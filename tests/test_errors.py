@@ -320,22 +320,37 @@ def _wait_or_describe(proc, err_file, timeout=60):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_real_signal_to_a_running_script(fit_dir, signum, tmp_path):
-    before = snapshot(fit_dir)
-    err_file = tmp_path / "stderr"
-    with open(err_file, "w") as err_fh:
-        proc = subprocess.Popen([sys.executable, str(ROOT / f"{FIT}.py"), "--epochs", "1000000",
-                                 "--out-dir", str(fit_dir)], stderr=err_fh, text=True)
-    deadline = time.monotonic() + 60
-    while not _handler_installed(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # into the training loop
-    proc.send_signal(signum)
-    err = _wait_or_describe(proc, err_file)
-    assert proc.returncode == 128 + signum
-    assert err.strip().endswith("no output file was changed") and "Traceback" not in err
-    assert snapshot(fit_dir) == before
+def test_real_signal_to_a_running_script(finished_fit, tmp_path):
+    # SIGINT and SIGTERM, each to its own running script (started together: most of a run
+    # before the training loop is importing torch), each over its own finished output folder
+    signums = (signal.SIGINT, signal.SIGTERM)
+    dirs = {s: Path(shutil.copytree(finished_fit, tmp_path / f"out{int(s)}")) for s in signums}
+    before = {s: snapshot(d) for s, d in dirs.items()}
+    procs, err_files = {}, {s: tmp_path / f"stderr{int(s)}" for s in signums}
+    for s in signums:
+        with open(err_files[s], "w") as err_fh:
+            procs[s] = subprocess.Popen([sys.executable, str(ROOT / f"{FIT}.py"), "--epochs",
+                                         "1000000", "--out-dir", str(dirs[s])], stderr=err_fh,
+                                        text=True)
+    try:
+        for s in signums:
+            deadline = time.monotonic() + 60
+            while not _handler_installed(procs[s].pid, signal.SIGTERM) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+        time.sleep(0.5)  # into the training loop
+        for s in signums:
+            procs[s].send_signal(s)
+        for s in signums:
+            err = _wait_or_describe(procs[s], err_files[s])
+            assert procs[s].returncode == 128 + s, (s, err)
+            assert err.strip().endswith("no output file was changed") and "Traceback" not in err
+            assert snapshot(dirs[s]) == before[s], s
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one
