@@ -194,18 +194,32 @@ def rank_series(per_model, models, key):
            for series, members in (("depth", depth), ("original", list(FUNCTION_MODELS)))}
     shallowest = min(depth, key=lambda n: models[n]["depth"])
     out["shallowest"] = shallowest
-    vs = stats.against({n: logs[n] for n in depth if n in per_model}, shallowest)
+    deeper = {n: logs[n] for n in depth if n in per_model}
+    vs = stats.against(deeper, shallowest)
     out["vs_shallowest"] = vs
     out["beat_shallowest"] = [n for n, c in vs.items() if c["verdict"] == "lower"]
-    above = [n for n, c in vs.items() if c["verdict"] == "higher"]
-    tested = [c["p_holm"] for c in vs.values() if c["p_holm"] is not None]
-    out["depth_helps"] = {
-        "test": "Welch's t on log10 MSE, Holm over the contrasts with the shallowest",
-        "n": len(logs[shallowest]), "contrasts": len(vs),
-        "verdict": "yes" if out["beat_shallowest"] else "no" if above else
-        "not tested" if not tested else stats.NO_DIFFERENCE,
-        "p_holm_min": min(tested, default=None), "above_shallowest": above}
+    out["depth_helps"] = helps_answer(
+        vs, len(logs[shallowest]), "Welch's t on log10 MSE, Holm over the contrasts with the "
+        "shallowest")
+    # the same question by ranks: the final MSEs can be bimodal (some seeds stuck), far from
+    # the normal shape Welch's t assumes
+    out["depth_helps_rank"] = helps_answer(
+        stats.against(deeper, shallowest, test=stats.compare_ranks), len(logs[shallowest]),
+        "Mann-Whitney U, Holm over the contrasts with the shallowest")
     return out
+
+
+def helps_answer(vs, n, test):
+    """Does any deeper net end below the shallowest? From the contrasts `vs` (stats.against):
+    "yes" when one is "lower", else "no" when one is "higher", else no difference detected (or
+    "not tested"); with the smallest corrected p and the nets above the shallowest."""
+    beat = [m for m, c in vs.items() if c["verdict"] == "lower"]
+    above = [m for m, c in vs.items() if c["verdict"] == "higher"]
+    tested = [c["p_holm"] for c in vs.values() if c["p_holm"] is not None]
+    return {"test": test, "n": n, "contrasts": len(vs),
+            "verdict": "yes" if beat else "no" if above else
+            "not tested" if not tested else stats.NO_DIFFERENCE,
+            "p_holm_min": min(tested, default=None), "above_shallowest": above}
 
 
 def top_group(ranking):

@@ -71,6 +71,14 @@ def p_ceil(p):
     return f"{np.ceil(p * 10 ** k) / 10 ** k:.{max(k, 0)}f}".rstrip("0").rstrip(".")
 
 
+def value_range(values):
+    """'0.8 to 0.95' (smallest to largest), '0.85' when all are equal, 'none' when empty."""
+    if not values:
+        return "none"
+    lo, hi = min(values), max(values)
+    return f"{lo:g}" if lo == hi else f"{lo:g} to {hi:g}"
+
+
 def p_text(p):
     return "p < 1e-4" if p < 1e-4 else f"p = {p:.2g}"
 
@@ -454,6 +462,7 @@ def values_fits(r):
             if c["ci95"] else f"{name} {c['effect']:+.2f} (one seed)"
             for name, c in s[fname]["vs_shallowest"].items())
     v["fits.depth_answer"] = depth_answer(r)
+    v["fits.depth_rank_check"] = rank_check(r)
     down, n = across["still_falling"], across["targets"]
     v["fits.shallowest_falling_all"] = (
         (f"on all {n} targets" if len(down) == n else f"on {len(down)} of the {n} targets") +
@@ -499,6 +508,30 @@ def depth_answer(r):
     if not yes:
         text += f" ({how})"
     return text[0].upper() + text[1:]
+
+
+def rank_check(r):
+    """'agrees on all 4 targets (...)' or 'agrees on 3 of 4; on t it says no difference detected
+    (...)': each target's depth_helps_rank (Mann-Whitney U) against its depth_helps (Welch)."""
+    summary = {f: r["summary"][f] for f in r["fits"]}
+    first = next(iter(summary.values()))["depth_helps_rank"]
+    how = f"Mann–Whitney U, Holm over the {first['contrasts']} contrasts, n = {first['n']} each"
+    ranks = {f: s["depth_helps_rank"] for f, s in summary.items()}
+    differ = [f for f, s in summary.items() if ranks[f]["verdict"] != s["depth_helps"]["verdict"]]
+    n = len(summary)
+    if not differ:
+        text = f"agrees on {f'all {n} targets' if n > 1 else 'the 1 target'} ({how}"
+        if all(h["verdict"] == "yes" for h in ranks.values()):
+            text += (f"; every target's smallest corrected p ≤ "
+                     f"{p_ceil(max(h['p_holm_min'] for h in ranks.values()))}")
+        return text + ")"
+
+    def said(f):
+        p = ranks[f]["p_holm_min"]
+        return f"{ranks[f]['verdict']} on {f}" + ("" if p is None else f" (smallest corrected "
+                                                   f"p {p:.2g})")
+    return (f"agrees on {n - len(differ)} of {n} targets ({how}); it says " +
+            "; ".join(said(f) for f in differ))
 
 
 def values_cnn(r):
@@ -684,7 +717,7 @@ def values_interpolation(r):
         v[f"{p}.theta_2"] = endpoint_label(first["endpoints"][d0["theta_2"]])
     for split, t in r["summary"].get("init_totals", {}).items():
         v[f"interp.init_{split}_never"] = f"{t['never']} of {t['lines']}"
-        v[f"interp.init_{split}_rise_at"] = ", ".join(f"{a:g}" for a in t["rise_at"]) or "none"
+        v[f"interp.init_{split}_rise_at"] = value_range(t["rise_at"])
         v[f"interp.init_{split}_worst_max"] = f"{100 * t['largest_rise']:.1f}%"
     return v
 

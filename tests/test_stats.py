@@ -137,3 +137,51 @@ def test_contrasts_against_a_reference_by_hand():
     # the Welch pair of test_welch_on_separated_groups_by_hand (p 0.042) fails once doubled
     assert stats.against({"ref": [1, 2, 3], "b": [4, 5, 7], "c": [1, 2, 3]},
                          "ref")["b"]["verdict"] == NO_DIFFERENCE
+
+
+def exact_mann_whitney_p(a, b):
+    """Two-sided exact p of U (pairs b > a) by enumerating every split of the pooled values."""
+    import itertools
+    pooled, n_b = list(a) + list(b), len(b)
+
+    def u(bs, as_):
+        return sum((x > y) + 0.5 * (x == y) for x in bs for y in as_)
+    mean = len(a) * n_b / 2
+    observed = abs(u(b, a) - mean)
+    splits = list(itertools.combinations(range(len(pooled)), n_b))
+    extreme = sum(abs(u([pooled[i] for i in s], [pooled[i] for i in range(len(pooled))
+                                                   if i not in s]) - mean) >= observed - 1e-12
+                  for s in splits)
+    return extreme / len(splits)
+
+
+def test_mann_whitney_by_hand():
+    a = [1.0, 2.0, 3.0, 4.0]
+    # every b above every a: U = 16 of 16, rank-biserial +1, exact p = 2 / C(8, 4) = 2 / 70
+    r = stats.compare_ranks(a, [5.0, 6.0, 7.0, 8.0])
+    assert r["effect"] == 1.0 and r["p"] == pytest.approx(2 / 70) and r["verdict"] == "higher"
+    assert r["test"] == "Mann-Whitney U" and r["n"] == [4, 4]
+    assert stats.compare_ranks([5.0, 6.0, 7.0, 8.0], a)["verdict"] == "lower"
+    # interleaved: U = 1 + 2 + 3 + 4 = 10, effect 2 * 10 / 16 - 1 = 0.25, not significant
+    c = [1.5, 2.5, 3.5, 4.5]
+    r = stats.compare_ranks(a, c)
+    assert r["effect"] == pytest.approx(0.25) and r["verdict"] == NO_DIFFERENCE
+    assert r["p"] == pytest.approx(exact_mann_whitney_p(a, c))
+    # ties: b = [2, 3, 3] against a = [1, 1, 2]: U = 0.5 + 2 + 3 + 3 = 8.5 of 9; normal
+    # approximation with tie correction (ties of 2, 2, 2: var = 9/12 (7 - 18/30) = 4.8) and
+    # continuity correction: z = (8.5 - 4.5 - 0.5) / sqrt(4.8)
+    r = stats.compare_ranks([1.0, 1.0, 2.0], [2.0, 3.0, 3.0])
+    assert r["effect"] == pytest.approx(2 * 8.5 / 9 - 1)
+    assert r["p"] == pytest.approx(2 * scipy_stats.norm.sf(3.5 / math.sqrt(4.8)))
+    assert stats.compare_ranks([2.0, 2.0], [2.0, 2.0])["p"] == 1.0
+    assert stats.compare_ranks([1.0], [2.0, 3.0])["verdict"] == "not tested"
+
+
+def test_rank_contrasts_against_a_reference_are_holm_corrected():
+    # two contrasts: b separated (exact p 2/70), c interleaved; Holm doubles the smaller p
+    groups = {"ref": [1.0, 2.0, 3.0, 4.0], "b": [5.0, 6.0, 7.0, 8.0], "c": [1.5, 2.5, 3.5, 4.5]}
+    out = stats.against(groups, "ref", test=stats.compare_ranks)
+    assert out["b"]["test"] == "Mann-Whitney U"
+    assert out["b"]["p_holm"] == pytest.approx(4 / 70) and out["b"]["verdict"] == NO_DIFFERENCE
+    p_c = exact_mann_whitney_p(groups["ref"], groups["c"])
+    assert out["c"]["p_holm"] == pytest.approx(max(4 / 70, p_c))

@@ -220,6 +220,11 @@ def test_function_fit_ranking_on_log_mse():
     helps = s["f"]["depth_helps"]
     assert helps["verdict"] == "yes" and helps["contrasts"] == 3 and helps["n"] == 4
     assert helps["p_holm_min"] == min(c["p_holm"] for c in vs.values())
+    # by ranks, 4 seeds against 4 cannot reach 5 % after Holm over 3: each deeper net is
+    # entirely below D1, exact two-sided p 2 / C(8, 4) = 2 / 70 each, x 3 by Holm
+    rank = s["f"]["depth_helps_rank"]
+    assert rank["test"].startswith("Mann-Whitney U") and rank["contrasts"] == 3
+    assert rank["verdict"] == "no difference detected" and rank["p_holm_min"] == pytest.approx(6 / 70)
     # at epoch 1000 D1 is two decades below every deeper net: "no", with all three named
     early_helps = s["f"]["budgets"]["1000"]["depth_helps"]
     assert early_helps["verdict"] == "no"
@@ -466,6 +471,25 @@ def fit_answer_results(verdicts):
                 "p_holm_min": helps[v][1] * (i + 1)}} for i, v in enumerate(verdicts)}}
 
 
+def test_rank_check_says_where_the_rank_test_agrees():
+    r = fit_answer_results(["yes", "yes"])
+    for i, p in enumerate((1e-6, 3e-4)):
+        r["summary"][f"t{i}"]["depth_helps_rank"] = {**r["summary"][f"t{i}"]["depth_helps"],
+                                                     "p_holm_min": p}
+    assert report.rank_check(r) == ("agrees on all 2 targets (Mann–Whitney U, Holm over the 3 "
+                                    "contrasts, n = 40 each; every target's smallest corrected "
+                                    "p ≤ 0.0003)")
+    r["summary"]["t1"]["depth_helps_rank"]["verdict"] = "no difference detected"
+    r["summary"]["t1"]["depth_helps_rank"]["p_holm_min"] = 0.0712
+    assert report.rank_check(r) == ("agrees on 1 of 2 targets (Mann–Whitney U, Holm over the 3 "
+                                    "contrasts, n = 40 each); it says no difference detected on "
+                                    "t1 (smallest corrected p 0.071)")
+    r = fit_answer_results(["no difference detected"])
+    r["summary"]["t0"]["depth_helps_rank"] = dict(r["summary"]["t0"]["depth_helps"])
+    assert report.rank_check(r) == ("agrees on the 1 target (Mann–Whitney U, Holm over the 3 "
+                                    "contrasts, n = 40 each)")
+
+
 def test_depth_answer_names_yes_no_and_undetected_targets():
     text = report.depth_answer(fit_answer_results(["yes", "yes"]))
     assert text == ("Yes, on all 2 targets: at least one deeper net ends with a lower mean log10 "
@@ -478,6 +502,11 @@ def test_depth_answer_names_yes_no_and_undetected_targets():
     text = report.depth_answer(fit_answer_results(["no difference detected"]))
     assert text == ("No difference detected on t0 (p ≥ 0.25) (Welch's t, Holm over the 3 "
                     "contrasts with D1, n = 40 each)")
+
+
+def test_value_range_from_smallest_to_largest():
+    assert report.value_range([0.85, 0.8, 0.95, 0.85]) == "0.8 to 0.95"
+    assert report.value_range([0.5, 0.5]) == "0.5" and report.value_range([]) == "none"
 
 
 def test_p_bounds_round_the_right_way():
