@@ -148,7 +148,29 @@ def plateau(results, key, higher_is_better):
             "plateau_from": found, "at": windows[str(found)] if found is not None else None,
             "before": windows[str(widths[start - 1])] if start else None,
             "best": max(widths, key=lambda w: (1 if higher_is_better else -1) *
-                        results["runs"][str(w)][key]["mean"])}
+                        results["runs"][str(w)][key]["mean"]),
+            "blocked": blocked_plateau(results, key, higher_is_better)}
+
+
+def blocked_plateau(results, key, higher_is_better):
+    """The same rule with the seeds as blocks: every seed trains every width from its own
+    initialisation stream and minibatch order (train_width), so a window's trainings are not
+    independent across widths, as Spearman over the pooled trainings assumes. Page's L test
+    within seeds (stats.blocked_trend, one-sided in the improving direction) over each window
+    of at least 3 widths, in the same fixed sequence; "plateau_from" None when every such
+    window improves."""
+    widths, runs = results["widths"], results["runs"]
+    n_seeds = min(len(runs[str(w)][key]["values"]) for w in widths)
+    windows = {}
+    for i, width in enumerate(widths[:-2]):
+        rows = [[runs[str(w)][key]["values"][k] for w in widths[i:]] for k in range(n_seeds)]
+        windows[str(width)] = stats.blocked_trend(rows, rising=higher_is_better)
+    improving = "rises" if higher_is_better else "falls"
+    start = first_not_improving([windows[str(w)]["verdict"] for w in widths[:-2]], improving)
+    found = widths[start] if start is not None else None
+    return {"test": "Page's L within seeds over a width and every wider one (3 or more), in a "
+                    "fixed sequence from the narrowest", "windows": windows,
+            "plateau_from": found, "at": windows[str(found)] if found is not None else None}
 
 
 def first_not_improving(verdicts, improving):

@@ -292,8 +292,8 @@ def table_params(r):
 
 def plateau_text(pl, runs, what):
     """'no rising trend of test accuracy detected from width 256 (269,322 parameters) on
-    (Spearman over that width and every wider one: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
-    n = 24; from the width before it on it rises: ρ = 0.44, p = 0.016, n = 30)' from a sweep
+    (Spearman over it and every wider width: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
+    n = 24; one width earlier it rises: ρ = 0.44, p = 0.016, n = 30)' from a sweep
     plateau()."""
     def stat(t, ci=False):
         if t["verdict"] == "not tested":
@@ -306,12 +306,31 @@ def plateau_text(pl, runs, what):
     w, at = pl["plateau_from"], pl["at"]
     ing = pl["improving"].replace("rises", "rising").replace("falls", "falling")
     text = (f"no {ing} trend of {what} detected from width {w} ({runs[w]['n_params']:,} "
-            f"parameters) on (Spearman over that width and every wider one: " +
+            f"parameters) on (Spearman over it and every wider width: " +
             ("" if at["verdict"] in ("no trend detected", "not tested") else
              f"{at['verdict']}, ") + stat(at, ci=True))
     if pl["before"] is not None:
-        text += f"; from the width before it on it {pl['improving']}: {stat(pl['before'])}"
+        text += f"; one width earlier it {pl['improving']}: {stat(pl['before'])}"
     return text + ")"
+
+
+def blocked_check(s, n_seeds):
+    """'stops at the same widths (test accuracy from 256, p = 0.092; test loss from 32,
+    p = 0.11; n = 6 seeds)', or where the blocked rule stops instead, from each plateau's
+    "blocked" record (Page's L within seeds)."""
+    parts, same = [], True
+    for key, what in (("saturation", "test accuracy"), ("loss_plateau", "test loss")):
+        pl, blocked = s[key], s[key]["blocked"]
+        width = blocked["plateau_from"]
+        same &= width == pl["plateau_from"]
+        if width is None:
+            parts.append(f"{what}: every window of 3 or more widths improves")
+        else:
+            p = blocked["at"]["p"]
+            parts.append(f"{what} from {width}, " + ("not tested" if p is None else
+                                                      f"p = {p:.2g}"))
+    return (("stops at the same widths" if same else "stops at other widths") +
+            f" ({'; '.join(parts)}; n = {n_seeds} seeds)")
 
 
 def values_params(r):
@@ -335,6 +354,7 @@ def values_params(r):
         "pg.saturation_short": (short_text(sat["at"]) if plateau is not None else
                                 short_text(sat["windows"][str(widths[-2])])),
         "pg.loss_plateau": plateau_text(s["loss_plateau"], runs, "test loss"),
+        "pg.blocked_check": blocked_check(s, len(r["seeds"])),
         "pg.lowest_loss": f"{runs[low]['test_loss']['mean']:.4f} at "
                           f"{runs[low]['n_params']:,} parameters",
         "pg.gap": f"{gap[0]}, {gap[1]} and {gap[2]} parameters",

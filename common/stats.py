@@ -8,7 +8,8 @@ with Holm's method. With the 3-5 seeds per setting the scripts can afford, the r
 (Mann-Whitney U, Wilcoxon) cannot reject at 5 % at all for 3 vs 3 seeds (their smallest two-sided
 p is 0.1 and 0.25), so the t-tests are used, and each verdict says which test, n and p. Where
 a script has many seeds (the function fits' 40), Mann-Whitney U checks a t-test's answer on
-values that are far from normal (compare_ranks).
+values that are far from normal (compare_ranks); where every seed runs every setting, Page's L
+within seeds checks a pooled Spearman trend (blocked_trend).
 """
 import math
 
@@ -148,6 +149,24 @@ def trend(x, y, alpha=ALPHA):
     return {**out, "effect": rho, "ci95": ci, "p": p,
             "verdict": verdict_of(rho, p, alpha, "rises", "falls").replace(
                 NO_DIFFERENCE, "no trend detected")}
+
+
+def blocked_trend(rows, alpha=ALPHA, rising=True):
+    """A monotone trend across the columns of `rows` (one row per block, e.g. a seed shared by
+    every setting; columns in their predicted order), within blocks: Page's L test (scipy;
+    one-sided: rising, or falling with rising=False). Needs at least 2 rows and 3 columns.
+
+    Returns {"test", "n" ([rows, columns]), "effect" (L), "ci95" (None), "p", "verdict"}:
+    "rises" / "falls" when p < alpha, else "no trend detected"; "not tested" when too small."""
+    data = np.asarray(rows, dtype=np.float64)
+    out = {"test": "Page's L", "n": list(data.shape), "effect": None, "ci95": None, "p": None}
+    if data.ndim != 2 or data.shape[0] < 2 or data.shape[1] < 3:
+        return {**out, "verdict": "not tested"}
+    result = stats.page_trend_test(data if rising else -data)
+    p = float(result.pvalue)
+    word = "rises" if rising else "falls"
+    return {**out, "effect": float(result.statistic), "p": p,
+            "verdict": word if p < alpha else "no trend detected"}
 
 
 def ranking(groups, higher_is_better=True, alpha=ALPHA):

@@ -185,3 +185,45 @@ def test_rank_contrasts_against_a_reference_are_holm_corrected():
     assert out["b"]["p_holm"] == pytest.approx(4 / 70) and out["b"]["verdict"] == NO_DIFFERENCE
     p_c = exact_mann_whitney_p(groups["ref"], groups["c"])
     assert out["c"]["p_holm"] == pytest.approx(max(4 / 70, p_c))
+
+
+def exact_page_p(rows):
+    """One-sided exact p of Page's L (rising) by enumerating every within-row order of ranks
+    (rows without ties): the share of rank tables whose L = sum_j j * R_j is at least the
+    observed one."""
+    import itertools
+    m = len(rows[0])
+
+    def ranks(row):
+        order = sorted(range(m), key=lambda j: row[j])
+        out = [0] * m
+        for rank, j in enumerate(order, 1):
+            out[j] = rank
+        return out
+
+    def page_l(table):
+        return sum((j + 1) * sum(r[j] for r in table) for j in range(m))
+    observed = page_l([ranks(r) for r in rows])
+    perms = list(itertools.permutations(range(1, m + 1)))
+    tables = list(itertools.product(perms, repeat=len(rows)))
+    return sum(page_l(t) >= observed for t in tables) / len(tables), observed
+
+
+def test_page_trend_within_blocks_by_hand():
+    # three blocks (seeds) far apart, each rising across three settings: within-block ranks
+    # (1, 2, 3) three times, L = 1 x 3 + 2 x 6 + 3 x 9 = 42, the largest: p = 1 / 6^3
+    rows = [[0.00, 0.01, 0.02], [0.10, 0.11, 0.12], [0.20, 0.21, 0.22]]
+    r = stats.blocked_trend(rows)
+    assert r["effect"] == 42 and r["p"] == pytest.approx(1 / 216) and r["verdict"] == "rises"
+    assert r["test"] == "Page's L" and r["n"] == [3, 3]
+    falling = [row[::-1] for row in rows]
+    assert stats.blocked_trend(falling, rising=False)["verdict"] == "falls"
+    assert stats.blocked_trend(falling)["verdict"] == "no trend detected"   # the wrong side
+    assert stats.blocked_trend(rows, rising=False)["p"] == pytest.approx(1.0)
+    # mixed orders: the p by enumeration
+    mixed = [[1.0, 2.0, 3.0], [1.0, 3.0, 2.0], [2.0, 1.0, 3.0]]
+    p, l_obs = exact_page_p(mixed)
+    r = stats.blocked_trend(mixed)
+    assert r["effect"] == l_obs and r["p"] == pytest.approx(p) and r["verdict"] == "no trend detected"
+    assert stats.blocked_trend([[1.0, 2.0], [1.0, 2.0]])["verdict"] == "not tested"
+    assert stats.blocked_trend([[1.0, 2.0, 3.0]])["verdict"] == "not tested"

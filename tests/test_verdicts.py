@@ -354,6 +354,39 @@ def test_sweep_plateau_is_where_the_pooled_trend_stops_by_hand():
     assert sat["plateau_from"] is None and sat["windows"]["1"]["verdict"] == "rises"
 
 
+def test_sweep_plateau_within_seeds_sees_what_pooling_hides():
+    import hw1_3_params_generalization as sweep
+    # seed k at 0.1 k + 0.01 j for the j-th width: pooled over seeds, rank correlation 18 /
+    # sqrt(54 x 60) = 0.32 (x ranks 2, 5, 8; y ranks 1-9), not detected; within every seed the
+    # order is the same, Page's L = 42, exact p 1 / 216
+    acc = {w: [0.1 * k + 0.01 * j for k in range(3)] for j, w in enumerate((1, 2, 4))}
+    r = sweep_results(acc)
+    sat = sweep.plateau(r, "test_acc", higher_is_better=True)
+    assert sat["windows"]["1"]["effect"] == pytest.approx(18 / math.sqrt(54 * 60))
+    assert sat["plateau_from"] == 1
+    blocked = sat["blocked"]
+    assert list(blocked["windows"]) == ["1"] and blocked["windows"]["1"]["p"] == pytest.approx(1 / 216)
+    assert blocked["plateau_from"] is None and blocked["at"] is None
+    r["summary"] = {"saturation": sat,
+                    "loss_plateau": sweep.plateau(r, "test_loss", higher_is_better=False)}
+    assert report.blocked_check(r["summary"], 3) == (
+        "stops at other widths (test accuracy: every window of 3 or more widths improves; test "
+        "loss: every window of 3 or more widths improves; n = 3 seeds)")
+    # a plateau at the two widest widths: Spearman finds it (window from 8, rho 0.2), Page's
+    # test has no window of 2 widths, and every window of 3 or more rises within seeds
+    acc = {1: [0.10, 0.11, 0.12], 2: [0.50, 0.52, 0.51], 4: [0.70, 0.71, 0.72],
+           8: FLAT, 16: [0.83, 0.84, 0.79]}
+    sat = sweep.plateau(sweep_results(acc), "test_acc", higher_is_better=True)
+    assert sat["plateau_from"] == 8
+    blocked = sat["blocked"]
+    assert list(blocked["windows"]) == ["1", "2", "4"] and blocked["plateau_from"] is None
+    # window from 4: within-seed ranks (1, 2, 3), (1, 2, 3), (1, 3, 2), so column rank sums
+    # 3, 7, 8 and L = 1 x 3 + 2 x 7 + 3 x 8 = 41; of the 216 rank tables 7 reach 41 or more
+    # (42: 1 table; 41: 6, one seed with two neighbouring ranks swapped)
+    assert blocked["windows"]["4"]["effect"] == 41
+    assert blocked["windows"]["4"]["p"] == pytest.approx(7 / 216)
+
+
 def test_random_label_slowdown_per_threshold_by_hand():
     import hw1_3_random_labels
     # true labels: 0.85 after epoch 1, 0.95 at epoch 3; random: 0.6 at 4, 0.95 at 6 (seed 0)
