@@ -201,11 +201,13 @@ def rank_series(per_model, models, key):
     out["depth_helps"] = helps_answer(
         vs, len(logs[shallowest]), "Welch's t on log10 MSE, Holm over the contrasts with the "
         "shallowest")
-    # the same question by ranks: the final MSEs can be bimodal (some seeds stuck), far from
-    # the normal shape Welch's t assumes
+    # the same question by ranks: a few stuck seeds of a deeper net (final MSE decades above
+    # the rest) move its mean, not its ranks; effect = rank-biserial correlation
+    vs_rank = stats.against(deeper, shallowest, test=stats.compare_ranks)
+    out["vs_shallowest_rank"] = vs_rank
     out["depth_helps_rank"] = helps_answer(
-        stats.against(deeper, shallowest, test=stats.compare_ranks), len(logs[shallowest]),
-        "Mann-Whitney U, Holm over the contrasts with the shallowest")
+        vs_rank, len(logs[shallowest]), "Mann-Whitney U, Holm over the contrasts with the "
+        "shallowest")
     return out
 
 

@@ -160,7 +160,10 @@ def blocked_plateau(results, key, higher_is_better):
     of at least 3 widths, in the same fixed sequence; "plateau_from" None when every such
     window improves."""
     widths, runs = results["widths"], results["runs"]
-    n_seeds = min(len(runs[str(w)][key]["values"]) for w in widths)
+    counts = {len(runs[str(w)][key]["values"]) for w in widths}
+    if len(counts) != 1:
+        raise ValueError(f"every width needs the same seeds for a blocked test, got {counts}")
+    n_seeds = counts.pop()
     windows = {}
     for i, width in enumerate(widths[:-2]):
         rows = [[runs[str(w)][key]["values"][k] for w in widths[i:]] for k in range(n_seeds)]

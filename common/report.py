@@ -125,6 +125,13 @@ def short_text(v):
     return f"{v['verdict']} ({rho}{p_text(v['p'])}, n = {n})"
 
 
+def stat_text(v):
+    """'ρ = 0.19, p = 0.36, n = 24' (a Spearman trend's statistic alone), 'not tested'."""
+    if v["verdict"] == "not tested":
+        return "not tested"
+    return f"ρ = {v['effect']:.2f}, {p_text(v['p'])}, n = {n_text(v)}"
+
+
 def endpoint_label(ep):
     return f"batch {ep['batch_size']}, lr {ep['lr']:g}"
 
@@ -292,7 +299,7 @@ def table_params(r):
 
 def plateau_text(pl, runs, what):
     """'no rising trend of test accuracy detected from width 256 (269,322 parameters) on
-    (Spearman over it and every wider width: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
+    (Spearman over its window: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
     n = 24; one width earlier it rises: ρ = 0.44, p = 0.016, n = 30)' from a sweep
     plateau()."""
     def stat(t, ci=False):
@@ -306,7 +313,7 @@ def plateau_text(pl, runs, what):
     w, at = pl["plateau_from"], pl["at"]
     ing = pl["improving"].replace("rises", "rising").replace("falls", "falling")
     text = (f"no {ing} trend of {what} detected from width {w} ({runs[w]['n_params']:,} "
-            f"parameters) on (Spearman over it and every wider width: " +
+            f"parameters) on (Spearman over its window: " +
             ("" if at["verdict"] in ("no trend detected", "not tested") else
              f"{at['verdict']}, ") + stat(at, ci=True))
     if pl["before"] is not None:
@@ -315,9 +322,10 @@ def plateau_text(pl, runs, what):
 
 
 def blocked_check(s, n_seeds):
-    """'stops at the same widths (test accuracy from 256, p = 0.092; test loss from 32,
-    p = 0.11; n = 6 seeds)', or where the blocked rule stops instead, from each plateau's
-    "blocked" record (Page's L within seeds)."""
+    """'stops at the same widths (test accuracy from width 256: p = 0.092, one earlier 0.0069;
+    test loss from width 32: p = 0.11, one earlier 0.00085; n = 6 seeds)', or
+    'stops at other widths (...)', from each plateau's "blocked" record (Page's L within
+    seeds)."""
     parts, same = [], True
     for key, what in (("saturation", "test accuracy"), ("loss_plateau", "test loss")):
         pl, blocked = s[key], s[key]["blocked"]
@@ -325,10 +333,15 @@ def blocked_check(s, n_seeds):
         same &= width == pl["plateau_from"]
         if width is None:
             parts.append(f"{what}: every window of 3 or more widths improves")
-        else:
-            p = blocked["at"]["p"]
-            parts.append(f"{what} from {width}, " + ("not tested" if p is None else
-                                                      f"p = {p:.2g}"))
+            continue
+        p = blocked["at"]["p"]
+        text = f"{what} from width {width}: " + ("not tested" if p is None else f"p = {p:.2g}")
+        keys = list(blocked["windows"])
+        i = keys.index(str(width))
+        earlier = blocked["windows"][keys[i - 1]]["p"] if i > 0 else None
+        if earlier is not None:
+            text += f", one earlier {earlier:.2g}"
+        parts.append(text)
     return (("stops at the same widths" if same else "stops at other widths") +
             f" ({'; '.join(parts)}; n = {n_seeds} seeds)")
 
@@ -351,8 +364,8 @@ def values_params(r):
                           f"{acc(plateau)})" if plateau is not None else
                           "no width (test accuracy still rises over the two widest)"),
         "pg.saturation_rule": plateau_text(sat, runs, "test accuracy"),
-        "pg.saturation_short": (short_text(sat["at"]) if plateau is not None else
-                                short_text(sat["windows"][str(widths[-2])])),
+        "pg.saturation_stat": stat_text(sat["at"] if plateau is not None else
+                                        sat["windows"][str(widths[-2])]),
         "pg.loss_plateau": plateau_text(s["loss_plateau"], runs, "test loss"),
         "pg.blocked_check": blocked_check(s, len(r["seeds"])),
         "pg.lowest_loss": f"{runs[low]['test_loss']['mean']:.4f} at "
@@ -483,6 +496,7 @@ def values_fits(r):
             for name, c in s[fname]["vs_shallowest"].items())
     v["fits.depth_answer"] = depth_answer(r)
     v["fits.depth_rank_check"] = rank_check(r)
+    v["fits.rank_net_differences"] = rank_net_differences(r)
     down, n = across["still_falling"], across["targets"]
     v["fits.shallowest_falling_all"] = (
         (f"on all {n} targets" if len(down) == n else f"on {len(down)} of the {n} targets") +
@@ -531,11 +545,12 @@ def depth_answer(r):
 
 
 def rank_check(r):
-    """'agrees on all 4 targets (...)' or 'agrees on 3 of 4; on t it says no difference detected
-    (...)': each target's depth_helps_rank (Mann-Whitney U) against its depth_helps (Welch)."""
+    """'agrees on all 4 targets (...)' or 'agrees on 3 of 4 targets (...); it says no difference
+    detected on t (...)': each target's depth_helps_rank (Mann-Whitney U) against its
+    depth_helps (Welch)."""
     summary = {f: r["summary"][f] for f in r["fits"]}
     first = next(iter(summary.values()))["depth_helps_rank"]
-    how = f"Mann–Whitney U, Holm over the {first['contrasts']} contrasts, n = {first['n']} each"
+    how = "Mann–Whitney U, the same contrasts and correction"
     ranks = {f: s["depth_helps_rank"] for f, s in summary.items()}
     differ = [f for f, s in summary.items() if ranks[f]["verdict"] != s["depth_helps"]["verdict"]]
     n = len(summary)
@@ -544,14 +559,24 @@ def rank_check(r):
         if all(h["verdict"] == "yes" for h in ranks.values()):
             text += (f"; every target's smallest corrected p ≤ "
                      f"{p_ceil(max(h['p_holm_min'] for h in ranks.values()))}")
-        return text + ")"
+        text += ")"
+    else:
+        def said(f):
+            p = ranks[f]["p_holm_min"]
+            return f"{ranks[f]['verdict']} on {f}" + ("" if p is None else f" (smallest "
+                                                       f"corrected p {p:.2g})")
+        text = (f"agrees on {n - len(differ)} of {n} targets ({how}); it says " +
+                "; ".join(said(f) for f in differ))
+    return text
 
-    def said(f):
-        p = ranks[f]["p_holm_min"]
-        return f"{ranks[f]['verdict']} on {f}" + ("" if p is None else f" (smallest corrected "
-                                                   f"p {p:.2g})")
-    return (f"agrees on {n - len(differ)} of {n} targets ({how}); it says " +
-            "; ".join(said(f) for f in differ))
+
+def rank_net_differences(r):
+    """'1 of 12 contrasts': how many (target, deeper net) contrasts with the shallowest get
+    another verdict by ranks (vs_shallowest_rank) than by Welch's t (vs_shallowest)."""
+    pairs = [(c, r["summary"][f]["vs_shallowest"][name]) for f in r["fits"]
+             for name, c in r["summary"][f]["vs_shallowest_rank"].items()]
+    differ = sum(c["verdict"] != w["verdict"] for c, w in pairs)
+    return f"{differ} of {len(pairs)} contrasts"
 
 
 def values_cnn(r):
@@ -577,8 +602,8 @@ def values_cnn(r):
     who = (f"all {len(rising)} models are" if len(up) == len(rising) else
            f"{len(up)} of {len(rising)} models ({', '.join(up)}) are" if up else "")
     v["cnn.rising_answer"] = (
-        f"{who} still rising when training stops, so these are rankings at a budget, not of "
-        "trained-out models" if up else
+        f"{who} still rising when training stops: rankings at a budget, not of trained-out "
+        "models" if up else
         f"none of the {len(rising)} models is detectably still rising when training stops")
     ever_above = sorted({n for b in s["budgets"].values() for n in b["above_shallowest"]})
     v["cnn.budget_answer"] = (

@@ -165,7 +165,7 @@ def test_sweep_sentences_name_the_plateau_and_its_two_windows():
     half = math.tanh(1.959964 * math.sqrt(1 / 3))      # Fisher z of rho 0 at n = 6
     assert v["pg.saturation_rule"] == (
         "no rising trend of test accuracy detected from width 8 (800 parameters) on (Spearman "
-        f"over it and every wider width: ρ = 0.00, 95 % CI {-half:.2f} to {half:.2f}, "
+        f"over its window: ρ = 0.00, 95 % CI {-half:.2f} to {half:.2f}, "
         f"p = 1, n = 6; one width earlier it rises: ρ = {before['effect']:.2f}, "
         f"{report.p_text(before['p'])}, n = 9)")
     assert v["pg.loss_plateau"].startswith("no falling trend of test loss detected from width 8 "

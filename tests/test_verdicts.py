@@ -225,6 +225,11 @@ def test_function_fit_ranking_on_log_mse():
     rank = s["f"]["depth_helps_rank"]
     assert rank["test"].startswith("Mann-Whitney U") and rank["contrasts"] == 3
     assert rank["verdict"] == "no difference detected" and rank["p_holm_min"] == pytest.approx(6 / 70)
+    by_rank = s["f"]["vs_shallowest_rank"]
+    assert list(by_rank) == ["D8", "D2", "M1"]
+    assert [c["effect"] for c in by_rank.values()] == [-1.0, -1.0, -1.0]  # every pair below D1
+    # every contrast of both targets: "lower" by Welch's t, not detected by ranks
+    assert report.rank_net_differences({"fits": fits, "summary": s}) == "6 of 6 contrasts"
     # at epoch 1000 D1 is two decades below every deeper net: "no", with all three named
     early_helps = s["f"]["budgets"]["1000"]["depth_helps"]
     assert early_helps["verdict"] == "no"
@@ -509,18 +514,18 @@ def test_rank_check_says_where_the_rank_test_agrees():
     for i, p in enumerate((1e-6, 3e-4)):
         r["summary"][f"t{i}"]["depth_helps_rank"] = {**r["summary"][f"t{i}"]["depth_helps"],
                                                      "p_holm_min": p}
-    assert report.rank_check(r) == ("agrees on all 2 targets (Mann–Whitney U, Holm over the 3 "
-                                    "contrasts, n = 40 each; every target's smallest corrected "
+    assert report.rank_check(r) == ("agrees on all 2 targets (Mann–Whitney U, the same contrasts "
+                                    "and correction; every target's smallest corrected "
                                     "p ≤ 0.0003)")
     r["summary"]["t1"]["depth_helps_rank"]["verdict"] = "no difference detected"
     r["summary"]["t1"]["depth_helps_rank"]["p_holm_min"] = 0.0712
-    assert report.rank_check(r) == ("agrees on 1 of 2 targets (Mann–Whitney U, Holm over the 3 "
-                                    "contrasts, n = 40 each); it says no difference detected on "
+    assert report.rank_check(r) == ("agrees on 1 of 2 targets (Mann–Whitney U, the same contrasts "
+                                    "and correction); it says no difference detected on "
                                     "t1 (smallest corrected p 0.071)")
     r = fit_answer_results(["no difference detected"])
     r["summary"]["t0"]["depth_helps_rank"] = dict(r["summary"]["t0"]["depth_helps"])
-    assert report.rank_check(r) == ("agrees on the 1 target (Mann–Whitney U, Holm over the 3 "
-                                    "contrasts, n = 40 each)")
+    assert report.rank_check(r) == ("agrees on the 1 target (Mann–Whitney U, the same contrasts "
+                                    "and correction)")
 
 
 def test_depth_answer_names_yes_no_and_undetected_targets():
@@ -535,6 +540,27 @@ def test_depth_answer_names_yes_no_and_undetected_targets():
     text = report.depth_answer(fit_answer_results(["no difference detected"]))
     assert text == ("No difference detected on t0 (p ≥ 0.25) (Welch's t, Holm over the 3 "
                     "contrasts with D1, n = 40 each)")
+
+
+def test_blocked_check_names_the_stop_and_the_window_before():
+    def plateau(found, ps):
+        windows = {str(w): {"p": q} for w, q in ps.items()}
+        return {"plateau_from": found, "blocked": {
+            "plateau_from": found, "windows": windows,
+            "at": windows[str(found)] if found is not None else None}}
+    s = {"saturation": plateau(256, {128: 0.0069, 256: 0.0916}),
+         "loss_plateau": plateau(1, {1: 0.30, 2: 0.5})}
+    assert report.blocked_check(s, 6) == ("stops at the same widths (test accuracy from width "
+                                          "256: p = 0.092, one earlier 0.0069; test loss from "
+                                          "width 1: p = 0.3; n = 6 seeds)")
+    s["loss_plateau"]["plateau_from"] = 2        # the pooled rule stopped elsewhere
+    assert report.blocked_check(s, 6).startswith("stops at other widths (")
+
+
+def test_trend_statistic_alone():
+    t = {"test": "Spearman", "verdict": "no trend detected", "effect": 0.191, "p": 0.3612, "n": 24}
+    assert report.stat_text(t) == "ρ = 0.19, p = 0.36, n = 24"
+    assert report.stat_text({**t, "verdict": "not tested"}) == "not tested"
 
 
 def test_value_range_from_smallest_to_largest():
