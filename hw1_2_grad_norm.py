@@ -302,6 +302,21 @@ CORRELATIONS = {"loss": ("minimal_ratio", "loss"), "nonzero_loss": ("ratio_nonze
                 "epochs": ("minimal_ratio", "phase1_epochs"), "zero": ("minimal_ratio", "-n_zero")}
 
 
+def correlations_by_tol(rows):
+    """The loss correlations of CORRELATIONS at every recorded zero tolerance: the minimal ratio
+    (positive eigenvalues over all) and the positive share of the non-zero ones, from the
+    sign counts [positive, negative, zero] at that tolerance, each against the loss (Spearman):
+    does what they show hang on the tolerance?"""
+    loss = [r["loss"] for r in rows]
+    out = {}
+    for tol in rows[0]["by_tol"]:
+        counts = [r["by_tol"][tol] for r in rows]
+        ratio = [pos / (pos + neg + zero) for pos, neg, zero in counts]
+        nonzero = [pos / (pos + neg) if pos + neg else 0.0 for pos, neg, zero in counts]
+        out[tol] = {"loss": stats.trend(ratio, loss), "nonzero_loss": stats.trend(nonzero, loss)}
+    return out
+
+
 def classify(rows):
     """Minima (no eigenvalue below -tol * max|lambda|) among the end points at each recorded
     tolerance, and the answer: "saddles" (none at any tolerance), "minima" (all at every one)
@@ -347,6 +362,7 @@ def summarise(results):
         rows = results[part]["trainings"]
         summary[part] = {name: stats.trend(column(rows, x), column(rows, y))
                          for name, (x, y) in CORRELATIONS.items()}
+        summary[part]["by_tol"] = correlations_by_tol(rows)
         summary[part]["classification"] = classify(rows)
         summary[part]["escape"] = escape_summary(rows, results[part]["escape_steps"])
         summary[part]["spread"] = spread(rows)

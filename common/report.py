@@ -245,7 +245,6 @@ def values_random_labels(r):
         "rl.fitted": f"{r['summary']['fitted']} of {r['summary']['seeds']}",
         "rl.longer": compare_text(r["summary"]["longer"], fmt="{:.3g}"),
         "rl.rand_test_acc": per_seed(pct(h["test_acc"][-1]) for h in rand),
-        "rl.rand_final_loss": per_seed(f"{h['test_loss'][-1]:.3f}" for h in rand),
         **slowdown_values(r["summary"]["slowdown"]),
     }
 
@@ -606,14 +605,19 @@ def values_cnn(r):
         "models" if up else
         f"none of the {len(rising)} models is detectably still rising when training stops")
     ever_above = sorted({n for b in s["budgets"].values() for n in b["above_shallowest"]})
+    budgets = [f"{int(e)}" for e in s["budgets"]]
+    when = (f"after neither {budgets[0]} nor {budgets[1]} epochs" if len(budgets) == 2 else
+            f"after none of {', '.join(budgets)} epochs")
     v["cnn.budget_answer"] = (
-        f"at no budget does a deeper CNN come out above {s['shallowest']}" if not ever_above else
+        f"{when} does a deeper CNN come out above {s['shallowest']}"
+        if not ever_above else
         f"{', '.join(ever_above)} come out above {s['shallowest']} at some budget")
     above, below = s["above_shallowest"], s["below_shallowest"]
     v["cnn.depth_answer"] = (
         f"Yes: {', '.join(above)} above {s['shallowest']}" +
         (f" ({', '.join(below)} below it)" if below else "") if above else
-        f"No: no deeper CNN beats {s['shallowest']}, and {', '.join(below)} "
+        f"Not after {v['cnn.epochs']} epochs: no deeper CNN beats {s['shallowest']}, and "
+        f"{', '.join(below)} "
         f"{'is' if len(below) == 1 else 'are'} below it" if below else
         f"No difference detected between {s['shallowest']} and the deeper CNNs")
     return v
@@ -695,21 +699,39 @@ def minimal_ratio_values(mr, summary, prefix=""):
         p + "escape_steps": " / ".join(f"{e['step']:g}" for e in escape["steps"]),
         p + "n_params": f"{mr['n_params']:,}",
         **{p + f"rho_{name}": correlation_text(t) for name, t in summary.items()
-           if name not in ("classification", "escape", "spread")},
+           if name not in ("classification", "escape", "spread", "by_tol")},
+        **{p + f"rho_{name}_by_tol": by_tol_text(summary["by_tol"], name)
+           for name in ("loss", "nonzero_loss") if "by_tol" in summary},
     }
+
+
+def by_tol_text(by_tol, name):
+    """'ρ = -0.38 / -0.05 / -0.26 at the 3 tolerances (p < 1e-4 / p = 0.59 / p = 0.0083,
+    n = 100): its verdict depends on the tolerance' from summary["by_tol"] (tolerances in
+    recorded order)."""
+    tests = [t[name] for t in by_tol.values()]
+    if any(t["verdict"] == "not tested" for t in tests):
+        return "not tested at every tolerance"
+    verdicts = {t["verdict"] for t in tests}
+    rhos = " / ".join(f"{t['effect']:.2f}" for t in tests)
+    ps = ("each p < 1e-4" if all(t["p"] < 1e-4 for t in tests) else
+          " / ".join(p_text(t["p"]) for t in tests))
+    return (f"ρ = {rhos} at the {len(tests)} tolerances ({ps}, n = {tests[0]['n']}): " +
+            (f"{tests[0]['verdict']} at every tolerance" if len(verdicts) == 1 else
+             "its verdict depends on the tolerance"))
 
 
 def minima_answer_short(classification, escape):
     """The findings row: 'Depends on the tolerance: minima 0 / 0 / 42 of 100 at 1e-08 / 1e-06 /
-    0.0001 of max ∣λ∣; the loss ... falls at 100 of 100 end points a step 0.001 away, ...'."""
+    0.0001 of max ∣λ∣; the loss ... falls at 35 of 100 end points a step 0.1 away'."""
     minima, points = classification["minima"], classification["points"]
     word = {"saddles": "Saddles", "minima": "Minima"}.get(classification["answer"],
                                                          "Depends on the tolerance")
-    near, far = escape["steps"][0], escape["steps"][-1]
+    far = escape["steps"][-1]
     return (f"{word}: minima {' / '.join(str(m) for m in minima.values())} of {points} at "
             f"{' / '.join(minima)} of max ∣λ∣; the loss, averaged over both ways along the most "
-            f"negative eigenvector, falls at {near['even_negative']} of {escape['curved']} end points a step "
-            f"{near['step']:g} away, at {far['even_negative']} a step {far['step']:g} away")
+            f"negative eigenvector, falls at {far['even_negative']} of {escape['curved']} end "
+            f"points a step {far['step']:g} away")
 
 
 def values_grad_norm(r):
@@ -820,11 +842,20 @@ def values_matched(r):
         f"detected ({p_text(train['p']) if train['p'] is not None else 'not tested'}, "
         f"n = {n_text(train)})")
     out.update(rescaling_values(summary.get("rescaling"), eps))
-    out["m.rho_sharp_eig"] = correlation_text(summary["correlation"][f"sharpness_{eps}~hessian_max_eig"])
+    out["m.sharp_peak"] = hump_text(summary["peak"][f"sharpness_{eps}"], summary["batch_sizes"])
     out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
                        f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
                        f"{answer(ends['sensitivity'])}")
     return out
+
+
+def hump_text(top, sizes):
+    """Where the matched eps-sharpness mean is highest ({"batch_size", "mean"}), said as what
+    the ends test (sizes[0] vs sizes[-1]) cannot see when it lies in between."""
+    where = f"{top['mean']:.3g} at batch {top['batch_size']}"
+    if top["batch_size"] in (sizes[0], sizes[-1]):
+        return f"Matched ε-sharpness is highest at an end ({where})"
+    return f"The ends test misses a hump: matched ε-sharpness is highest in between ({where})"
 
 
 def rescaling_values(resc, eps):
@@ -864,7 +895,6 @@ def values_sharpness(r, fixed):
         "sharp.peak": f"{peak[key]['mean']:.3g} at batch {peak[key]['batch_size']}",
         "sharp.eig_peak": f"{peak['hessian_max_eig']['mean']:.3g} at batch "
                           f"{peak['hessian_max_eig']['batch_size']}",
-        "sharp.rho_eig": correlation_text(fixed["correlation"][f"{key}~hessian_max_eig"]),
     }
 
 

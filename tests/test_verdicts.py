@@ -127,6 +127,14 @@ def test_sensitivity_trends_and_ends():
     assert ends["verdict"] == "no difference detected" and ends["n"] == [3, 3]
     assert abs(ends["effect"] - 0.1) < 1e-12
     assert s["matched"]["left_out"] == {"32": [], "256": []}
+    # the matched peak of each sharpness measure: 1.1 at batch 256 (an end here)
+    assert s["matched"]["peak"]["sharpness_1e-3"] == {"batch_size": 256,
+                                                      "mean": pytest.approx(1.1)}
+    assert report.hump_text(s["matched"]["peak"]["sharpness_1e-3"], [32, 256]) == (
+        "Matched ε-sharpness is highest at an end (1.1 at batch 256)")
+    assert report.hump_text({"batch_size": 256, "mean": 20.6}, [32, 256, 2048]) == (
+        "The ends test misses a hump: matched ε-sharpness is highest in between (20.6 at "
+        "batch 256)")
     # seed 2 at batch 256 stops at the epoch cap above the target: it is left out, and its
     # sensitivity (1.4) with it: the ends compare 0.7, 1.0, 1.3 with 0.8, 1.1
     results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([0.24, 0.25, 2.3])
@@ -267,8 +275,8 @@ def test_minima_answer_names_the_counts_and_the_tolerances():
     saddles = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0}, "answer": "saddles"}
     assert report.minima_answer_short(saddles, escape) == (
         "Saddles: minima 0 / 0 of 100 at 1e-08 / 1e-06 of max ∣λ∣; the loss, averaged over both "
-        "ways along the most negative eigenvector, falls at 100 of 100 end points a step 0.001 "
-        "away, at 35 a step 0.1 away")
+        "ways along the most negative eigenvector, falls at 35 of 100 end points a step 0.1 "
+        "away")
     depends = {"points": 100, "minima": {"1e-08": 0, "1e-06": 0, "0.0001": 42},
                "answer": "depends on the tolerance"}
     assert report.minima_answer_short(depends, escape).startswith(
@@ -571,3 +579,41 @@ def test_value_range_from_smallest_to_largest():
 def test_p_bounds_round_the_right_way():
     assert report.p_ceil(0.000911) == "0.00092" and report.p_floor(0.000919) == "0.00091"
     assert report.p_ceil(3e-21) == "1e-20" and report.p_ceil(0.05) == "0.05"
+
+
+def test_cnn_answer_names_its_epoch_budget():
+    import json
+    from pathlib import Path
+    r = json.loads((Path(__file__).resolve().parents[1] / "figures" /
+                    "hw1_1_mnist_cnn.json").read_text())
+    s = r["summary"]
+    epochs = len(r["models"]["C1"]["runs"][0]["history"]["test_acc"])
+    v = report.values_cnn(r)
+    assert s["above_shallowest"] == [] and s["below_shallowest"] == ["C4"]
+    assert v["cnn.depth_answer"] == (f"Not after {epochs} epochs: no deeper CNN beats C1, and C4 "
+                                     "is below it")
+    first, last = (int(e) for e in s["budgets"])
+    assert v["cnn.budget_answer"] == (f"after neither {first} nor {last} epochs does a deeper "
+                                      "CNN come out above C1")
+
+
+def test_loss_correlations_at_every_tolerance():
+    import hw1_2_grad_norm
+    # 4 end points, 10 parameters; at 1e-8 the positive count rises as the loss falls, at 1e-4
+    # it falls: rank correlations -1 and +1 (ratios pos / 10 and pos / (pos + 3))
+    loss = [0.4, 0.3, 0.2, 0.1]
+    rows = [{"loss": l, "by_tol": {"1e-08": [2 + k, 3, 5 - k], "0.0001": [5 - k, 3, 2 + k]}}
+            for k, l in enumerate(loss)]
+    out = hw1_2_grad_norm.correlations_by_tol(rows)
+    assert list(out) == ["1e-08", "0.0001"]
+    assert out["1e-08"]["loss"]["effect"] == pytest.approx(-1.0)
+    assert out["0.0001"]["loss"]["effect"] == pytest.approx(1.0)
+    assert out["1e-08"]["nonzero_loss"]["effect"] == pytest.approx(-1.0)
+    assert out["1e-08"]["loss"]["verdict"] == "falls" and out["0.0001"]["loss"]["verdict"] == "rises"
+    assert report.by_tol_text(out, "loss") == ("ρ = -1.00 / 1.00 at the 2 tolerances (each "
+                                               "p < 1e-4, n = 4): its verdict depends on the "
+                                               "tolerance")
+    # one mixed order (ranks of the ratio 1, 3, 2, 4 against the loss 4, 3, 2, 1): rho by hand
+    rows[1]["by_tol"]["1e-08"], rows[2]["by_tol"]["1e-08"] = [4, 3, 3], [3, 3, 4]
+    rho = np.corrcoef([1, 3, 2, 4], [4, 3, 2, 1])[0, 1]
+    assert hw1_2_grad_norm.correlations_by_tol(rows)["1e-08"]["loss"]["effect"] == pytest.approx(rho)
