@@ -284,10 +284,10 @@ def summarise(results):
         runs, left_out = reached(results["matched"])
         sizes = [b for b in results["matched"]["batch_sizes"] if str(b) in runs]
         # fewer than two batch sizes at the target (a --quick run): nothing to compare
-        out["matched"] = block(runs, sizes) if len(sizes) > 1 else {}
-        if len(sizes) > 1:
-            # the ends test misses a hump: where each sharpness measure's mean is highest
-            out["matched"]["peak"] = {k: peak(runs, sizes, k) for k in SHARPNESS}
+        # the peaks: the ends test misses a hump (where each sharpness measure is highest)
+        out["matched"] = ({**block(runs, sizes),
+                           "peak": {k: peak(runs, sizes, k) for k in SHARPNESS}}
+                          if len(sizes) > 1 else {})
         out["matched"].update(runs=runs, batch_sizes=sizes, left_out=left_out)
         if len(sizes) > 1 and "rescaled_sharpness_1e-3" in runs[str(sizes[0])]:
             out["matched"]["rescaling"] = rescaling_summary(runs, sizes)

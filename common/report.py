@@ -125,11 +125,13 @@ def short_text(v):
     return f"{v['verdict']} ({rho}{p_text(v['p'])}, n = {n})"
 
 
-def stat_text(v):
-    """'ρ = 0.19, p = 0.36, n = 24' (a Spearman trend's statistic alone), 'not tested'."""
+def stat_text(v, ci=False):
+    """'ρ = 0.19, p = 0.36, n = 24' (a Spearman trend's statistic alone; ci: with its 95 %
+    interval after ρ), 'not tested'."""
     if v["verdict"] == "not tested":
         return "not tested"
-    return f"ρ = {v['effect']:.2f}, {p_text(v['p'])}, n = {n_text(v)}"
+    band = f", 95 % CI {v['ci95'][0]:.2f} to {v['ci95'][1]:.2f}" if ci and v["ci95"] else ""
+    return f"ρ = {v['effect']:.2f}{band}, {p_text(v['p'])}, n = {n_text(v)}"
 
 
 def endpoint_label(ep):
@@ -301,22 +303,17 @@ def plateau_text(pl, runs, what):
     (Spearman over its window: ρ = 0.19, 95 % CI -0.23 to 0.56, p = 0.36,
     n = 24; one width earlier it rises: ρ = 0.44, p = 0.016, n = 30)' from a sweep
     plateau()."""
-    def stat(t, ci=False):
-        if t["verdict"] == "not tested":
-            return "not tested"
-        band = f", 95 % CI {t['ci95'][0]:.2f} to {t['ci95'][1]:.2f}" if ci and t["ci95"] else ""
-        return f"ρ = {t['effect']:.2f}{band}, {p_text(t['p'])}, n = {t['n']}"
     if pl["plateau_from"] is None:
         return (f"{what} still {pl['improving']} over the two widest widths "
-                f"(Spearman: {stat(pl['windows'][list(pl['windows'])[-1]])})")
+                f"(Spearman: {stat_text(pl['windows'][list(pl['windows'])[-1]])})")
     w, at = pl["plateau_from"], pl["at"]
     ing = pl["improving"].replace("rises", "rising").replace("falls", "falling")
     text = (f"no {ing} trend of {what} detected from width {w} ({runs[w]['n_params']:,} "
             f"parameters) on (Spearman over its window: " +
             ("" if at["verdict"] in ("no trend detected", "not tested") else
-             f"{at['verdict']}, ") + stat(at, ci=True))
+             f"{at['verdict']}, ") + stat_text(at, ci=True))
     if pl["before"] is not None:
-        text += f"; one width earlier it {pl['improving']}: {stat(pl['before'])}"
+        text += f"; one width earlier it {pl['improving']}: {stat_text(pl['before'])}"
     return text + ")"
 
 
@@ -548,7 +545,6 @@ def rank_check(r):
     detected on t (...)': each target's depth_helps_rank (Mann-Whitney U) against its
     depth_helps (Welch)."""
     summary = {f: r["summary"][f] for f in r["fits"]}
-    first = next(iter(summary.values()))["depth_helps_rank"]
     how = "Mann–Whitney U, the same contrasts and correction"
     ranks = {f: s["depth_helps_rank"] for f, s in summary.items()}
     differ = [f for f, s in summary.items() if ranks[f]["verdict"] != s["depth_helps"]["verdict"]]
