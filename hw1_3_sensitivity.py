@@ -79,6 +79,12 @@ class Settings:
     matched_batch_sizes: str = cli.setting("32,256,2048", cli.positive_int_list,
                                            "comma-separated batch sizes of the matched trainings",
                                            quick=[32, 256])
+    # the matched verdicts at a second target: the epsilon-sharpness verdict of the ends changed
+    # when the target went from 0.25 to 0.35
+    check_train_loss: float = cli.setting(
+        0.35, cli.nonnegative_float, "a second, looser training loss at which every matched "
+        "training is also measured, on its way to --target-train-loss (the same trainings); "
+        "the summary states each matched verdict at both (0 = none)")
     max_epochs: int = cli.setting(150, cli.positive_int, "epoch cap of the matched trainings",
                                   quick=2)
     matched_seeds: int = cli.setting(10, cli.positive_int,
@@ -102,6 +108,9 @@ def build_parser():
 def validate(args):
     cli.check_seed_count(args, args.seeds, "seeds")
     cli.check_seed_count(args, args.matched_seeds, "matched-seeds")
+    if args.target_train_loss and 0 < args.check_train_loss <= args.target_train_loss:
+        raise cli.ScriptError(f"--check-train-loss {args.check_train_loss:g} must be above "
+                              f"--target-train-loss {args.target_train_loss:g} (or 0)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,29 +123,49 @@ class Probes:
     seed: int = 0
 
 
-def train_one(data, batch_size, seed, device, lr, epochs, probes, target_loss=None):
-    """Train LeNet-5 at one batch size by SGD (lr, MOMENTUM) for `epochs` epochs, or, with
-    target_loss, until the epoch-mean training loss is at most target_loss (cap `epochs`);
-    final metrics, sensitivities and sharpness (measured as `probes` says)."""
+def train_one(data, batch_size, seed, device, lr, epochs, probes, targets=()):
+    """Train LeNet-5 at one batch size by SGD (lr, MOMENTUM) for `epochs` epochs; final
+    metrics, sensitivities and sharpness (measured as `probes` says). With targets (training
+    losses), training stops at the first epoch whose epoch-mean loss is at most the smallest
+    (cap `epochs`), and the model is measured at the first epoch at or below each target (a
+    copy, so the training goes on untouched): one result per target, in the order of targets;
+    the smallest target's result has Dinh et al.'s rescaling too. A target not reached by the
+    cap gets the final model's result."""
     torch.manual_seed(seed)
     model = build_model(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     g = torch.Generator().manual_seed(seed)
+    pending, found = sorted(targets, reverse=True), {}
+    steps_per_epoch = -(-len(data.train_x) // batch_size)
     done = 0
     for _ in progress(range(epochs), f"batch {batch_size} seed {seed}"):
         loss = train_classifier_epoch(model, opt, data.train_x, data.train_y, batch_size, g)
         done += 1
-        if target_loss is not None and loss <= target_loss:
+        while len(pending) > 1 and loss <= pending[0]:       # a looser target: a copy, measured
+            found[pending.pop(0)] = measure(copy.deepcopy(model), data, probes, device, done,
+                                            steps_per_epoch, loss)
+        if pending and loss <= pending[0]:
             break
+    final = measure(model, data, probes, device, done, steps_per_epoch, loss, bool(targets))
+    if not targets:
+        return final
+    smallest = min(targets)
+    plain = {k: v for k, v in final.items() if not k.startswith("rescaled_")}
+    return [found.get(t, final if t == smallest else plain) for t in targets]
+
+
+def measure(model, data, probes, device, epochs, steps_per_epoch, last_epoch_loss, rescale=False):
+    """One trained model's metrics, sensitivities and sharpness (and, with `rescale`, Dinh et
+    al.'s rescaling), after `epochs` epochs whose last had the mean loss last_epoch_loss."""
     train_loss, train_acc = evaluate_classifier(model, data.train_x, data.train_y, EVAL_BATCH_SIZE)
     test_loss, test_acc = evaluate_classifier(model, data.test_x, data.test_y, EVAL_BATCH_SIZE)
     idx = subset_indices(len(data.test_x), probes.sensitivity_samples, probes.seed, device)
     sens, sens_logits = (v.mean().item() for v in input_jacobian_norms(model, data.test_x[idx]))
     return {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
             "test_acc": test_acc, "sensitivity": sens, "sensitivity_logits": sens_logits,
-            "epochs": done, "steps": done * -(-len(data.train_x) // batch_size),
-            "last_epoch_loss": loss, **sharpness(model, data, probes, device),
-            **(rescaling(model, data, probes, device) if target_loss is not None else {})}
+            "epochs": epochs, "steps": epochs * steps_per_epoch,
+            "last_epoch_loss": last_epoch_loss, **sharpness(model, data, probes, device),
+            **(rescaling(model, data, probes, device) if rescale else {})}
 
 
 def rescaled(model, alpha):
@@ -200,12 +229,13 @@ def experiment(args, device):
                     args.seed)
     smallest = min(args.matched_batch_sizes)
     seeds = [args.seed + s for s in range(args.seeds)]
-    # (batch size, seed, learning rate, epochs or epoch cap, target loss or None)
-    tasks = [(b, seed, args.lr, args.epochs, None) for b in args.batch_sizes for seed in seeds]
+    # (batch size, seed, learning rate, epochs or epoch cap, target losses: none, or the
+    # matched target and the looser check)
+    tasks = [(b, seed, args.lr, args.epochs, ()) for b in args.batch_sizes for seed in seeds]
     matched_seeds = [args.seed + s for s in range(args.matched_seeds)]
+    targets = (args.target_train_loss, *([args.check_train_loss] if args.check_train_loss else []))
     if args.target_train_loss > 0:
-        tasks += [(b, seed, matched_lr(args.lr, b, smallest), args.max_epochs,
-                   args.target_train_loss)
+        tasks += [(b, seed, matched_lr(args.lr, b, smallest), args.max_epochs, targets)
                   for b in args.matched_batch_sizes for seed in matched_seeds]
     done = iter([train_one(data, b, seed, device, lr, epochs, probes, target)
                  for b, seed, lr, epochs, target in progress(tasks, "trainings (batch x seed)")])
@@ -225,8 +255,17 @@ def experiment(args, device):
             "lr_rule": "lr * sqrt(batch / smallest batch)",
             "lrs": {str(b): matched_lr(args.lr, b, smallest) for b in args.matched_batch_sizes},
             "seeds": matched_seeds, "batch_sizes": args.matched_batch_sizes,
-            "runs": {str(b): seed_summary([next(done) for _ in matched_seeds])
-                     for b in args.matched_batch_sizes}}
+            "runs": {}}
+        check = {}
+        for b in args.matched_batch_sizes:
+            per_seed = [next(done) for _ in matched_seeds]
+            results["matched"]["runs"][str(b)] = seed_summary([r[0] for r in per_seed])
+            if len(targets) > 1:
+                check[str(b)] = seed_summary([r[1] for r in per_seed])
+        if check:
+            # the same trainings, measured the first epoch their loss was at most the check
+            results["matched"]["check"] = {"target_train_loss": args.check_train_loss,
+                                           "runs": check}
     return results
 
 
@@ -269,29 +308,55 @@ def pooled(runs, sizes, key):
 def summarise(results):
     """The verdicts the README quotes, from the recorded per-seed values: each measure's trend
     over log2(batch size) (Spearman over all trainings), correlations between measures over
-    all trainings, and smallest vs largest batch (Welch's t over the seeds)."""
-    def block(runs, sizes):
-        return {"trend": {k: stats.trend(*pooled(runs, sizes, k)) for k in MEASURES},
-                "ends": {k: stats.compare(seed_values(runs[str(sizes[0])], k),
-                                          seed_values(runs[str(sizes[-1])], k)) for k in MEASURES},
-                "correlation": {f"{a}~{b}": stats.trend(pooled(runs, sizes, a)[1],
-                                                        pooled(runs, sizes, b)[1])
-                                for a, b in CORRELATIONS}}
-    out = {"fixed_epochs": block(results["runs"], results["batch_sizes"])}
-    out["fixed_epochs"]["peak"] = {k: peak(results["runs"], results["batch_sizes"], k)
-                                   for k in SHARPNESS}
+    all trainings, and smallest vs largest batch (Welch's t over the seeds); the matched
+    verdicts at the target and, when recorded, at the looser check target, and whether each
+    ends verdict is the same at both."""
+    out = {"fixed_epochs": {**verdicts(results["runs"], results["batch_sizes"]),
+                            "peak": {k: peak(results["runs"], results["batch_sizes"], k)
+                                     for k in SHARPNESS}}}
     if "matched" in results:
-        runs, left_out = reached(results["matched"])
-        sizes = [b for b in results["matched"]["batch_sizes"] if str(b) in runs]
-        # fewer than two batch sizes at the target (a --quick run): nothing to compare
-        # the peaks: the ends test misses a hump (where each sharpness measure is highest)
-        out["matched"] = ({**block(runs, sizes),
-                           "peak": {k: peak(runs, sizes, k) for k in SHARPNESS}}
-                          if len(sizes) > 1 else {})
-        out["matched"].update(runs=runs, batch_sizes=sizes, left_out=left_out)
-        if len(sizes) > 1 and "rescaled_sharpness_1e-3" in runs[str(sizes[0])]:
-            out["matched"]["rescaling"] = rescaling_summary(runs, sizes)
+        out["matched"] = matched_summary(results["matched"])
+        if "check" in results["matched"]:
+            # the same trainings at the check target: its runs and target in place of the main
+            out["matched_check"] = matched_summary({**results["matched"],
+                                                    **results["matched"]["check"]})
+            out["matched_check"]["agreement"] = agreement(out["matched"], out["matched_check"])
     return out
+
+
+def verdicts(runs, sizes):
+    """Trend over log2(batch size), smallest vs largest batch and the correlations of one mode."""
+    return {"trend": {k: stats.trend(*pooled(runs, sizes, k)) for k in MEASURES},
+            "ends": {k: stats.compare(seed_values(runs[str(sizes[0])], k),
+                                      seed_values(runs[str(sizes[-1])], k)) for k in MEASURES},
+            "correlation": {f"{a}~{b}": stats.trend(pooled(runs, sizes, a)[1],
+                                                    pooled(runs, sizes, b)[1])
+                            for a, b in CORRELATIONS}}
+
+
+def matched_summary(matched):
+    """verdicts() and the sharpness peaks of the matched trainings that reached the target
+    (see reached()), Dinh et al.'s rescaling where recorded; the peaks because the ends test
+    misses a hump. Fewer than two batch sizes at the target (a --quick run): no comparisons."""
+    runs, left_out = reached(matched)
+    sizes = [b for b in matched["batch_sizes"] if str(b) in runs]
+    out = ({**verdicts(runs, sizes), "peak": {k: peak(runs, sizes, k) for k in SHARPNESS}}
+           if len(sizes) > 1 else {})
+    out.update(runs=runs, batch_sizes=sizes, left_out=left_out,
+               target_train_loss=matched["target_train_loss"])
+    if len(sizes) > 1 and "rescaled_sharpness_1e-3" in runs[str(sizes[0])]:
+        out["rescaling"] = rescaling_summary(runs, sizes)
+    return out
+
+
+def agreement(target, check):
+    """Per measure, the smallest-vs-largest-batch verdict at the target and at the check
+    target, and whether they are the same (empty when either compares no two batch sizes)."""
+    if "ends" not in target or "ends" not in check:
+        return {}
+    return {k: {"target": target["ends"][k]["verdict"], "check": check["ends"][k]["verdict"],
+                "same": target["ends"][k]["verdict"] == check["ends"][k]["verdict"]}
+            for k in MEASURES}
 
 
 def reached(matched):
@@ -357,7 +422,7 @@ def plot_matched(results, path):
     left_out = sum(len(v) for v in matched["left_out"].values())
     eps = results["epsilons"][0]
     panels_ = (("test_acc", 100, "test accuracy (%)"),
-               ("train_loss", 1, "training loss at the end"),
+               ("train_loss", 1, "training loss when measured"),
                ("sensitivity", 1, "sensitivity ‖∂softmax/∂x‖_F"),
                (f"sharpness_{eps}", 1, f"ε-sharpness, ε = {eps} (%)"),
                ("hessian_max_eig", 1, "top Hessian eigenvalue"))
@@ -365,18 +430,23 @@ def plot_matched(results, path):
     axes = axes.ravel()
     n_fixed, n_matched = len(results["seeds"]), len(matched["seeds"])
     ticks = sorted(set(results["batch_sizes"]) | set(matched["batch_sizes"]))
+    series = [(results, COLORS[0], "-", f"{plural(results['epochs'], 'epoch')}, all "
+                                        f"{results['train_eval_samples']:,} images", n_fixed, 0),
+              (matched, COLORS[3], "-", f"to training loss {matched['target_train_loss']:g}",
+               n_matched, left_out)]
+    check = results["summary"].get("matched_check")
+    if check is not None:     # the same trainings, measured on their way to the target
+        series.append((check, COLORS[1], "--", f"the same, at training loss "
+                                              f"{check['target_train_loss']:g}", n_matched,
+                       sum(len(v) for v in check["left_out"].values())))
     for ax, (key, scale, label) in zip(axes, panels_):
-        for res, color, name, n in (
-                (results, COLORS[0], f"{results['epochs']} epochs, all "
-                                     f"{results['train_eval_samples']:,} images", n_fixed),
-                (matched, COLORS[3], f"to training loss {matched['target_train_loss']:g}",
-                 n_matched)):
+        for res, color, ls, name, n, left in series:
             sizes = res["batch_sizes"]
             band = f"mean ± std, {n} seeds" if n > 1 else "1 seed"
-            if res is matched and left_out:
-                band += f"; {left_out} that never reached it left out"
+            if left:
+                band += f"; {left} that never reached it left out"
             line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
-                           color=color, label=f"{name} ({band})")
+                           color=color, ls=ls, label=f"{name} ({band})")
         ax.set_ylabel(label)
 
     ax = axes[5]
@@ -402,9 +472,12 @@ def plot_matched(results, path):
             ax.set_xlabel("training batch size")
     epochs = ", ".join(f"{b}: {matched['runs'][str(b)]['epochs']['mean']:.0f}"
                        for b in matched["batch_sizes"])
+    if check is not None:
+        epochs += f"; to {check['target_train_loss']:g}: " + ", ".join(
+            f"{check['runs'][str(b)]['epochs']['mean']:.0f}" for b in check["batch_sizes"])
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
                  f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch;\nmean epochs "
-                 f"used by batch size: {epochs})")
+                 f"used by batch size to {matched['target_train_loss']:g}: {epochs})")
     save_figure(fig, path)
 
 

@@ -839,9 +839,48 @@ def values_matched(r):
         f"n = {n_text(train)})")
     out.update(rescaling_values(summary.get("rescaling"), eps))
     out["m.sharp_peak"] = hump_text(summary["peak"][f"sharpness_{eps}"], summary["batch_sizes"])
-    out["m.answer"] = (f"{answer(ends['hessian_max_eig'])} by the top Hessian eigenvalue, "
-                       f"{answer(ends[f'sharpness_{eps}'])} by ε-sharpness; more sensitive: "
-                       f"{answer(ends['sensitivity'])}")
+    check = r["summary"].get("matched_check", {})
+    agree = check.get("agreement", {})
+
+    def at_both(key):
+        """The answer at the target, and at the check target where its verdict differs."""
+        said = answer(ends[key])
+        if key in agree and not agree[key]["same"]:
+            said += f" (at loss {check['target_train_loss']:g}: {answer(check['ends'][key])})"
+        return said
+    out["m.answer"] = (f"{at_both('hessian_max_eig')} by the top Hessian eigenvalue, "
+                       f"{at_both(f'sharpness_{eps}')} by ε-sharpness; more sensitive: "
+                       f"{at_both('sensitivity')}")
+    out.update(check_values(check, agree, eps))
+    return out
+
+
+# The matched measures whose ends verdicts the README states, as it names them.
+MATCHED_NAMES = (("hessian_max_eig", "top Hessian eigenvalue", 1, "{:.3g}"),
+                 ("sharpness_{eps}", "ε-sharpness", 1, "{:.3g}"),
+                 ("sensitivity", "sensitivity", 1, "{:.3f}"),
+                 ("test_acc", "test accuracy", 100, "{:.2f} pp"),
+                 ("train_loss", "evaluated training loss", 1, "{:.3g}"))
+
+
+def check_values(check, agree, eps):
+    """m.check_*: the matched ends verdicts at the looser check target (the same trainings,
+    measured on their way to the target) against those at the target, from the summary."""
+    if not agree:
+        return {}
+    names = [(key.format(eps=eps), *rest) for key, *rest in MATCHED_NAMES]
+    differ = [(key, name, scale, fmt) for key, name, scale, fmt in names
+              if not agree[key]["same"]]
+    sizes = check["batch_sizes"]
+    out = {"m.check_target": f"{check['target_train_loss']:g}",
+           "m.check_epochs": ", ".join(f"{check['runs'][str(b)]['epochs']['mean']:.0f}"
+                                       for b in sizes)}
+    same = f"the same for {len(names) - len(differ)} of {len(names)} measures"
+    out["m.check_agree"] = (
+        f"every one of the {len(names)} ends verdicts above is the same" if not differ else
+        f"{same}; " + "; ".join(f"{name} {compare_text(check['ends'][key], scale, fmt)}"
+                                for key, name, scale, fmt in differ))
+    out["m.check_sharp_peak"] = hump_text(check["peak"][f"sharpness_{eps}"], sizes)
     return out
 
 

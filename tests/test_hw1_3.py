@@ -178,21 +178,39 @@ def test_sensitivity_quick_and_bad_batch_sizes(tmp_path, idx_dir, capsys):
 def test_matched_training_stops_at_the_target_loss_or_the_cap(monkeypatch):
     from common.data import ImageData
     # the stopping rule only: the measures of the trained model are tested on their own
-    # (test_metrics.py, the Dinh rescaling test); here they would take most of the time
-    monkeypatch.setattr(hw1_3_sensitivity, "sharpness", lambda *a, **k: {})
-    monkeypatch.setattr(hw1_3_sensitivity, "rescaling", lambda *a, **k: {})
+    # (test_metrics.py, the Dinh rescaling test); here they would take most of the time, so
+    # each is replaced by a fingerprint of the model it is given (its parameter sum)
+    def fingerprint(model, *a, **k):
+        return {"params": sum(float(p.detach().double().sum()) for p in model.parameters())}
+    monkeypatch.setattr(hw1_3_sensitivity, "sharpness", fingerprint)
+    monkeypatch.setattr(hw1_3_sensitivity, "rescaling",
+                        lambda *a, **k: {"rescaled_" + k: v for k, v in fingerprint(*a).items()})
     g = torch.Generator().manual_seed(0)
     data = ImageData(torch.randn(64, 1, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g),
                      torch.randn(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g),
                      name="mnist", source="-", mean=0.0, std=1.0)
     probes = hw1_3_sensitivity.Probes(sensitivity_samples=8, sharpness_samples=8,
                                       sharpness_iterations=2)
-    easy = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 3, probes, target_loss=100.0)
+
+    def train(epochs, targets=()):
+        return hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, epochs, probes, targets)
+    [easy] = train(3, (100.0,))
     assert easy["epochs"] == 1 and easy["steps"] == 2 and easy["last_epoch_loss"] <= 100.0
-    hard = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 3, probes, target_loss=1e-9)
+    assert "rescaled_params" in easy
+    [hard] = train(3, (1e-9,))
     assert hard["epochs"] == 3 and hard["steps"] == 6 and hard["last_epoch_loss"] > 1e-9
-    fixed = hw1_3_sensitivity.train_one(data, 32, 0, "cpu", 1e-2, 5, probes)
-    assert fixed["epochs"] == 5 and fixed["steps"] == 10
+    fixed = train(5)
+    assert fixed["epochs"] == 5 and fixed["steps"] == 10 and "rescaled_params" not in fixed
+    # two targets: the looser (100, epoch 1) measured on a copy, the training goes on to the
+    # cap (1e-9 never reached): the first result is the 3-epoch training's, the second the
+    # 1-epoch one's, each exactly, and only the smallest target's has the rescaling
+    final, check = train(3, (1e-9, 100.0))
+    assert final == hard and check == {k: v for k, v in easy.items() if "rescaled" not in k}
+    assert final["params"] != check["params"] and train(3) == {
+        k: v for k, v in hard.items() if "rescaled" not in k}
+    # neither reached by the cap: both the final model's
+    final, check = train(2, (1e-9, 1e-8))
+    assert final["epochs"] == check["epochs"] == 2 and final["params"] == check["params"]
 
 
 def test_sensitivity_plot_draws_std_bands_for_several_seeds(tmp_path, monkeypatch):

@@ -96,11 +96,12 @@ def test_sensitivity_trends_and_ends():
         out = {k: seeds_of([level + d for d in spread]) for k in keys if k != "gap"}
         out["train_loss"] = seeds_of([0.0, 0.0, 0.0])
         out["test_loss"] = seeds_of([level + d for d in spread])
+        out["epochs"] = seeds_of([4.0, 5.0, 6.0])
         return out
     sizes = [32, 64, 128, 256]
     falling = {str(b): run(10 - i, [-0.1, 0.0, 0.1]) for i, b in enumerate(sizes)}
     results = {"batch_sizes": sizes, "runs": falling,
-               "matched": {"batch_sizes": [32, 256], "target_train_loss": 0.25,
+               "matched": {"batch_sizes": [32, 256], "target_train_loss": 0.25, "train_samples": 90,
                            "seeds": [0, 1, 2],
                            "runs": {"32": run(1.0, [-0.3, 0.0, 0.3]),
                                     "256": run(1.1, [-0.3, 0.0, 0.3])}}}
@@ -135,6 +136,26 @@ def test_sensitivity_trends_and_ends():
     assert report.hump_text({"batch_size": 256, "mean": 20.6}, [32, 256, 2048]) == (
         "The ends test misses a hump: matched ε-sharpness is highest in between (20.6 at "
         "batch 256)")
+    # the check target: the same trainings at loss 0.35, where only the sensitivity differs
+    # (spread 0.03, not 0.3): Welch's t = 0.1 / sqrt(2 x 0.0009 / 3) = 4.08, df 4, p = 0.015
+    check = {b: {k: dict(v) for k, v in r.items()} for b, r in results["matched"]["runs"].items()}
+    check["32"]["sensitivity"] = seeds_of([0.97, 1.0, 1.03])
+    check["256"]["sensitivity"] = seeds_of([1.07, 1.1, 1.13])
+    results["matched"]["check"] = {"target_train_loss": 0.35, "runs": check}
+    c = hw1_3_sensitivity.summarise(results)["matched_check"]
+    assert c["target_train_loss"] == 0.35 and c["ends"]["sensitivity"]["verdict"] == "higher"
+    assert c["agreement"]["sensitivity"] == {"target": "no difference detected",
+                                             "check": "higher", "same": False}
+    assert [k for k, a in c["agreement"].items() if not a["same"]] == ["sensitivity"]
+    half = 2.7764451 * math.sqrt(2 * 0.0009 / 3)        # t(0.975, 4) x standard error
+    v = report.values_matched({**results, "epsilons": ["1e-3", "5e-4"],
+                               "summary": hw1_3_sensitivity.summarise(results)})
+    assert v["m.check_agree"] == (
+        "the same for 4 of 5 measures; sensitivity higher (Welch's t: difference 0.100, "
+        f"95 % CI {0.1 - half:.3f} to {0.1 + half:.3f}, p = 0.015, n = 3 + 3)")
+    assert v["m.answer"].endswith("more sensitive: no difference detected (at loss 0.35: yes)")
+    assert "(at loss" not in v["m.answer"].split(";")[0]
+    del results["matched"]["check"]
     # seed 2 at batch 256 stops at the epoch cap above the target: it is left out, and its
     # sensitivity (1.4) with it: the ends compare 0.7, 1.0, 1.3 with 0.8, 1.1
     results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([0.24, 0.25, 2.3])
