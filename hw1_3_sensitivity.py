@@ -17,9 +17,12 @@ end under-trained): a second set of trainings on the same subset, every batch si
 until its epoch-mean training loss reaches --target-train-loss (or --max-epochs), with the
 learning rate scaled by sqrt(batch / smallest batch) so that large batches get there in a
 bearable number of epochs; the same measurements at the end. --target-train-loss 0 skips it.
+Because the target is a chosen threshold, the same trainings are also measured on the
+way down, at the first epoch whose training loss is at or below --check-train-loss (a copy is
+measured, training goes on untouched), and every matched verdict is stated at both losses.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (30 min on a 2-core AMD EPYC)
-    python hw1_3_sensitivity.py --seeds 3 --matched-seeds 5  # fewer seeds, about 15 min
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 50 min on a 2-core AMD EPYC)
+    python hw1_3_sensitivity.py --seeds 3 --matched-seeds 5  # fewer seeds, about half that
     python hw1_3_sensitivity.py --quick
 
 Writes <out-dir>/hw1_3_sensitivity.json, _batch_size.png, _sharpness.png and _matched.png.

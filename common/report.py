@@ -842,14 +842,14 @@ def values_matched(r):
     check = r["summary"].get("matched_check", {})
     agree = check.get("agreement", {})
 
-    def at_both(key):
-        """The answer at the target, and at the check target where its verdict differs."""
-        said = answer(ends[key])
+    def at_both(key, name=""):
+        """The answer (by `name`) at the target, and at the check target where it differs."""
+        said = answer(ends[key]) + name
         if key in agree and not agree[key]["same"]:
             said += f" (at loss {check['target_train_loss']:g}: {answer(check['ends'][key])})"
         return said
-    out["m.answer"] = (f"{at_both('hessian_max_eig')} by the top Hessian eigenvalue, "
-                       f"{at_both(f'sharpness_{eps}')} by ε-sharpness; more sensitive: "
+    out["m.answer"] = (f"{at_both('hessian_max_eig', ' by the top Hessian eigenvalue')}, "
+                       f"{at_both(f'sharpness_{eps}', ' by ε-sharpness')}; more sensitive: "
                        f"{at_both('sensitivity')}")
     out.update(check_values(check, agree, eps))
     return out
@@ -880,7 +880,6 @@ def check_values(check, agree, eps):
         f"every one of the {len(names)} ends verdicts above is the same" if not differ else
         f"{same}; " + "; ".join(f"{name} {compare_text(check['ends'][key], scale, fmt)}"
                                 for key, name, scale, fmt in differ))
-    out["m.check_sharp_peak"] = hump_text(check["peak"][f"sharpness_{eps}"], sizes)
     return out
 
 

@@ -155,6 +155,7 @@ def test_sensitivity_trends_and_ends():
         f"95 % CI {0.1 - half:.3f} to {0.1 + half:.3f}, p = 0.015, n = 3 + 3)")
     assert v["m.answer"].endswith("more sensitive: no difference detected (at loss 0.35: yes)")
     assert "(at loss" not in v["m.answer"].split(";")[0]
+    assert v["m.answer"].split(", ")[0].endswith(" by the top Hessian eigenvalue")
     del results["matched"]["check"]
     # seed 2 at batch 256 stops at the epoch cap above the target: it is left out, and its
     # sensitivity (1.4) with it: the ends compare 0.7, 1.0, 1.3 with 0.8, 1.1
