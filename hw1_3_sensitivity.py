@@ -320,9 +320,13 @@ def summarise(results):
     if "matched" in results:
         out["matched"] = matched_summary(results["matched"])
         if "check" in results["matched"]:
-            # the same trainings at the check target: its runs and target in place of the main
+            # the same trainings at the check target: its runs and target in place of the main,
+            # over the batch sizes that reached the main target (a batch size can pass the
+            # looser check target only), so that both ends verdicts compare the same two
+            sizes = out["matched"]["batch_sizes"]
             out["matched_check"] = matched_summary({**results["matched"],
-                                                    **results["matched"]["check"]})
+                                                    **results["matched"]["check"],
+                                                    "batch_sizes": sizes})
             out["matched_check"]["agreement"] = agreement(out["matched"], out["matched_check"])
     return out
 
@@ -381,10 +385,25 @@ def reached(matched):
 
 
 def peak(runs, sizes, key):
-    """The batch size with the highest seed-mean of `key`, and that mean (the first on a tie)."""
+    """The batch size with the highest seed-mean of `key` and that mean (the first on a tie);
+    when it lies strictly between the ends, the test of a hump there ("hump"): its seeds
+    against each end's (Welch's t). A hump needs both ends below it, so the test's p is the
+    larger of the two (an intersection-union test), times the len(sizes) - 2 inner batch sizes
+    the peak was picked from (Bonferroni: the pick is part of the test)."""
     means = [runs[str(b)][key]["mean"] for b in sizes]
     i = int(np.argmax(means))
-    return {"batch_size": sizes[i], "mean": means[i]}
+    out = {"batch_size": sizes[i], "mean": means[i]}
+    if 0 < i < len(sizes) - 1:
+        top = seed_values(runs[str(sizes[i])], key)
+        ends = [{"batch_size": b, **stats.compare(top, seed_values(runs[str(b)], key))}
+                for b in (sizes[0], sizes[-1])]
+        ps = [e["p"] for e in ends]
+        p = None if None in ps else min(1.0, (len(sizes) - 2) * max(ps))
+        above = p is not None and p < stats.ALPHA and all(e["effect"] < 0 for e in ends)
+        out["hump"] = {"test": "Welch's t against each end, intersection-union, Bonferroni",
+                       "candidates": len(sizes) - 2, "ends": ends, "p": p,
+                       "verdict": "above both ends" if above else stats.NO_DIFFERENCE}
+    return out
 
 
 def rescaling_summary(runs, sizes):
@@ -433,8 +452,8 @@ def plot_matched(results, path):
     axes = axes.ravel()
     n_fixed, n_matched = len(results["seeds"]), len(matched["seeds"])
     ticks = sorted(set(results["batch_sizes"]) | set(matched["batch_sizes"]))
-    series = [(results, COLORS[0], "-", f"{plural(results['epochs'], 'epoch')}, all "
-                                        f"{results['train_eval_samples']:,} images", n_fixed, 0),
+    series = [(results, COLORS[0], "-", f"{plural(results['epochs'], 'epoch')}, lr "
+                                        f"{results['lr']:g}", n_fixed, 0),
               (matched, COLORS[3], "-", f"to training loss {matched['target_train_loss']:g}",
                n_matched, left_out)]
     check = results["summary"].get("matched_check")
@@ -451,6 +470,9 @@ def plot_matched(results, path):
             line_with_band(ax, sizes, [res["runs"][str(b)] for b in sizes], key, scale,
                            color=color, ls=ls, label=f"{name} ({band})")
         ax.set_ylabel(label)
+        if key in SHARPNESS:     # the matched lines sit flat under the fixed-epoch peak
+            log_band_axis(ax, [res["runs"][str(b)][key] for res, *_ in series
+                               for b in res["batch_sizes"]])
 
     ax = axes[5]
     runs = [matched["runs"][str(b)] for b in matched["batch_sizes"]]
@@ -479,9 +501,23 @@ def plot_matched(results, path):
         epochs += f"; to {check['target_train_loss']:g}: " + ", ".join(
             f"{check['runs'][str(b)]['epochs']['mean']:.0f}" for b in check["batch_sizes"])
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
-                 f"loss ({matched['train_samples']:,}-image subset, lr ∝ √batch;\nmean epochs "
+                 f"loss ({matched['train_samples']:,}-image subset, matched lr ∝ √batch;\nmean "
+                 f"epochs "
                  f"used by batch size to {matched['target_train_loss']:g}: {epochs})")
     save_figure(fig, path)
+
+
+def log_band_axis(ax, records):
+    """A log y axis where positive means ({"mean", "std"} records) span a decade or more (else
+    linear), for mean ± std bands that may reach zero or below: the axis spans the means and
+    the upper band edges, halved and doubled, and a lower band edge below that runs off it."""
+    means = np.asarray([r["mean"] for r in records], float)
+    tops = means + np.asarray([r["std"] for r in records], float)
+    if means.min() <= 0 or means.max() < 10 * means.min():
+        return
+    ax.set_yscale("log")
+    ax.set_ylim(means.min() / 2, tops.max() * 2)
+    ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
 
 
 def line_with_band(ax, x, stats, key, scale, **kw):

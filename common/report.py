@@ -838,18 +838,19 @@ def values_matched(r):
         f"detected ({p_text(train['p']) if train['p'] is not None else 'not tested'}, "
         f"n = {n_text(train)})")
     out.update(rescaling_values(summary.get("rescaling"), eps))
-    out["m.sharp_peak"] = hump_text(summary["peak"][f"sharpness_{eps}"], summary["batch_sizes"])
+    out["m.sharp_peak"] = hump_text(summary["peak"][f"sharpness_{eps}"])
     check = r["summary"].get("matched_check", {})
     agree = check.get("agreement", {})
 
-    def at_both(key, name=""):
-        """The answer (by `name`) at the target, and at the check target where it differs."""
-        said = answer(ends[key]) + name
-        if key in agree and not agree[key]["same"]:
-            said += f" (at loss {check['target_train_loss']:g}: {answer(check['ends'][key])})"
+    def at_both(key):
+        """The answer at the target, and the verdict at the check target where it differs."""
+        said = answer(ends[key])
+        there = check["ends"][key]["verdict"] if key in agree else ends[key]["verdict"]
+        if there != ends[key]["verdict"]:
+            said += f" ({there} at loss {check['target_train_loss']:g})"
         return said
-    out["m.answer"] = (f"{at_both('hessian_max_eig', ' by the top Hessian eigenvalue')}, "
-                       f"{at_both(f'sharpness_{eps}', ' by ε-sharpness')}; more sensitive: "
+    out["m.answer"] = (f"sharper by the top Hessian eigenvalue: {at_both('hessian_max_eig')}; "
+                       f"by ε-sharpness: {at_both(f'sharpness_{eps}')}; more sensitive: "
                        f"{at_both('sensitivity')}")
     out.update(check_values(check, agree, eps))
     return out
@@ -883,13 +884,33 @@ def check_values(check, agree, eps):
     return out
 
 
-def hump_text(top, sizes):
-    """Where the matched eps-sharpness mean is highest ({"batch_size", "mean"}), said as what
-    the ends test (sizes[0] vs sizes[-1]) cannot see when it lies in between."""
+def peak_text(top):
+    """'19 at batch 256' ({"batch_size", "mean"} of the highest mean) and, for a peak between
+    the ends, its hump test (the larger of its two Welch p-values against the ends, times the
+    inner batch sizes it was picked from): ', above both ends (p = 0.004, n = 10 each)' or ',
+    not detectably above both ends (p = 1, n = 5 each)'."""
     where = f"{top['mean']:.3g} at batch {top['batch_size']}"
-    if top["batch_size"] in (sizes[0], sizes[-1]):
-        return f"Matched ε-sharpness is highest at an end ({where})"
-    return f"The ends test misses a hump: matched ε-sharpness is highest in between ({where})"
+    h = top.get("hump")
+    if h is None:
+        return where
+    if h["p"] is None:
+        return f"{where} (its hump not tested: a group with one seed)"
+    sizes = [h["ends"][0]["n"][0], *(e["n"][1] for e in h["ends"])]
+    n = (f"{sizes[0]} each" if len(set(sizes)) == 1 else
+         f"{sizes[0]} at the peak, {sizes[1]} and {sizes[2]} at the ends")
+    said = "above both ends" if h["verdict"] == "above both ends" else \
+        "not detectably above both ends"
+    return f"{where}, {said} ({p_text(h['p'])}, n = {n})"
+
+
+def hump_text(top):
+    """The matched eps-sharpness peak (see peak_text) said as what the ends test (smallest vs
+    largest batch) cannot see when it lies in between."""
+    if "hump" not in top:
+        return f"Matched ε-sharpness is highest at an end ({peak_text(top)})"
+    if top["hump"]["verdict"] == "above both ends":
+        return f"The ends test misses a hump: matched ε-sharpness is {peak_text(top)}"
+    return f"Matched ε-sharpness is highest between the ends: {peak_text(top)}"
 
 
 def rescaling_values(resc, eps):
@@ -926,9 +947,8 @@ def values_sharpness(r, fixed):
         "sharp.eps": eps, "sharp.samples": f"{r['sharpness_samples']:,}",
         "sharp.ends_short": short_text(fixed["ends"][key]),
         "sharp.eig_ends_short": short_text(fixed["ends"]["hessian_max_eig"]),
-        "sharp.peak": f"{peak[key]['mean']:.3g} at batch {peak[key]['batch_size']}",
-        "sharp.eig_peak": f"{peak['hessian_max_eig']['mean']:.3g} at batch "
-                          f"{peak['hessian_max_eig']['batch_size']}",
+        "sharp.peak": peak_text(peak[key]),
+        "sharp.eig_peak": peak_text(peak["hessian_max_eig"]),
     }
 
 

@@ -337,3 +337,17 @@ def test_dinh_rescaling_keeps_the_function_and_changes_the_curvature():
                                       tol=1e-8)[0]
     # the curvature is not invariant: the fc2 weights' second derivatives grow by alpha^2
     assert top(twin) > 5 * top(model)
+
+
+def test_log_band_axis_only_over_a_decade_of_means():
+    import matplotlib.pyplot as plt
+    fig, (wide, narrow, negative) = plt.subplots(1, 3)
+    # means 2 and 40 (x20): log, from 2 / 2 = 1 to the highest band top (40 + 30) x 2 = 140
+    hw1_3_sensitivity.log_band_axis(wide, [{"mean": 2.0, "std": 5.0}, {"mean": 40.0, "std": 30.0}])
+    assert wide.get_yscale() == "log" and wide.get_ylim() == pytest.approx((1.0, 140.0))
+    # means 8 and 75 (x9.4): linear, as is any panel with a mean at or below zero
+    hw1_3_sensitivity.log_band_axis(narrow, [{"mean": 8.0, "std": 1.0}, {"mean": 75.0, "std": 1.0}])
+    hw1_3_sensitivity.log_band_axis(negative, [{"mean": -1.0, "std": 1.0},
+                                               {"mean": 75.0, "std": 1.0}])
+    assert narrow.get_yscale() == negative.get_yscale() == "linear"
+    plt.close(fig)

@@ -3,6 +3,7 @@ are worked out by hand: separated, overlapping, tied and single-seed groups."""
 import math
 
 import numpy as np
+import scipy.stats
 import pytest
 
 import hw1_1_mnist_cnn
@@ -122,7 +123,28 @@ def test_sensitivity_trends_and_ends():
     assert s["fixed_epochs"]["peak"]["sharpness_1e-3"] == {"batch_size": 32, "mean": 10.0}
     results["runs"]["128"]["hessian_max_eig"] = seeds_of([20.0, 21.0, 22.0])
     hump = hw1_3_sensitivity.summarise(results)["fixed_epochs"]["peak"]["hessian_max_eig"]
-    assert hump == {"batch_size": 128, "mean": 21.0}
+    assert (hump["batch_size"], hump["mean"]) == (128, 21.0)
+    # its hump test: 20, 21, 22 against 9.9, 10, 10.1 (batch 32) and 6.9, 7, 7.1 (batch 256);
+    # Welch: se^2 = 1/3 + 0.01/3, df = 1.01^2 / ((1 + 0.0001) / 2); the nearer end (batch 32)
+    # gives the larger p, times the 2 inner batch sizes (64, 128) the peak was picked from
+    se, df = math.sqrt(1.01 / 3), 1.01 ** 2 / (1.0001 / 2)
+    p32, p256 = (2 * scipy.stats.t.sf(d / se, df) for d in (11, 14))
+    assert [e["p"] for e in hump["hump"]["ends"]] == pytest.approx([p32, p256], rel=1e-9)
+    assert hump["hump"]["p"] == pytest.approx(2 * p32, rel=1e-9) and 2 * p32 < 0.05
+    assert hump["hump"]["verdict"] == "above both ends" and hump["hump"]["candidates"] == 2
+    assert report.peak_text(hump) == (
+        f"21 at batch 128, above both ends (p = {2 * p32:.2g}, n = 3 each)")
+    assert report.hump_text(hump) == ("The ends test misses a hump: matched ε-sharpness is "
+                                      f"{report.peak_text(hump)}")
+    # the same peak spread wide (10, 21, 32: se^2 = 121/3 + 0.01/3) is not detectably above
+    results["runs"]["128"]["hessian_max_eig"] = seeds_of([10.0, 21.0, 32.0])
+    wide = hw1_3_sensitivity.summarise(results)["fixed_epochs"]["peak"]["hessian_max_eig"]
+    se, df = math.sqrt(121.01 / 3), 121.01 ** 2 / ((121 ** 2 + 0.0001) / 2)
+    assert wide["hump"]["p"] == pytest.approx(2 * 2 * scipy.stats.t.sf(11 / se, df), rel=1e-9)
+    assert wide["hump"]["verdict"] == "no difference detected"
+    assert report.hump_text(wide).startswith(
+        "Matched ε-sharpness is highest between the ends: 21 at batch 128, not detectably "
+        "above both ends (p = ")
     # matched: means 1.0 vs 1.1 with spread 0.3: no difference detected
     ends = s["matched"]["ends"]["sensitivity"]
     assert ends["verdict"] == "no difference detected" and ends["n"] == [3, 3]
@@ -131,11 +153,9 @@ def test_sensitivity_trends_and_ends():
     # the matched peak of each sharpness measure: 1.1 at batch 256 (an end here)
     assert s["matched"]["peak"]["sharpness_1e-3"] == {"batch_size": 256,
                                                       "mean": pytest.approx(1.1)}
-    assert report.hump_text(s["matched"]["peak"]["sharpness_1e-3"], [32, 256]) == (
+    assert "hump" not in s["matched"]["peak"]["sharpness_1e-3"]
+    assert report.hump_text(s["matched"]["peak"]["sharpness_1e-3"]) == (
         "Matched ε-sharpness is highest at an end (1.1 at batch 256)")
-    assert report.hump_text({"batch_size": 256, "mean": 20.6}, [32, 256, 2048]) == (
-        "The ends test misses a hump: matched ε-sharpness is highest in between (20.6 at "
-        "batch 256)")
     # the check target: the same trainings at loss 0.35, where only the sensitivity differs
     # (spread 0.03, not 0.3): Welch's t = 0.1 / sqrt(2 x 0.0009 / 3) = 4.08, df 4, p = 0.015
     check = {b: {k: dict(v) for k, v in r.items()} for b, r in results["matched"]["runs"].items()}
@@ -153,9 +173,22 @@ def test_sensitivity_trends_and_ends():
     assert v["m.check_agree"] == (
         "the same for 4 of 5 measures; sensitivity higher (Welch's t: difference 0.100, "
         f"95 % CI {0.1 - half:.3f} to {0.1 + half:.3f}, p = 0.015, n = 3 + 3)")
-    assert v["m.answer"].endswith("more sensitive: no difference detected (at loss 0.35: yes)")
-    assert "(at loss" not in v["m.answer"].split(";")[0]
-    assert v["m.answer"].split(", ")[0].endswith(" by the top Hessian eigenvalue")
+    assert v["m.answer"] == ("sharper by the top Hessian eigenvalue: no difference detected; "
+                             "by ε-sharpness: no difference detected; "
+                             "more sensitive: no difference detected (higher at loss 0.35)")
+    # the batch-256 eigenvalue raised to 5.1 ± 0.1 at both targets: "yes" there alone
+    for runs in (results["matched"]["runs"], check):
+        runs["256"] = {**runs["256"], "hessian_max_eig": seeds_of([5.0, 5.1, 5.2])}
+    v = report.values_matched({**results, "epsilons": ["1e-3", "5e-4"],
+                               "summary": hw1_3_sensitivity.summarise(results)})
+    assert v["m.answer"].startswith("sharper by the top Hessian eigenvalue: yes; by ε-sharpness: "
+                                    "no difference detected; ")
+    # batch 256 reaches the check target only: the check compares no two batch sizes either
+    saved = results["matched"]["runs"]["256"]["last_epoch_loss"]
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([2.3, 2.3, 2.3])
+    c = hw1_3_sensitivity.summarise(results)["matched_check"]
+    assert c["batch_sizes"] == [32] and "ends" not in c and c["agreement"] == {}
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = saved
     del results["matched"]["check"]
     # seed 2 at batch 256 stops at the epoch cap above the target: it is left out, and its
     # sensitivity (1.4) with it: the ends compare 0.7, 1.0, 1.3 with 0.8, 1.1
