@@ -321,12 +321,13 @@ def summarise(results):
         out["matched"] = matched_summary(results["matched"])
         if "check" in results["matched"]:
             # the same trainings at the check target: its runs and target in place of the main,
-            # over the batch sizes that reached the main target (a batch size can pass the
-            # looser check target only), so that both ends verdicts compare the same two
-            sizes = out["matched"]["batch_sizes"]
+            # over the batch sizes and seeds that reached the main target (one can pass the
+            # looser check target only), so that both verdicts compare the same trainings
+            main = out["matched"]
             out["matched_check"] = matched_summary({**results["matched"],
                                                     **results["matched"]["check"],
-                                                    "batch_sizes": sizes})
+                                                    "batch_sizes": main["batch_sizes"]},
+                                                   main["left_out"])
             out["matched_check"]["agreement"] = agreement(out["matched"], out["matched_check"])
     return out
 
@@ -341,11 +342,11 @@ def verdicts(runs, sizes):
                             for a, b in CORRELATIONS}}
 
 
-def matched_summary(matched):
+def matched_summary(matched, left_before=None):
     """verdicts() and the sharpness peaks of the matched trainings that reached the target
-    (see reached()), Dinh et al.'s rescaling where recorded; the peaks because the ends test
+    (see reached(), and its `left_before`), Dinh et al.'s rescaling where recorded; the peaks because the ends test
     misses a hump. Fewer than two batch sizes at the target (a --quick run): no comparisons."""
-    runs, left_out = reached(matched)
+    runs, left_out = reached(matched, left_before)
     sizes = [b for b in matched["batch_sizes"] if str(b) in runs]
     out = ({**verdicts(runs, sizes), "peak": {k: peak(runs, sizes, k) for k in SHARPNESS}}
            if len(sizes) > 1 else {})
@@ -366,17 +367,20 @@ def agreement(target, check):
             for k in MEASURES}
 
 
-def reached(matched):
+def reached(matched, left_before=None):
     """The matched trainings that reached the target (epoch-mean training loss at most
     target_train_loss before the epoch cap), per batch size as seed_summary() records (a batch
     size none reached is absent), and per batch size the seeds of those that did not. A
     training stopped by the cap is not a model at the matched loss (one batch-2048 training of
-    seed base 100 never left ln 10), so it is left out of every matched comparison."""
-    target = matched["target_train_loss"]
+    seed base 100 never left ln 10), so it is left out of every matched comparison; so are the
+    seeds listed per batch size in `left_before` (those left out at the main target, when this
+    is the check target)."""
+    target, before = matched["target_train_loss"], left_before or {}
     runs, left_out = {}, {}
     for b in matched["batch_sizes"]:
         run = matched["runs"][str(b)]
-        ok = [loss <= target for loss in run["last_epoch_loss"]["values"]]
+        ok = [loss <= target and seed not in before.get(str(b), ())
+              for seed, loss in zip(matched["seeds"], run["last_epoch_loss"]["values"])]
         left_out[str(b)] = [seed for seed, k in zip(matched["seeds"], ok) if not k]
         if any(ok):
             runs[str(b)] = {key: described([v for v, k in zip(rec["values"], ok) if k])
@@ -393,16 +397,16 @@ def peak(runs, sizes, key):
     means = [runs[str(b)][key]["mean"] for b in sizes]
     i = int(np.argmax(means))
     out = {"batch_size": sizes[i], "mean": means[i]}
-    if 0 < i < len(sizes) - 1:
+    if 0 < i < len(sizes) - 1 and np.all(np.isfinite(means)):
         top = seed_values(runs[str(sizes[i])], key)
         ends = [{"batch_size": b, **stats.compare(top, seed_values(runs[str(b)], key))}
                 for b in (sizes[0], sizes[-1])]
         ps = [e["p"] for e in ends]
         p = None if None in ps else min(1.0, (len(sizes) - 2) * max(ps))
-        above = p is not None and p < stats.ALPHA and all(e["effect"] < 0 for e in ends)
+        verdict = ("not tested" if p is None else "above both ends" if p < stats.ALPHA
+                   else "no hump detected")       # the peak is the argmax: both effects <= 0
         out["hump"] = {"test": "Welch's t against each end, intersection-union, Bonferroni",
-                       "candidates": len(sizes) - 2, "ends": ends, "p": p,
-                       "verdict": "above both ends" if above else stats.NO_DIFFERENCE}
+                       "candidates": len(sizes) - 2, "ends": ends, "p": p, "verdict": verdict}
     return out
 
 
@@ -437,8 +441,9 @@ def rescaling_summary(runs, sizes):
 def plot_matched(results, path):
     """Fixed-epoch trainings against trainings matched to one training loss, against batch size
     (3 x 2 panels): test accuracy, training loss, sensitivity, eps-sharpness (largest eps), top
-    Hessian eigenvalue; and, when recorded, both sharpness measures of the matched models before
-    and after Dinh et al.'s rescaling (log y: the rescaling moves them by a decade)."""
+    Hessian eigenvalue (log y where the means span a decade, see log_band_axis); and, when
+    recorded, both sharpness measures of the matched models before and after Dinh et al.'s
+    rescaling (log y: the rescaling moves them by a decade)."""
     # the trainings that reached the target loss (see reached()), as the summary counts them
     matched = {**results["matched"], **results["summary"]["matched"]}
     left_out = sum(len(v) for v in matched["left_out"].values())
@@ -501,9 +506,8 @@ def plot_matched(results, path):
         epochs += f"; to {check['target_train_loss']:g}: " + ", ".join(
             f"{check['runs'][str(b)]['epochs']['mean']:.0f}" for b in check["batch_sizes"])
     fig.suptitle(f"{dataset_title(results)}, {results['model']}: fixed epochs vs matched training "
-                 f"loss ({matched['train_samples']:,}-image subset, matched lr ∝ √batch;\nmean "
-                 f"epochs "
-                 f"used by batch size to {matched['target_train_loss']:g}: {epochs})")
+                 f"loss ({matched['train_samples']:,}-image subset, matched lr ∝ √batch;\n"
+                 f"mean epochs used by batch size to {matched['target_train_loss']:g}: {epochs})")
     save_figure(fig, path)
 
 

@@ -884,23 +884,25 @@ def check_values(check, agree, eps):
     return out
 
 
+HUMP_WORDS = {"above both ends": "above both ends",
+              "no hump detected": "not detectably above both ends"}
+
+
 def peak_text(top):
-    """'19 at batch 256' ({"batch_size", "mean"} of the highest mean) and, for a peak between
-    the ends, its hump test (the larger of its two Welch p-values against the ends, times the
-    inner batch sizes it was picked from): ', above both ends (p = 0.004, n = 10 each)' or ',
-    not detectably above both ends (p = 1, n = 5 each)'."""
+    """'19 at batch 256' ({"batch_size", "mean"} of the highest mean; ', an end' when it is one)
+    and, for a peak between the ends, its hump test (the larger of its two Welch p-values
+    against the ends, times the inner batch sizes it was picked from): ', above both ends
+    (p = 0.004, n = 10 each)' or ', not detectably above both ends (p = 1, n = 5 each)'."""
     where = f"{top['mean']:.3g} at batch {top['batch_size']}"
     h = top.get("hump")
     if h is None:
-        return where
-    if h["p"] is None:
-        return f"{where} (its hump not tested: a group with one seed)"
+        return f"{where}, an end"
+    if h["verdict"] == "not tested":
+        return f"{where}, its hump not tested (a group with one seed)"
     sizes = [h["ends"][0]["n"][0], *(e["n"][1] for e in h["ends"])]
     n = (f"{sizes[0]} each" if len(set(sizes)) == 1 else
          f"{sizes[0]} at the peak, {sizes[1]} and {sizes[2]} at the ends")
-    said = "above both ends" if h["verdict"] == "above both ends" else \
-        "not detectably above both ends"
-    return f"{where}, {said} ({p_text(h['p'])}, n = {n})"
+    return f"{where}, {HUMP_WORDS[h['verdict']]} ({p_text(h['p'])}, n = {n})"
 
 
 def hump_text(top):

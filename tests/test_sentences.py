@@ -20,7 +20,8 @@ FAMILIES = [("higher", "lower", "no difference detected"),
             ("rises", "falls", "no trend detected"),
             ("above zero", "below zero", "not detected away from zero"),
             ("still rising", "falling", "not detected away from zero"),
-            ("longer", "shorter", "no difference detected")]
+            ("longer", "shorter", "no difference detected"),
+            ("above both ends", "above both ends", "no hump detected")]   # one-sided
 NEGATIONS = ("no difference detected", "no trend detected", "not detected away from zero")
 
 

@@ -141,7 +141,7 @@ def test_sensitivity_trends_and_ends():
     wide = hw1_3_sensitivity.summarise(results)["fixed_epochs"]["peak"]["hessian_max_eig"]
     se, df = math.sqrt(121.01 / 3), 121.01 ** 2 / ((121 ** 2 + 0.0001) / 2)
     assert wide["hump"]["p"] == pytest.approx(2 * 2 * scipy.stats.t.sf(11 / se, df), rel=1e-9)
-    assert wide["hump"]["verdict"] == "no difference detected"
+    assert wide["hump"]["verdict"] == "no hump detected"
     assert report.hump_text(wide).startswith(
         "Matched ε-sharpness is highest between the ends: 21 at batch 128, not detectably "
         "above both ends (p = ")
@@ -155,7 +155,15 @@ def test_sensitivity_trends_and_ends():
                                                       "mean": pytest.approx(1.1)}
     assert "hump" not in s["matched"]["peak"]["sharpness_1e-3"]
     assert report.hump_text(s["matched"]["peak"]["sharpness_1e-3"]) == (
-        "Matched ε-sharpness is highest at an end (1.1 at batch 256)")
+        "Matched ε-sharpness is highest at an end (1.1 at batch 256, an end)")
+    # a hump test with a seed left out at one end, and one with a single seed at the peak
+    ends = [{"n": [10, 10]}, {"n": [10, 9]}]
+    assert report.peak_text({"batch_size": 256, "mean": 17.6, "hump": {
+        "verdict": "above both ends", "p": 3e-5, "ends": ends}}) == (
+        "17.6 at batch 256, above both ends (p < 1e-4, n = 10 at the peak, 10 and 9 at the ends)")
+    assert report.peak_text({"batch_size": 256, "mean": 2.0, "hump": {
+        "verdict": "not tested", "p": None, "ends": ends}}) == (
+        "2 at batch 256, its hump not tested (a group with one seed)")
     # the check target: the same trainings at loss 0.35, where only the sensitivity differs
     # (spread 0.03, not 0.3): Welch's t = 0.1 / sqrt(2 x 0.0009 / 3) = 4.08, df 4, p = 0.015
     check = {b: {k: dict(v) for k, v in r.items()} for b, r in results["matched"]["runs"].items()}
@@ -183,6 +191,13 @@ def test_sensitivity_trends_and_ends():
                                "summary": hw1_3_sensitivity.summarise(results)})
     assert v["m.answer"].startswith("sharper by the top Hessian eigenvalue: yes; by ε-sharpness: "
                                     "no difference detected; ")
+    # seed 2 at batch 256 misses the main target but passes the check target: left out of both
+    saved = results["matched"]["runs"]["256"]["last_epoch_loss"]
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([0.24, 0.25, 2.3])
+    c = hw1_3_sensitivity.summarise(results)["matched_check"]
+    assert c["left_out"] == {"32": [], "256": [2]} and c["ends"]["sensitivity"]["n"] == [3, 2]
+    assert c["runs"]["256"]["sensitivity"]["values"] == pytest.approx([1.07, 1.1])
+    results["matched"]["runs"]["256"]["last_epoch_loss"] = saved
     # batch 256 reaches the check target only: the check compares no two batch sizes either
     saved = results["matched"]["runs"]["256"]["last_epoch_loss"]
     results["matched"]["runs"]["256"]["last_epoch_loss"] = seeds_of([2.3, 2.3, 2.3])
