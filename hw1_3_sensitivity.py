@@ -21,7 +21,7 @@ Because the target is a chosen threshold, the same trainings are also measured o
 way down, at the first epoch whose training loss is at or below --check-train-loss (a copy is
 measured, training goes on untouched), and every matched verdict is stated at both losses.
 
-    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (about 50 min on a 2-core AMD EPYC)
+    python hw1_3_sensitivity.py --dataset fashion-mnist     # full run (50 min on a 2-core AMD EPYC)
     python hw1_3_sensitivity.py --seeds 3 --matched-seeds 5  # fewer seeds, about half that
     python hw1_3_sensitivity.py --quick
 
@@ -39,7 +39,8 @@ from common import cli, stats
 from common.data import cached_image_data, subset_indices
 from common.metrics import epsilon_sharpness, hessian_top_eigenvalue, input_jacobian_norms
 from common.models import LeNet5, count_params
-from common.plotting import COLORS, dataset_title, legend_outside, panels, plural, save_figure
+from common.plotting import (COLORS, dataset_title, legend_outside, log_scale_if_decade, panels,
+                             plural, save_figure)
 from common.stats import described
 from common.train import evaluate_classifier, progress, train_classifier_epoch
 
@@ -344,8 +345,9 @@ def verdicts(runs, sizes):
 
 def matched_summary(matched, left_before=None):
     """verdicts() and the sharpness peaks of the matched trainings that reached the target
-    (see reached(), and its `left_before`), Dinh et al.'s rescaling where recorded; the peaks because the ends test
-    misses a hump. Fewer than two batch sizes at the target (a --quick run): no comparisons."""
+    (see reached() and its `left_before`), Dinh et al.'s rescaling where recorded; the peaks
+    because the ends test misses a hump. Fewer than two batch sizes at the target (a --quick
+    run): no comparisons."""
     runs, left_out = reached(matched, left_before)
     sizes = [b for b in matched["batch_sizes"] if str(b) in runs]
     out = ({**verdicts(runs, sizes), "peak": {k: peak(runs, sizes, k) for k in SHARPNESS}}
@@ -517,9 +519,11 @@ def log_band_axis(ax, records):
     the upper band edges, halved and doubled, and a lower band edge below that runs off it."""
     means = np.asarray([r["mean"] for r in records], float)
     tops = means + np.asarray([r["std"] for r in records], float)
-    if means.min() <= 0 or means.max() < 10 * means.min():
+    if means.min() <= 0:
         return
-    ax.set_yscale("log")
+    log_scale_if_decade(ax, means)
+    if ax.get_yscale() != "log":
+        return
     ax.set_ylim(means.min() / 2, tops.max() * 2)
     ax.set_ylabel(f"{ax.get_ylabel()} (log scale)")
 
